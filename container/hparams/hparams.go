@@ -117,7 +117,7 @@ func (s Spec) RangeText() string {
 	return fmt.Sprintf("%s%s, %s%s", lo, formatBound(s.Min), formatBound(s.Max), hi)
 }
 
-func formatBound(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func formatBound(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // Check validates one value for s and returns it normalised to its plain form
 // ("20", "0.001", "seed"). It accepts the encodings SageMaker clients produce:
@@ -344,4 +344,19 @@ func (v Values) Map() map[string]string {
 		"max_gap_days":        strconv.FormatFloat(v.MaxGapDays, 'g', -1, 64),
 		"checkpoint_every":    strconv.Itoa(v.CheckpointEvery),
 	}
+}
+
+// MarkdownTable renders Specs as the README's hyperparameter table; a test keeps the
+// README in step with it.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| name (alias) | type | default | allowed | what it does |\n|---|---|---|---|---|\n")
+	for _, s := range Specs {
+		name := "`" + s.Name + "`"
+		if s.Alias != s.Name {
+			name += " (`" + s.Alias + "`)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, s.Kind, s.Default, s.RangeText(), s.Doc)
+	}
+	return b.String()
 }

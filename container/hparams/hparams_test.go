@@ -1,6 +1,7 @@
 package hparams
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,15 @@ func TestSpecsConsistent(t *testing.T) {
 	}
 	if tunables != 5 {
 		t.Errorf("%d tunables, want the five of the brief", tunables)
+	}
+}
+
+func TestReadmeTableIsCurrent(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), MarkdownTable()) {
+		t.Fatalf("README.md's hyperparameter table is out of date; paste this in:\n%s", MarkdownTable())
 	}
 }
