@@ -1,0 +1,46 @@
+// Package serve is the trainer image's SageMaker hosting contract: an HTTP server that
+// loads a trained model from /opt/ml/model and answers predictions.
+//
+// # Endpoints
+//
+//   - GET /ping: 200 with an empty body once the model is loaded, 503 before. It does no
+//     work per call (SageMaker polls it every few seconds with a 2 s timeout).
+//   - POST /invocations: predictions, as JSON or CSV (below).
+//   - GET /execution-parameters: the batch-transform hints SageMaker asks for.
+//
+// # JSON (Content-Type: application/json)
+//
+// A request holds one or many cases. Each case has pre-treatment values by analyte name
+// (any may be left out or null: missing) and its prescriptions, each with a drug
+// embedding (exactly the model's embedding width) or a drug name (turned into an
+// embedding by the built-in text embedder), a dose in original units (null: missing) and
+// a dose unit (text such as "mg", or the table's numeric code):
+//
+//	{"cases": [{"id": "patient-1",
+//	            "pre": {"ph": 7.3, "pco2": 63},
+//	            "prescriptions": [{"drug": "Vasopressin", "dose": 100, "unit": "UNIT"},
+//	                              {"embedding": [0.1, ...], "dose": 60, "unit": 7}]}]}
+//
+// A bare case object (without "cases") or a JSON array of cases is accepted too. The
+// answer gives, per case, the predicted post-treatment value of every analyte the model
+// knows, in original units and in the model's analyte order, with the model version:
+//
+//	{"model_version": "...", "analytes": ["ph", ...],
+//	 "predictions": [{"id": "patient-1", "post": {"ph": 7.31, ...}}]}
+//
+// # CSV (Content-Type: text/csv)
+//
+// Rows in the final-table format the trainer reads (parseCSV lists the columns): one row
+// per prescription, grouped by (subject_id, date of prescription_start). The answer is
+// CSV with one row per group: subject_id, prescription_start (the group's date), then
+// post_<analyte> for every analyte. The model version is in the X-Model-Version header
+// (set on JSON answers too), so the body stays a plain table.
+//
+// # Errors
+//
+// Every error answer is JSON {"error": "..."}. Wrong or missing content type: 415.
+// Malformed body: 400 naming the field (cases[2].prescriptions[0].dose) or CSV line and
+// column. An analyte or unit the model does not know: 400 naming it. Body over the size
+// limit: 413. Model not loaded yet: 503. Bad input never yields a 500; a 500 means the
+// model itself failed and is logged.
+package serve

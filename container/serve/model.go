@@ -1,0 +1,112 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// trained adapts *model.Model to Model.
+type trained struct {
+	m       *model.Model
+	layout  pipeline.Layout
+	version string
+}
+
+// FromModel wraps a trained model; version is reported with every answer.
+func FromModel(m *model.Model, version string) Model {
+	return &trained{m: m, layout: m.Config().Layout, version: version}
+}
+
+func (t *trained) Predict(s []pipeline.Sample) ([][]float32, error) { return t.m.Predict(s) }
+func (t *trained) Layout() pipeline.Layout                          { return t.layout }
+func (t *trained) KnownUnit(u string) bool                          { return t.m.Scaler().KnownUnit(u) }
+func (t *trained) Version() string                                  { return t.version }
+
+// MaxPrescriptions follows training: the seed network has a fixed block of rows; the
+// pooled network takes what the trainer's max_prescriptions let through (0: no limit).
+func (t *trained) MaxPrescriptions() int {
+	if t.m.Config().Architecture == model.ArchSeed {
+		return t.layout.BlockRows
+	}
+	n, err := strconv.Atoi(t.m.Hyperparameters()["max_prescriptions"])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// EmbedDrug uses pipeline's built-in text embedder, the one the trainer applies to raw
+// tables with drug names; for a model trained on precomputed embeddings (P0..P127) names
+// give vectors it never saw, so such clients should send embeddings.
+func (t *trained) EmbedDrug(name string) ([]float32, error) {
+	return pipeline.EmbedText(name, t.layout.EmbeddingDim), nil
+}
+
+// LoadDir returns a Loader for the model saved in dir (SageMaker extracts model.tar.gz
+// into /opt/ml/model). The version is a content hash of the folder, so two endpoints
+// answer with the same version exactly when they serve the same files.
+func LoadDir(dir string) Loader {
+	return func(ctx context.Context) (Model, error) {
+		m, err := model.Load(dir)
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v, err := DirVersion(dir)
+		if err != nil {
+			return nil, err
+		}
+		return FromModel(m, v), nil
+	}
+}
+
+// DirVersion hashes every regular file under dir (relative names and contents, in name
+// order) into "sha256:" and the first 16 hex digits.
+func DirVersion(dir string) (string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("model version: %w", err)
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	for _, path := range files {
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return "", fmt.Errorf("model version: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("model version: %w", err)
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("model version: %s: %w", path, err)
+		}
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}

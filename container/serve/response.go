@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"strconv"
+)
+
+// Response is the JSON answer to an invocation.
+type Response struct {
+	ModelVersion string       `json:"model_version"`
+	Analytes     []string     `json:"analytes"`
+	Predictions  []Prediction `json:"predictions"`
+}
+
+// Prediction is one case's answer: the predicted post-treatment values by analyte, in
+// original units.
+type Prediction struct {
+	ID    string `json:"id,omitempty"`
+	Start string `json:"start,omitempty"`
+	Post  Values `json:"post"`
+}
+
+// Values holds one value per analyte. It encodes as a JSON object in the model's analyte
+// order (a Go map would sort the keys) and float32 values in their shortest exact form,
+// so decoding them as float32 gives back the model's values bit for bit.
+type Values struct {
+	Names []string
+	Vals  []float32
+}
+
+// MarshalJSON writes {"name": value, ...}; a non-finite value is written as null.
+func (v Values) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, name := range v.Names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, k...)
+		b = append(b, ':')
+		b = appendFloat32(b, v.Vals[i])
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads the object form back (names in document order).
+func (v *Values) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	v.Names, v.Vals = nil, nil
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var f *float32
+		if err := dec.Decode(&f); err != nil {
+			return err
+		}
+		val := float32(math.NaN())
+		if f != nil {
+			val = *f
+		}
+		v.Names = append(v.Names, t.(string))
+		v.Vals = append(v.Vals, val)
+	}
+	_, err := dec.Token() // }
+	return err
+}
+
+func appendFloat32(b []byte, f float32) []byte {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, float64(f), 'g', -1, 32)
+}
+
+func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
+	resp := Response{
+		ModelVersion: lm.version,
+		Analytes:     lm.layout.Analytes,
+		Predictions:  make([]Prediction, len(preds)),
+	}
+	for i, p := range preds {
+		resp.Predictions[i] = Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
+	}
+	return resp
+}
+
+// writeCSV answers one row per group: subject_id, prescription_start, post_<analyte>...
+// Non-finite values are written as empty cells (missing), as the readers expect.
+func writeCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	row := make([]string, 0, 2+len(lm.postCols))
+	row = append(row, "subject_id", "prescription_start")
+	row = append(row, lm.postCols...)
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	var num []byte
+	for i, p := range preds {
+		row = append(row[:0], req.ids[i], req.starts[i])
+		for _, v := range p {
+			num = appendFloat32(num[:0], v)
+			if string(num) == "null" {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, string(num))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

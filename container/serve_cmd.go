@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/blueblood/blueblood/container/serve"
+	"github.com/blueblood/blueblood/container/trainer"
+)
+
+// runServe is the SageMaker hosting entrypoint (`trainer serve`): it loads the model from
+// <root>/model (root /opt/ml or $SAGEMAKER_BASE_DIR) and listens on port 8080 or
+// $SAGEMAKER_BIND_TO_PORT. ctx is cancelled on SIGTERM, which shuts the server down
+// gracefully (SageMaker sends SIGKILL 30 s later).
+func runServe(ctx context.Context, args []string) error {
+	cfg, err := serve.ParseArgs(args, trainer.RootFromEnv(os.Getenv), os.Getenv)
+	if err != nil {
+		return err
+	}
+	return serve.Run(ctx, cfg, os.Stderr)
+}

@@ -1,0 +1,204 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Channel names the trainer understands.
+const (
+	ChannelTrain      = "train"
+	ChannelValidation = "validation"
+	ChannelTest       = "test"
+)
+
+var knownChannels = []string{ChannelTrain, ChannelValidation, ChannelTest}
+
+// Channel is one input channel found under input/data.
+type Channel struct {
+	Name     string
+	Dir      string
+	Mode     string   // TrainingInputMode from inputdataconfig.json, "" when unknown
+	Prepared bool     // the folder holds a prepared dataset rather than raw tables
+	Files    []string // raw tables (.csv, .csv.gz), sorted; empty when Prepared
+	Ignored  []string // other files in the folder, relative to Dir, for the log
+}
+
+// PreparedFunc reports whether a folder holds a prepared dataset (pipeline.IsPrepared).
+type PreparedFunc func(ctx context.Context, dir string) (bool, error)
+
+// pipeFIFO matches Pipe mode's per-epoch FIFO names ("train_0").
+var pipeFIFO = regexp.MustCompile(`^(.+)_[0-9]+$`)
+
+// DiscoverChannels finds the channels of a training job. With inputdataconfig.json the
+// channels it lists are authoritative; without it the folders under input/data are.
+// Pipe mode, unknown channel names, a missing train channel and empty channels are errors.
+func DiscoverChannels(ctx context.Context, p Paths, cfg *Config, isPrepared PreparedFunc) (map[string]*Channel, error) {
+	names, modes, err := channelNames(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Channel{}
+	for _, name := range names {
+		if !isKnownChannel(name) {
+			return nil, fmt.Errorf("unknown channel %s%s; expected %s", name, suggestChannel(name), strings.Join(knownChannels, ", "))
+		}
+		mode := modes[name]
+		switch mode {
+		case "", "File", "FastFile":
+		case "Pipe":
+			return nil, fmt.Errorf("channel %s: TrainingInputMode Pipe is not supported; use File or FastFile", name)
+		default:
+			return nil, fmt.Errorf("channel %s: unknown TrainingInputMode %q; expected File or FastFile", name, mode)
+		}
+		ch := &Channel{Name: name, Dir: p.Channel(name), Mode: mode}
+		if err := scanChannel(ctx, p, ch, isPrepared); err != nil {
+			return nil, err
+		}
+		out[name] = ch
+	}
+	if out[ChannelTrain] == nil {
+		return nil, fmt.Errorf("missing train channel: expected folder %s with .csv or .csv.gz tables or a prepared dataset", p.Rel(p.Channel(ChannelTrain)))
+	}
+	return out, nil
+}
+
+func channelNames(p Paths, cfg *Config) ([]string, map[string]string, error) {
+	modes := map[string]string{}
+	var names []string
+	if cfg != nil && cfg.Channels != nil {
+		for name, c := range cfg.Channels {
+			names = append(names, name)
+			modes[name] = c.TrainingInputMode
+		}
+		sort.Strings(names)
+		return names, modes, nil
+	}
+	entries, err := os.ReadDir(p.DataDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("missing train channel: folder %s does not exist", p.Rel(p.DataDir()))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: cannot list channels: %v", p.Rel(p.DataDir()), errors.Unwrap(err))
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if e.IsDir() {
+			names = append(names, e.Name())
+			continue
+		}
+		// Pipe mode has no channel folder, only FIFOs such as train_0.
+		if m := pipeFIFO.FindStringSubmatch(e.Name()); m != nil && isKnownChannel(m[1]) {
+			modes[m[1]] = "Pipe"
+			names = append(names, m[1])
+		}
+	}
+	names = dedupe(names)
+	return names, modes, nil
+}
+
+func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedFunc) error {
+	rel := p.Rel(ch.Dir)
+	info, err := os.Stat(ch.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("channel %s: folder %s is missing", ch.Name, rel)
+	}
+	if err != nil {
+		return fmt.Errorf("channel %s: %v", ch.Name, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("channel %s: %s is not a folder", ch.Name, rel)
+	}
+	if isPrepared != nil {
+		ok, err := isPrepared(ctx, ch.Dir)
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", ch.Name, err)
+		}
+		if ok {
+			ch.Prepared = true
+			return nil
+		}
+	}
+	err = filepath.WalkDir(ch.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("channel %s: %s: %v", ch.Name, p.Rel(path), errors.Unwrap(err))
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != ch.Dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if IsTableFile(path) {
+			ch.Files = append(ch.Files, path)
+		} else {
+			r, _ := filepath.Rel(ch.Dir, path)
+			ch.Ignored = append(ch.Ignored, filepath.ToSlash(r))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(ch.Files)
+	if len(ch.Files) == 0 {
+		what := "it is empty"
+		if len(ch.Ignored) > 0 {
+			what = fmt.Sprintf("it holds %d other file(s), e.g. %s", len(ch.Ignored), ch.Ignored[0])
+		}
+		return fmt.Errorf("channel %s: no .csv or .csv.gz tables and no prepared dataset in %s (%s)", ch.Name, rel, what)
+	}
+	return nil
+}
+
+// IsTableFile reports whether a file name is a raw table the pipeline reads.
+func IsTableFile(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".csv.gz")
+}
+
+func isKnownChannel(name string) bool {
+	for _, k := range knownChannels {
+		if k == name {
+			return true
+		}
+	}
+	return false
+}
+
+// suggestChannel names the likely intended channel for common spellings.
+func suggestChannel(name string) string {
+	n := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(n, "train"):
+		return "; did you mean train?"
+	case strings.HasPrefix(n, "val") || n == "eval" || n == "dev":
+		return "; did you mean validation?"
+	case strings.HasPrefix(n, "test"):
+		return "; did you mean test?"
+	}
+	return ""
+}
+
+func dedupe(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

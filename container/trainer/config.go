@@ -1,0 +1,222 @@
+package trainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/blueblood/blueblood/container/hparams"
+)
+
+// ChannelConfig is one entry of inputdataconfig.json. Only TrainingInputMode matters to
+// the trainer; the rest is logged. Local mode writes nothing but TrainingInputMode, so
+// no field is required.
+type ChannelConfig struct {
+	ContentType        string `json:"ContentType,omitempty"`
+	TrainingInputMode  string `json:"TrainingInputMode,omitempty"`
+	S3DistributionType string `json:"S3DistributionType,omitempty"`
+	RecordWrapperType  string `json:"RecordWrapperType,omitempty"`
+}
+
+// ResourceConfig is resourceconfig.json. Fields beyond current_host and hosts vary
+// between real jobs and local mode, so none is required.
+type ResourceConfig struct {
+	CurrentHost          string   `json:"current_host"`
+	Hosts                []string `json:"hosts"`
+	NetworkInterfaceName string   `json:"network_interface_name,omitempty"`
+	CurrentInstanceType  string   `json:"current_instance_type,omitempty"`
+	CurrentGroupName     string   `json:"current_group_name,omitempty"`
+	InstanceGroups       []struct {
+		InstanceGroupName string   `json:"instance_group_name"`
+		InstanceType      string   `json:"instance_type"`
+		Hosts             []string `json:"hosts"`
+	} `json:"instance_groups,omitempty"`
+}
+
+// Config is everything the trainer reads from input/config.
+type Config struct {
+	Hyperparameters hparams.Values
+	// RawHyperparameters is hyperparameters.json with every value as text, as received.
+	RawHyperparameters map[string]string
+	// Channels is inputdataconfig.json; nil when the file is absent.
+	Channels map[string]ChannelConfig
+	// Resource is resourceconfig.json; nil when the file is absent.
+	Resource *ResourceConfig
+	// CheckpointDir is checkpointconfig.json's LocalPath, or checkpoints/ under the root.
+	CheckpointDir string
+}
+
+// LoadConfig reads and validates input/config. hyperparameters.json is required
+// (SageMaker always writes it, "{}" when empty); the other files are optional.
+func LoadConfig(p Paths) (*Config, error) {
+	cfg := &Config{CheckpointDir: p.DefaultCheckpointDir()}
+
+	raw, err := readHyperparameters(p)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RawHyperparameters = raw
+	if cfg.Hyperparameters, err = hparams.Parse(raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Rel(p.Hyperparameters()), err)
+	}
+
+	var channels map[string]ChannelConfig
+	found, err := readJSON(p, p.InputDataConfig(), &channels)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if channels == nil {
+			channels = map[string]ChannelConfig{}
+		}
+		cfg.Channels = channels
+	}
+
+	var res ResourceConfig
+	if found, err = readJSON(p, p.ResourceConfig(), &res); err != nil {
+		return nil, err
+	}
+	if found {
+		cfg.Resource = &res
+	}
+
+	var ck struct {
+		LocalPath string `json:"LocalPath"`
+	}
+	if found, err = readJSON(p, p.CheckpointConfig(), &ck); err != nil {
+		return nil, err
+	}
+	if found && strings.TrimSpace(ck.LocalPath) != "" {
+		cfg.CheckpointDir = rebase(p, ck.LocalPath)
+	}
+	return cfg, nil
+}
+
+// rebase maps an absolute /opt/ml/... path onto the configured root, so a fixture whose
+// checkpointconfig.json says /opt/ml/checkpoints stays inside $SAGEMAKER_BASE_DIR.
+func rebase(p Paths, path string) string {
+	clean := filepath.Clean(path)
+	if p.Root != DefaultRoot {
+		if rel, err := filepath.Rel(DefaultRoot, clean); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.Join(p.Root, rel)
+		}
+	}
+	if !filepath.IsAbs(clean) {
+		return filepath.Join(p.Root, clean)
+	}
+	return clean
+}
+
+// readHyperparameters decodes hyperparameters.json into strings. SageMaker sends strings,
+// but tuning jobs and hand-written files may hold bare numbers or booleans, so those are
+// accepted as their literal text; nested objects, arrays and null are not.
+func readHyperparameters(p Paths) (map[string]string, error) {
+	path := p.Hyperparameters()
+	rel := p.Rel(path)
+	var obj map[string]json.RawMessage
+	found, err := readJSON(p, path, &obj)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: missing; SageMaker always writes it (use {} for all defaults)", rel)
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]string, len(obj))
+	for _, k := range keys {
+		v := bytes.TrimSpace(obj[k])
+		switch {
+		case len(v) == 0 || bytes.Equal(v, []byte("null")):
+			return nil, fmt.Errorf("%s: hyperparameter %s is null; expected a string or number", rel, k)
+		case v[0] == '"':
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				return nil, fmt.Errorf("%s: hyperparameter %s: %v", rel, k, err)
+			}
+			out[k] = s
+		case v[0] == '{' || v[0] == '[':
+			return nil, fmt.Errorf("%s: hyperparameter %s is a JSON %s; expected a string or number", rel, k, map[byte]string{'{': "object", '[': "array"}[v[0]])
+		default: // number or boolean literal
+			out[k] = string(v)
+		}
+	}
+	return out, nil
+}
+
+// readJSON decodes one JSON file into v. A missing file returns found=false and no
+// error; anything else unreadable is an error naming the file and, for syntax errors,
+// the line and column.
+func readJSON(p Paths, path string, v any) (found bool, err error) {
+	rel := p.Rel(path)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: cannot read: %v", rel, errors.Unwrap(err))
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return true, fmt.Errorf("%s: empty file; expected a JSON object", rel)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, jsonError(rel, data, err)
+	}
+	return true, nil
+}
+
+func jsonError(rel string, data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Errorf("%s: line %d column %d: invalid JSON: %v", rel, line, col, syn)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		where := "a value"
+		switch {
+		case typ.Field != "":
+			where = "field " + typ.Field
+		case typ.Offset-1 <= int64(len(data)-len(bytes.TrimLeft(data, " \t\r\n"))):
+			where = "the top level"
+		}
+		return fmt.Errorf("%s: line %d column %d: %s is a JSON %s; expected %s", rel, line, col, where, typ.Value, describeType(typ.Type.String()))
+	default:
+		return fmt.Errorf("%s: invalid JSON: %v", rel, err)
+	}
+}
+
+func describeType(t string) string {
+	switch {
+	case strings.HasPrefix(t, "map["):
+		return "a JSON object"
+	case strings.HasPrefix(t, "[]"):
+		return "a JSON array"
+	case t == "string":
+		return "a string"
+	case strings.Contains(t, "Config") || strings.HasPrefix(t, "struct"):
+		return "a JSON object"
+	default:
+		return t
+	}
+}
+
+// lineCol converts encoding/json's error offset (bytes read, so the offending byte is
+// the one before it) into a 1-based line and column.
+func lineCol(data []byte, offset int64) (int, int) {
+	pos := min(max(offset-1, 0), int64(len(data)))
+	before := data[:pos]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(pos) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}

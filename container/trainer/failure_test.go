@@ -1,0 +1,104 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestFailureReason(t *testing.T) {
+	long := strings.Repeat("é", 600) // 1200 bytes
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"plain", errors.New("unknown hyperparameter lerning_rate; did you mean learning_rate?"), "unknown hyperparameter lerning_rate; did you mean learning_rate?"},
+		{"wrapped", fmt.Errorf("input/config/hyperparameters.json: %w", errors.New("bad")), "input/config/hyperparameters.json: bad"},
+		{"joined lines become one", errors.Join(errors.New("first"), errors.New("  second\r\n")), "first; second"},
+		{"control characters dropped, tabs become spaces", errors.New("a\tb\x00c\x1b[31m"), "a bc[31m"},
+		{"nil", nil, "unknown error"},
+		{"empty", errors.New("\n\n"), "unknown error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FailureReason(tt.err); got != tt.want {
+				t.Errorf("FailureReason = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("long text cut on a character boundary", func(t *testing.T) {
+		got := FailureReason(errors.New(long))
+		if len(got) > MaxFailureBytes {
+			t.Errorf("%d bytes, want at most %d", len(got), MaxFailureBytes)
+		}
+		if !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
+			t.Errorf("invalid UTF-8 or no ellipsis: %q", got[len(got)-10:])
+		}
+		if len(got) < MaxFailureBytes-4 {
+			t.Errorf("cut too short: %d bytes", len(got))
+		}
+	})
+}
+
+func TestWriteFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "output", "failure")
+	if err := WriteFailure(path, errors.New("line one\nline two")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "line one; line two\n" {
+		t.Errorf("failure file %q", data)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("output/ holds %d entries, want only failure (no temp files)", len(entries))
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("x"), 1},
+		{fmt.Errorf("wrapped: %w", ErrStopped), 143},
+		{fmt.Errorf("%w: bad flag", ErrUsage), 2},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestGuardPanic(t *testing.T) {
+	var logBuf strings.Builder
+	log := &logger{w: &logBuf, now: time.Now, start: time.Now()}
+	err := guard(log, func() error {
+		var m map[string]int
+		m["x"] = 1 // a real runtime panic
+		return nil
+	})
+	if err == nil || err.Error() != "internal error: assignment to entry in nil map" {
+		t.Fatalf("error %v", err)
+	}
+	if reason := FailureReason(err); strings.Contains(reason, "goroutine") || strings.Contains(reason, ".go:") {
+		t.Errorf("failure reason carries a stack: %q", reason)
+	}
+	if !strings.Contains(logBuf.String(), "goroutine") {
+		t.Errorf("log lacks the stack for debugging")
+	}
+	if err := guard(log, func() error { return errors.New("plain") }); err == nil || err.Error() != "plain" {
+		t.Errorf("guard changed a plain error: %v", err)
+	}
+}

@@ -1,0 +1,171 @@
+package trainer
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// Output file names under output/data.
+const (
+	MetricsFile     = "metrics.json"
+	PredictionsFile = "predictions.csv"
+	LossChartFile   = "loss.png"
+	ErrorChartFile  = "errors.png"
+	ReportFile      = "report.md"
+)
+
+// MetricsFormatVersion is bumped when metrics.json changes incompatibly.
+const MetricsFormatVersion = 1
+
+// Run statuses in metrics.json.
+const (
+	StatusCompleted   = "completed"     // ran all epochs
+	StatusEarlyStop   = "early_stopped" // patience ran out
+	StatusInterrupted = "interrupted"   // SIGTERM; a checkpoint was written
+)
+
+// EpochRecord is one epoch of the training history.
+type EpochRecord struct {
+	Epoch          int     `json:"epoch"`
+	TrainLoss      float64 `json:"train_loss"`
+	ValidationLoss float64 `json:"validation_loss"`
+	ValidationRMSE float64 `json:"validation_rmse"`
+	ValidationMAE  float64 `json:"validation_mae"`
+	Best           bool    `json:"best"`
+	Seconds        float64 `json:"seconds"`
+}
+
+// SplitSummary counts one data split.
+type SplitSummary struct {
+	Source   string `json:"source"` // "channel" or "split from train" (or "none")
+	Samples  int    `json:"samples"`
+	Subjects int    `json:"subjects"`
+	Targets  int    `json:"targets"` // observed target values
+}
+
+// ChannelSummary describes what one channel held.
+type ChannelSummary struct {
+	Prepared bool     `json:"prepared"`
+	Files    []string `json:"files,omitempty"` // relative to the channel folder
+	Samples  int      `json:"samples"`
+}
+
+// DataSummary describes the data a run used.
+type DataSummary struct {
+	Analytes     []string                  `json:"analytes"`
+	EmbeddingDim int                       `json:"embedding_dim"`
+	Channels     map[string]ChannelSummary `json:"channels"`
+	Train        SplitSummary              `json:"train"`
+	Validation   SplitSummary              `json:"validation"`
+	Test         SplitSummary              `json:"test"`
+	Truncated    int                       `json:"truncated_groups"` // groups cut to max_prescriptions
+}
+
+// ScoreRow is one model's score on one split, for report.md.
+type ScoreRow struct {
+	Model string
+	RMSE  float64
+	MAE   float64
+	N     int
+}
+
+// Summary is metrics.json.
+type Summary struct {
+	FormatVersion    int                `json:"format_version"`
+	TrainingJobName  string             `json:"training_job_name,omitempty"`
+	Status           string             `json:"status"`
+	EpochsRequested  int                `json:"epochs_requested"`
+	EpochsRun        int                `json:"epochs_run"`
+	BestEpoch        int                `json:"best_epoch"`
+	ResumedFromEpoch int                `json:"resumed_from_epoch,omitempty"`
+	FirstEpochAfter  float64            `json:"seconds_to_first_epoch"`
+	TrainingSeconds  float64            `json:"training_seconds"`
+	Final            map[string]float64 `json:"final"` // the metrics of the closing "best epoch" line
+	Hyperparameters  map[string]string  `json:"hyperparameters"`
+	Data             DataSummary        `json:"data"`
+	// Evaluation maps a split ("validation", "test") to the model's metrics and both
+	// baselines' (train_mean, post_equals_pre) on that split.
+	Evaluation       map[string]*model.Metrics `json:"evaluation"`
+	PredictionsSplit string                    `json:"predictions_split"`
+	History          []EpochRecord             `json:"history"`
+
+	// Scores is Evaluation flattened for report.md.
+	Scores map[string][]ScoreRow `json:"-"`
+}
+
+// WriteMetrics writes metrics.json atomically. Non-finite numbers (a diverged run) are
+// written as null rather than failing the whole output.
+func WriteMetrics(path string, s *Summary) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		// encoding/json rejects NaN and Inf; retry with them replaced.
+		clean := *s
+		clean.History = make([]EpochRecord, len(s.History))
+		for i, h := range s.History {
+			h.TrainLoss, h.ValidationLoss = finite(h.TrainLoss), finite(h.ValidationLoss)
+			h.ValidationRMSE, h.ValidationMAE = finite(h.ValidationRMSE), finite(h.ValidationMAE)
+			clean.History[i] = h
+		}
+		clean.Final = map[string]float64{}
+		for k, v := range s.Final {
+			clean.Final[k] = finite(v)
+		}
+		if data, err = json.MarshalIndent(&clean, "", "  "); err != nil {
+			return fmt.Errorf("encode %s: %w", path, err)
+		}
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// finite maps NaN and Inf to -1, which no loss or error can be, so a diverged run is
+// still readable.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	return v
+}
+
+// predictionsHeader is the header of predictions.csv.
+var predictionsHeader = []string{"subject_id", "prescription_start", "analyte", "observed", "predicted"}
+
+// WritePredictions writes predictions.csv: one row per observed target value, in the
+// original units. pred[i] holds sample i's prediction for every analyte.
+func WritePredictions(path string, analytes []string, samples []pipeline.Sample, pred [][]float32) error {
+	if len(pred) != len(samples) {
+		return fmt.Errorf("write %s: %d predictions for %d samples", path, len(pred), len(samples))
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(predictionsHeader); err != nil {
+			return err
+		}
+		row := make([]string, 5)
+		for i := range samples {
+			s := &samples[i]
+			if len(pred[i]) != len(analytes) || len(s.Post) != len(analytes) || len(s.PostObserved) != len(analytes) {
+				return fmt.Errorf("sample %d (subject %s, %s): %d predictions and %d targets for %d analytes", i, s.Subject, s.Start, len(pred[i]), len(s.Post), len(analytes))
+			}
+			for j, name := range analytes {
+				if !s.PostObserved[j] {
+					continue
+				}
+				row[0], row[1], row[2] = s.Subject, s.Start, name
+				row[3] = strconv.FormatFloat(float64(s.Post[j]), 'g', -1, 32)
+				row[4] = strconv.FormatFloat(float64(pred[i][j]), 'g', -1, 32)
+				if err := cw.Write(row); err != nil {
+					return err
+				}
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}

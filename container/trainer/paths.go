@@ -1,0 +1,76 @@
+package trainer
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// DefaultRoot is where SageMaker mounts the training contract.
+const DefaultRoot = "/opt/ml"
+
+// RootEnv overrides DefaultRoot (the name the sagemaker-training toolkit uses), for tests
+// and local runs against a mounted or copied tree.
+const RootEnv = "SAGEMAKER_BASE_DIR"
+
+// RootFromEnv returns $SAGEMAKER_BASE_DIR when set, else /opt/ml.
+func RootFromEnv(getenv func(string) string) string {
+	if getenv != nil {
+		if r := strings.TrimSpace(getenv(RootEnv)); r != "" {
+			return r
+		}
+	}
+	return DefaultRoot
+}
+
+// Paths names the files and folders of the /opt/ml tree below one root.
+type Paths struct{ Root string }
+
+func (p Paths) join(elem ...string) string {
+	return filepath.Join(append([]string{p.Root}, elem...)...)
+}
+
+// ConfigDir is input/config.
+func (p Paths) ConfigDir() string { return p.join("input", "config") }
+
+// Hyperparameters is input/config/hyperparameters.json.
+func (p Paths) Hyperparameters() string { return p.join("input", "config", "hyperparameters.json") }
+
+// InputDataConfig is input/config/inputdataconfig.json.
+func (p Paths) InputDataConfig() string { return p.join("input", "config", "inputdataconfig.json") }
+
+// ResourceConfig is input/config/resourceconfig.json.
+func (p Paths) ResourceConfig() string { return p.join("input", "config", "resourceconfig.json") }
+
+// CheckpointConfig is input/config/checkpointconfig.json (present only when
+// CheckpointConfig was set on the job).
+func (p Paths) CheckpointConfig() string { return p.join("input", "config", "checkpointconfig.json") }
+
+// DataDir is input/data, which holds one folder per channel in File mode.
+func (p Paths) DataDir() string { return p.join("input", "data") }
+
+// Channel is the folder of one channel.
+func (p Paths) Channel(name string) string { return p.join("input", "data", name) }
+
+// ModelDir is model/, uploaded as model.tar.gz.
+func (p Paths) ModelDir() string { return p.join("model") }
+
+// OutputDir is output/.
+func (p Paths) OutputDir() string { return p.join("output") }
+
+// OutputDataDir is output/data/, uploaded as output.tar.gz.
+func (p Paths) OutputDataDir() string { return p.join("output", "data") }
+
+// Failure is output/failure, whose first 1024 characters become FailureReason.
+func (p Paths) Failure() string { return p.join("output", "failure") }
+
+// DefaultCheckpointDir is checkpoints/, CheckpointConfig.LocalPath's default.
+func (p Paths) DefaultCheckpointDir() string { return p.join("checkpoints") }
+
+// Rel returns path relative to the root for messages ("input/config/hyperparameters.json"),
+// so failure reasons read the same in a container and in a test.
+func (p Paths) Rel(path string) string {
+	if r, err := filepath.Rel(p.Root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return path
+}

@@ -1,0 +1,96 @@
+package trainer
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/blueblood/blueblood/container/hparams"
+)
+
+// WriteReport writes report.md: data, hyperparameters, metrics and baselines.
+func WriteReport(path string, s *Summary, readReport string) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		ew := &errWriter{w: w}
+		renderReport(ew, s, readReport)
+		return ew.err
+	})
+}
+
+func renderReport(w io.Writer, s *Summary, readReport string) {
+	pf := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	title := "BlueBlood training report"
+	if s.TrainingJobName != "" {
+		title += ": " + s.TrainingJobName
+	}
+	pf("# %s\n\n", title)
+	pf("Status: **%s** after %d of %d epochs; best epoch %d.", s.Status, s.EpochsRun, s.EpochsRequested, s.BestEpoch)
+	if s.ResumedFromEpoch > 0 {
+		pf(" Resumed from a checkpoint after epoch %d.", s.ResumedFromEpoch)
+	}
+	pf(" First epoch done %.1f s after start; training took %.1f s.\n\n", s.FirstEpochAfter, s.TrainingSeconds)
+
+	pf("## Data\n\n")
+	d := s.Data
+	pf("%d analytes (%s); drug embeddings of width %d.\n\n", len(d.Analytes), strings.Join(d.Analytes, ", "), d.EmbeddingDim)
+	pf("| split | source | samples | subjects | observed targets |\n|---|---|---:|---:|---:|\n")
+	for _, r := range []struct {
+		name string
+		s    SplitSummary
+	}{{"train", d.Train}, {"validation", d.Validation}, {"test", d.Test}} {
+		pf("| %s | %s | %d | %d | %d |\n", r.name, r.s.Source, r.s.Samples, r.s.Subjects, r.s.Targets)
+	}
+	pf("\n")
+	names := make([]string, 0, len(d.Channels))
+	for n := range d.Channels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := d.Channels[n]
+		kind := fmt.Sprintf("%d table file(s)", len(c.Files))
+		if c.Prepared {
+			kind = "a prepared dataset"
+		}
+		pf("- channel `%s`: %s, %d samples\n", n, kind, c.Samples)
+	}
+	if d.Truncated > 0 {
+		pf("- %d prescription group(s) were truncated to max_prescriptions\n", d.Truncated)
+	}
+	if strings.TrimSpace(readReport) != "" {
+		pf("\n<details><summary>Reader report</summary>\n\n```\n%s\n```\n\n</details>\n", strings.TrimSpace(readReport))
+	}
+
+	pf("\n## Hyperparameters\n\n| name | value | default |\n|---|---|---|\n")
+	for _, spec := range hparams.Specs {
+		v := s.Hyperparameters[spec.Name]
+		mark := ""
+		if v != spec.Default {
+			mark = " (set)"
+		}
+		pf("| %s | %s%s | %s |\n", spec.Name, v, mark, spec.Default)
+	}
+
+	pf("\n## Metrics\n\nRMSE and MAE in scaled units (each analyte standardised with the training split), over observed targets only. Baselines: `train_mean` predicts each analyte's training mean, `post_equals_pre` predicts the value before the prescriptions.\n")
+	for _, split := range []string{"validation", "test"} {
+		rows := s.Scores[split]
+		if len(rows) == 0 {
+			continue
+		}
+		pf("\n### %s\n\n| model | RMSE | MAE | targets |\n|---|---:|---:|---:|\n", split)
+		for _, r := range rows {
+			pf("| %s | %.4g | %.4g | %d |\n", r.Model, r.RMSE, r.MAE, r.N)
+		}
+	}
+
+	pf("\n## History\n\n| epoch | train loss | validation loss | validation RMSE | validation MAE | seconds |\n|---:|---:|---:|---:|---:|---:|\n")
+	for _, h := range s.History {
+		mark := ""
+		if h.Best {
+			mark = " *"
+		}
+		pf("| %d%s | %.4g | %.4g | %.4g | %.4g | %.1f |\n", h.Epoch, mark, h.TrainLoss, h.ValidationLoss, h.ValidationRMSE, h.ValidationMAE, h.Seconds)
+	}
+	pf("\n![loss](%s)\n\n![errors](%s)\n\nPredictions for the %s split: `%s`.\n", LossChartFile, ErrorChartFile, s.PredictionsSplit, PredictionsFile)
+}
