@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestFitScaler(t *testing.T) {
+	l := Layout{Analytes: []string{"a", "b"}, EmbeddingDim: 1}
+	mk := func(pre, post [2]float32, obs [2]bool, dose float32, unit string) Sample {
+		return Sample{Pre: pre[:], PreObserved: obs[:], Post: post[:], PostObserved: []bool{true, obs[1]},
+			Embeddings: []float32{0}, Doses: []float32{dose}, Units: []string{unit}}
+	}
+	train := []Sample{
+		mk([2]float32{1, -1}, [2]float32{3, 100}, [2]bool{true, false}, 9, "mg"),
+		mk([2]float32{5, 7}, [2]float32{7, -3}, [2]bool{true, true}, float32(math.NaN()), "7"),
+	}
+	sc, err := FitScaler(train, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a: observed 1,3,5,7 -> mean 4, std sqrt(5); b: observed 7, -3 (pre -1 and post 100 unobserved)
+	if math.Abs(sc.Mean[0]-4) > 1e-9 || math.Abs(sc.Std[0]-math.Sqrt(5)) > 1e-9 {
+		t.Fatalf("a: mean %v std %v", sc.Mean[0], sc.Std[0])
+	}
+	if math.Abs(sc.Mean[1]-2) > 1e-9 || math.Abs(sc.Std[1]-5) > 1e-9 || sc.Observed[1] != 2 {
+		t.Fatalf("b: mean %v std %v n %d (unobserved values must not count)", sc.Mean[1], sc.Std[1], sc.Observed[1])
+	}
+	// one observed dose: std falls back to 1, mean is log1p(9)
+	if math.Abs(sc.DoseMean-math.Log1p(9)) > 1e-9 || sc.DoseStd != 1 {
+		t.Fatalf("dose mean %v std %v", sc.DoseMean, sc.DoseStd)
+	}
+	if got := sc.ScaleAnalyte(0, 4+float32(math.Sqrt(5))); math.Abs(float64(got)-1) > 1e-6 {
+		t.Fatalf("scale %v, want 1", got)
+	}
+	for _, v := range []float32{-3, 0, 7.25, 1e4} {
+		if got := sc.UnscaleAnalyte(1, sc.ScaleAnalyte(1, v)); math.Abs(float64(got-v)) > 1e-3*math.Max(1, math.Abs(float64(v))) {
+			t.Fatalf("unscale(scale(%v)) = %v", v, got)
+		}
+	}
+	// the vocabulary is sorted; 0 is reserved for unseen units; numeric codes normalise
+	if !slices.Equal(sc.Units, []string{"7", "mg"}) {
+		t.Fatalf("units %v", sc.Units)
+	}
+	for unit, code := range map[string]int{"7": 1, "7.0": 1, "mg": 2, "ml": 0, "": 0} {
+		if got := sc.UnitCode(unit); got != code {
+			t.Errorf("UnitCode(%q) = %d, want %d", unit, got, code)
+		}
+	}
+	if sc.KnownUnit("ml") || !sc.KnownUnit("mg") {
+		t.Fatal("KnownUnit wrong")
+	}
+}
+
+func TestScalerRxRowAndJSON(t *testing.T) {
+	l := Layout{Analytes: []string{"a"}, EmbeddingDim: 3}
+	smp := Sample{Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{2}, PostObserved: []bool{true},
+		Embeddings: []float32{0.1, 0.2, 0.3, -1, -2, -3}, Doses: []float32{1, float32(math.NaN())}, Units: []string{"mg", "zz"}}
+	other := Sample{Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{2}, PostObserved: []bool{true},
+		Embeddings: []float32{0, 0, 0}, Doses: []float32{99}, Units: []string{"ml"}}
+	sc, err := FitScaler([]Sample{other, {Pre: smp.Pre, PreObserved: smp.PreObserved, Post: smp.Post, PostObserved: smp.PostObserved,
+		Embeddings: smp.Embeddings[:3], Doses: smp.Doses[:1], Units: smp.Units[:1]}}, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, l.RxFeatures())
+	sc.RxRow(&smp, 0, dst)
+	wantDose := (math.Log1p(1) - sc.DoseMean) / sc.DoseStd
+	if !equalF32(dst[:3], []float32{0.1, 0.2, 0.3}, nil) || math.Abs(float64(dst[3])-wantDose) > 1e-6 || dst[4] != 0.5 {
+		t.Fatalf("row 0 = %v, want embedding, dose %v, unit mg = code 1 of 2 = 0.5", dst, wantDose)
+	}
+	sc.RxRow(&smp, 1, dst)
+	if !equalF32(dst, []float32{-1, -2, -3, 0, 0}, nil) {
+		t.Fatalf("row 1 = %v, want embedding, 0 for the missing dose, 0 for the unseen unit", dst)
+	}
+	b, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Scaler
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Check(l); err != nil {
+		t.Fatal(err)
+	}
+	if back.UnitCode("mg") != sc.UnitCode("mg") || back.ScaleDose(5) != sc.ScaleDose(5) || back.ScaleAnalyte(0, 3) != sc.ScaleAnalyte(0, 3) {
+		t.Fatal("json round trip changed the scaler")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("RxRow with a wrong-length dst did not panic")
+		}
+	}()
+	sc.RxRow(&smp, 0, make([]float32, 2))
+}

@@ -1,0 +1,486 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3API is the part of the aws-sdk-go-v2 S3 client the pipeline uses; *s3.Client
+// satisfies it, and tests inject a client pointed at an in-process server.
+type S3API interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// clientFor returns the injected client or builds one from the default credential chain
+// and endpoint settings (AWS_ENDPOINT_URL_S3, AWS_REGION, profiles, ...).
+func clientFor(ctx context.Context, injected S3API) (S3API, error) {
+	if injected != nil {
+		return injected, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	return s3.NewFromConfig(cfg), nil
+}
+
+// s3URL splits s3://bucket/key.
+func s3URL(u string) (bucket, key string, ok bool, err error) {
+	if !strings.HasPrefix(u, "s3://") {
+		return "", "", false, nil
+	}
+	rest := strings.TrimPrefix(u, "s3://")
+	bucket, key, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", true, fmt.Errorf("%s: expected s3://bucket/key", u)
+	}
+	return bucket, key, true, nil
+}
+
+// inputRef is one readable table: a local file or one S3 object.
+type inputRef struct {
+	name   string // as reported in errors and sources: a path or s3://bucket/key
+	local  string
+	bucket string
+	key    string
+}
+
+func isTableName(n string) bool {
+	l := strings.ToLower(n)
+	return strings.HasSuffix(l, ".csv") || strings.HasSuffix(l, ".csv.gz")
+}
+
+// expandInput turns a path, directory, s3 object or s3 prefix into the tables it names,
+// in sorted order so that reads are reproducible.
+func expandInput(ctx context.Context, in string, client func() (S3API, error)) ([]inputRef, error) {
+	bucket, key, isS3, err := s3URL(in)
+	if err != nil {
+		return nil, err
+	}
+	if !isS3 {
+		st, err := os.Stat(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			return []inputRef{{name: in, local: in}}, nil
+		}
+		var refs []inputRef
+		err = filepath.WalkDir(in, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && p != in && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && isTableName(d.Name()) && !strings.HasPrefix(d.Name(), ".") {
+				refs = append(refs, inputRef{name: p, local: p})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+		if len(refs) == 0 {
+			return nil, fmt.Errorf("%s: directory holds no .csv or .csv.gz files", in)
+		}
+		sort.Slice(refs, func(i, j int) bool { return refs[i].name < refs[j].name })
+		return refs, nil
+	}
+	c, err := client()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := listKeys(ctx, c, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in, err)
+	}
+	var refs []inputRef
+	for _, k := range keys {
+		if k == key {
+			return []inputRef{{name: in, bucket: bucket, key: key}}, nil
+		}
+	}
+	dir := key
+	if dir != "" && !strings.HasSuffix(dir, "/") {
+		dir += "/"
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, dir) && isTableName(k) && !strings.HasPrefix(path.Base(k), ".") {
+			refs = append(refs, inputRef{name: "s3://" + bucket + "/" + k, bucket: bucket, key: k})
+		}
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%s: no object or .csv/.csv.gz objects under this prefix", in)
+	}
+	return refs, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func listKeys(ctx context.Context, c S3API, bucket, prefix string) ([]string, error) {
+	var keys []string
+	var token *string
+	for {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), ContinuationToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list objects: %w", err)
+		}
+		for _, o := range out.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			break
+		}
+		token = out.NextContinuationToken
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// countingHash records the bytes and sha256 of what was read from the underlying
+// stream (the stored bytes, before any decompression).
+type countingHash struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.h.Write(p[:n])
+	return n, err
+}
+
+// openedTable is a decompressed stream over one table plus its source accounting.
+type openedTable struct {
+	io.Reader
+	raw    *countingHash
+	closer io.Closer
+	gz     *gzip.Reader
+}
+
+func (o *openedTable) Close() error {
+	if o.gz != nil {
+		o.gz.Close()
+	}
+	return o.closer.Close()
+}
+
+// finish drains the raw stream so the checksum covers the whole object.
+func (o *openedTable) finish() (sum string, n int64, err error) {
+	if _, err := io.Copy(io.Discard, o.raw); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(o.raw.h.Sum(nil)), o.raw.n, nil
+}
+
+func openRef(ctx context.Context, ref inputRef, client func() (S3API, error)) (*openedTable, error) {
+	var rc io.ReadCloser
+	if ref.local != "" {
+		f, err := os.Open(ref.local)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref.name, unwrapPathErr(err))
+		}
+		rc = f
+	} else {
+		c, err := client()
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(ref.bucket), Key: aws.String(ref.key)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: cannot read object: %w", ref.name, err)
+		}
+		rc = out.Body
+	}
+	ch := &countingHash{r: rc, h: sha256.New()}
+	br := bufio.NewReaderSize(ch, 256<<10)
+	o := &openedTable{raw: ch, closer: rc}
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("%s: bad gzip stream: %w", ref.name, err)
+		}
+		o.gz = gz
+		o.Reader = gz
+	} else {
+		o.Reader = br
+	}
+	return o, nil
+}
+
+// sink receives the files of a prepared dataset; nothing is visible under the final
+// name until commit.
+type sink interface {
+	put(ctx context.Context, name string, data []byte) error
+	commit(ctx context.Context) error
+	abort(ctx context.Context)
+}
+
+func newSink(ctx context.Context, dst string, injected S3API) (sink, error) {
+	bucket, key, isS3, err := s3URL(dst)
+	if err != nil {
+		return nil, err
+	}
+	if isS3 {
+		c, err := clientFor(ctx, injected)
+		if err != nil {
+			return nil, err
+		}
+		key = strings.TrimSuffix(key, "/")
+		return &s3Sink{c: c, bucket: bucket, prefix: key}, nil
+	}
+	return newDirSink(dst)
+}
+
+// dirSink writes into a temporary sibling directory and renames it into place.
+type dirSink struct {
+	dst, tmp string
+}
+
+func newDirSink(dst string) (*dirSink, error) {
+	dst = filepath.Clean(dst)
+	parent := filepath.Dir(dst)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", parent, unwrapPathErr(err))
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dst)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dst, unwrapPathErr(err))
+	}
+	// MkdirTemp creates 0700; the dataset should be as readable as any other output
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return &dirSink{dst: dst, tmp: tmp}, nil
+}
+
+func (d *dirSink) put(_ context.Context, name string, data []byte) error {
+	p := filepath.Join(d.tmp, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+func (d *dirSink) commit(context.Context) error {
+	st, err := os.Stat(d.dst)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.Rename(d.tmp, d.dst); err != nil {
+			d.abort(nil)
+			return fmt.Errorf("%s: %w", d.dst, err)
+		}
+		return nil
+	case err != nil:
+		d.abort(nil)
+		return fmt.Errorf("%s: %w", d.dst, unwrapPathErr(err))
+	case !st.IsDir():
+		d.abort(nil)
+		return fmt.Errorf("%s: exists and is not a directory", d.dst)
+	}
+	if !replaceable(d.dst) {
+		d.abort(nil)
+		return fmt.Errorf("%s: exists and is neither empty nor a prepared dataset; refusing to replace it", d.dst)
+	}
+	old := d.tmp + ".old"
+	if err := os.Rename(d.dst, old); err != nil {
+		d.abort(nil)
+		return fmt.Errorf("%s: %w", d.dst, err)
+	}
+	if err := os.Rename(d.tmp, d.dst); err != nil {
+		os.Rename(old, d.dst)
+		d.abort(nil)
+		return fmt.Errorf("%s: %w", d.dst, err)
+	}
+	return os.RemoveAll(old)
+}
+
+// replaceable reports whether an existing directory may be swapped out: an empty
+// directory or the output of an earlier run.
+func replaceable(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	if len(ents) == 0 {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(dir, manifestName)); err == nil {
+		return true
+	}
+	_, err = os.Stat(filepath.Join(dir, "train", manifestName))
+	return err == nil
+}
+
+func (d *dirSink) abort(context.Context) { os.RemoveAll(d.tmp) }
+
+// s3Sink uploads objects as they come; callers write manifests last, so a reader never
+// sees a manifest whose arrays are missing, and abort deletes what was uploaded.
+type s3Sink struct {
+	c       S3API
+	bucket  string
+	prefix  string
+	written []string
+}
+
+func (s *s3Sink) key(name string) string {
+	if s.prefix == "" {
+		return name
+	}
+	return s.prefix + "/" + name
+}
+
+func (s *s3Sink) put(ctx context.Context, name string, data []byte) error {
+	k := s.key(name)
+	_, err := s.c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(k),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return fmt.Errorf("s3://%s/%s: cannot write object: %w", s.bucket, k, err)
+	}
+	s.written = append(s.written, k)
+	return nil
+}
+
+func (s *s3Sink) commit(context.Context) error { return nil }
+
+func (s *s3Sink) abort(ctx context.Context) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// best effort: the cleanup must run even when the write was cancelled
+	ctx = context.WithoutCancel(ctx)
+	for _, k := range s.written {
+		s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	}
+}
+
+// source reads the files of a prepared dataset.
+type source interface {
+	get(ctx context.Context, name string) ([]byte, error)
+	where(name string) string
+}
+
+func newSource(ctx context.Context, src string, injected S3API) (source, error) {
+	bucket, key, isS3, err := s3URL(src)
+	if err != nil {
+		return nil, err
+	}
+	if isS3 {
+		c, err := clientFor(ctx, injected)
+		if err != nil {
+			return nil, err
+		}
+		return &s3Source{c: c, bucket: bucket, prefix: strings.TrimSuffix(key, "/")}, nil
+	}
+	return dirSource(src), nil
+}
+
+type dirSource string
+
+func (d dirSource) where(name string) string {
+	return filepath.Join(string(d), filepath.FromSlash(name))
+}
+
+func (d dirSource) get(_ context.Context, name string) ([]byte, error) {
+	b, err := os.ReadFile(d.where(name))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.where(name), unwrapPathErr(err))
+	}
+	return b, nil
+}
+
+type s3Source struct {
+	c              S3API
+	bucket, prefix string
+}
+
+func (s *s3Source) where(name string) string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket + "/" + name
+	}
+	return "s3://" + s.bucket + "/" + s.prefix + "/" + name
+}
+
+func (s *s3Source) get(ctx context.Context, name string) ([]byte, error) {
+	k := name
+	if s.prefix != "" {
+		k = s.prefix + "/" + name
+	}
+	out, err := s.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read object: %w", s.where(name), err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.where(name), err)
+	}
+	return b, nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it into place.
+func writeFileAtomic(p string, data []byte) error {
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(p)+".tmp-")
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
