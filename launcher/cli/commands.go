@@ -1,0 +1,23 @@
+package cli
+
+// commands is the command registry: one line per subcommand. A new subcommand
+// adds its file (options struct, flags, Exec) and one line here.
+func commands() []command {
+	return []command{
+		{"train", "submit one training job", newTrain},
+		{"sweep", "submit one training job per grid point or random sample", newSweep},
+		{"tune", "submit a SageMaker hyperparameter tuning job", newTune},
+		{"status", "show a training or tuning job", newStatus},
+		{"wait", "follow a training job until it ends (exit 0 only if Completed)", newWait},
+		{"logs", "print a training job's CloudWatch log", newLogs},
+		{"stop", "stop a training or tuning job", newStop},
+		{"list", "list training jobs, optionally of one sweep", newList},
+		{"local", "run the trainer on this machine against an /opt/ml tree", newLocal},
+		{"prepare", "turn raw tables into a train/validation/test dataset", newPrepare},
+		{"synth", "write a synthetic dataset", newSynth},
+		{"deploy", "put a trained model behind a SageMaker endpoint (create or update)", newDeploy},
+		{"predict", "send cases (.json or .csv) to an endpoint and print the answer", newPredict},
+		{"undeploy", "delete an endpoint with its configuration and model", newUndeploy},
+		{"local-serve", "serve a model on 127.0.0.1 with the trainer binary or image", newLocalServe},
+	}
+}

@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type localCmd struct {
+	e            *Env
+	trainer      string
+	image        string
+	channelPaths [3]string
+	output       string
+	name         string
+	instanceType string
+	keep         bool
+	env          kvFlag
+	hp           hpValues
+}
+
+func newLocal(e *Env, fs *flag.FlagSet) unit {
+	c := &localCmd{e: e}
+	fs.StringVar(&c.trainer, "trainer", "", "trainer binary to run (default: trainer on PATH)")
+	fs.StringVar(&c.image, "image", "", "run this Docker image instead of a binary (docker run --network none)")
+	for i, ch := range channelNames {
+		fs.StringVar(&c.channelPaths[i], ch, "", ch+" channel: a local file or folder")
+	}
+	fs.StringVar(&c.output, "output", "blueblood-run", "folder that receives model/ and output/")
+	fs.StringVar(&c.name, "name", "", "TRAINING_JOB_NAME for the run (default blueblood-local-<time>)")
+	fs.StringVar(&c.instanceType, "instance-type", "ml.m5.xlarge", "instance type written to resourceconfig.json")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary /opt/ml tree and print where it is")
+	fs.Var(&c.env, "env", "container environment `KEY=VALUE` (repeatable)")
+	c.hp.register(fs)
+	return c
+}
+
+func (c *localCmd) Exec(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usagef("local: unexpected argument %q", args[0])
+	}
+	if c.channelPaths[0] == "" {
+		return usagef("--train is required: a local file or folder with the training data")
+	}
+	for i, p := range c.channelPaths {
+		if p == "" {
+			continue
+		}
+		if strings.Contains(p, "://") {
+			return usagef("--%s %q: local runs read local files; download the data first", channelNames[i], p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return usagef("--%s %q: local path does not exist", channelNames[i], p)
+		}
+	}
+	if c.output == "" {
+		return usagef("--output: expected a folder")
+	}
+	if !reInstance.MatchString(c.instanceType) {
+		return usagef("--instance-type %q: expected an instance type like ml.m5.xlarge", c.instanceType)
+	}
+	name := c.name
+	if name == "" {
+		name = composeName("blueblood-local", jobStamp(c.e.Now()), maxJobName)
+	} else if err := checkName("--name", name, false); err != nil {
+		return err
+	}
+	env := map[string]string{}
+	for _, kv := range c.env.items {
+		if !reEnvKey.MatchString(kv[0]) {
+			return usagef("--env %q: expected a variable name of letters, digits and _ not starting with a digit", kv[0])
+		}
+		env[kv[0]] = kv[1]
+	}
+	var argv []string
+	if c.image != "" {
+		if err := checkImage("--image", c.image); err != nil {
+			return err
+		}
+		docker, err := c.e.LookPath("docker")
+		if err != nil {
+			return usagef("--image needs docker on PATH: %v", err)
+		}
+		argv = []string{docker}
+	} else {
+		path := c.trainer
+		if path == "" {
+			path = "trainer"
+		}
+		found, err := c.e.LookPath(path)
+		if err != nil {
+			return usagef("--trainer %q: not found (build it with: go build -o bin/trainer ./container)", path)
+		}
+		argv = []string{found, "train"}
+	}
+
+	tmp, err := os.MkdirTemp("", "blueblood-local-")
+	if err != nil {
+		return err
+	}
+	if c.keep {
+		fmt.Fprintf(c.e.Stderr, "keeping the /opt/ml tree at %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	root := filepath.Join(tmp, "opt_ml")
+	if err := c.buildTree(root); err != nil {
+		return err
+	}
+	var cmd *exec.Cmd
+	if c.image != "" {
+		dargs := []string{"run", "--rm", "--network", "none", "-v", root + ":/opt/ml", "-e", "TRAINING_JOB_NAME=" + name}
+		for k, v := range sortedMap(env) {
+			dargs = append(dargs, "-e", k+"="+v)
+		}
+		cmd = exec.CommandContext(ctx, argv[0], append(dargs, c.image, "train")...)
+		cmd.Env = c.baseEnv()
+	} else {
+		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Env = append(c.baseEnv(), "SAGEMAKER_BASE_DIR="+root, "TRAINING_JOB_NAME="+name)
+		for k, v := range sortedMap(env) {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	// The trainer's stdout and stderr are the job log, as in CloudWatch.
+	cmd.Stdout, cmd.Stderr = c.e.Stdout, c.e.Stderr
+	fmt.Fprintf(c.e.Stderr, "running %s (%s)\n", name, strings.Join(cmd.Args, " "))
+	runErr := cmd.Run()
+	// SageMaker uploads artifacts even when the job fails, and so do we.
+	if err := copyArtifacts(root, c.output); err != nil {
+		return err
+	}
+	c.printArtifacts()
+	if runErr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ee *exec.ExitError
+		if !errors.As(runErr, &ee) {
+			return fmt.Errorf("run trainer: %w", runErr)
+		}
+		reason, _ := os.ReadFile(filepath.Join(root, "output", "failure"))
+		if len(reason) > 1024 {
+			reason = reason[:1024]
+		}
+		msg := strings.TrimSpace(string(reason))
+		if msg == "" {
+			msg = "no output/failure written"
+		}
+		return &ExitError{Code: ExitJobFailed, Err: fmt.Errorf("local job %s failed (exit %d): %s", name, ee.ExitCode(), oneLine(msg))}
+	}
+	fmt.Fprintf(c.e.Stdout, "local job %s completed\n", name)
+	return nil
+}
+
+// baseEnv is the little of our environment a job would see: SageMaker starts
+// containers with a clean environment.
+func (c *localCmd) baseEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "DOCKER_HOST"} {
+		if v := c.e.Getenv(k); v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// buildTree writes the /opt/ml tree as the service does for a single-host File-mode job.
+func (c *localCmd) buildTree(root string) error {
+	for _, d := range []string{"input/config", "input/data", "model", "output/data"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	hp := map[string]string{}
+	for k, v := range c.hp.values {
+		hp[k] = v
+	}
+	channels := map[string]map[string]string{}
+	for i, p := range c.channelPaths {
+		if p == "" {
+			continue
+		}
+		ch := channelNames[i]
+		channels[ch] = map[string]string{"RecordWrapperType": "None", "S3DistributionType": "FullyReplicated", "TrainingInputMode": "File"}
+		if err := copyTree(p, filepath.Join(root, "input", "data", ch)); err != nil {
+			return fmt.Errorf("--%s %q: %w", ch, p, err)
+		}
+	}
+	resource := map[string]any{
+		"current_host": "algo-1", "current_instance_type": c.instanceType, "current_group_name": "homogeneousCluster",
+		"hosts": []string{"algo-1"}, "network_interface_name": "eth0",
+		"instance_groups": []map[string]any{{"instance_group_name": "homogeneousCluster", "instance_type": c.instanceType, "hosts": []string{"algo-1"}}},
+	}
+	files := map[string]any{"hyperparameters.json": hp, "inputdataconfig.json": channels, "resourceconfig.json": resource}
+	for name, v := range files {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(root, "input", "config", name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyTree copies a file (into dst/) or a folder's contents (to dst).
+func copyTree(src, dst string) error {
+	files, err := listFiles(src)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := copyFile(f.path, filepath.Join(dst, filepath.FromSlash(f.rel))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// copyArtifacts replaces dir/model and dir/output with the run's, each through a
+// temp folder and a rename so a reader never sees a half-copied tree.
+func copyArtifacts(root, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--output %s: %w", dir, err)
+	}
+	for _, sub := range []string{"model", "output"} {
+		tmp, err := os.MkdirTemp(dir, "."+sub+"-")
+		if err != nil {
+			return fmt.Errorf("--output %s: %w", dir, err)
+		}
+		if err := copyTree(filepath.Join(root, sub), tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("copy %s: %w", sub, err)
+		}
+		final := filepath.Join(dir, sub)
+		if err := os.RemoveAll(final); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return err
+		}
+		if err := os.Chmod(final, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printArtifacts tells where the well-known outputs went.
+func (c *localCmd) printArtifacts() {
+	var all []string
+	_ = filepath.WalkDir(c.output, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			all = append(all, p)
+		}
+		return nil
+	})
+	sort.Strings(all)
+	find := func(match func(base string) bool) []string {
+		var out []string
+		for _, p := range all {
+			if match(filepath.Base(p)) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	fmt.Fprintf(c.e.Stdout, "model:       %s\n", filepath.Join(c.output, "model"))
+	for _, row := range []struct {
+		label string
+		match func(string) bool
+	}{
+		{"metrics:", func(b string) bool { return b == "metrics.json" }},
+		{"predictions:", func(b string) bool { return b == "predictions.csv" }},
+		{"charts:", func(b string) bool { return strings.HasSuffix(b, ".png") }},
+		{"report:", func(b string) bool { return b == "report.md" }},
+		{"failure:", func(b string) bool { return b == "failure" }},
+	} {
+		if found := find(row.match); len(found) > 0 {
+			fmt.Fprintf(c.e.Stdout, "%-12s %s\n", row.label, strings.Join(found, " "))
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"strconv"
+	"strings"
+
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+type prepareCmd struct {
+	e                *Env
+	inputs           listFlag
+	output           string
+	seed             int64
+	fractions        string
+	maxPrescriptions int
+	overflow         string
+	maxBadRows       int
+	maxGapDays       float64
+}
+
+func newPrepare(e *Env, fs *flag.FlagSet) unit {
+	c := &prepareCmd{e: e}
+	fs.Var(&c.inputs, "input", "table, folder or s3:// prefix to read (repeatable; train=PATH etc. for pre-split inputs)")
+	fs.StringVar(&c.output, "output", "", "local folder or s3:// prefix that receives train/ validation/ test/ (required)")
+	fs.Int64Var(&c.seed, "seed", 42, "seed of the subject split")
+	fs.StringVar(&c.fractions, "fractions", "0.7,0.15,0.15", "train,validation,test shares of subjects")
+	fs.IntVar(&c.maxPrescriptions, "max-prescriptions", 0, "prescription rows per sample (0 = no limit)")
+	fs.StringVar(&c.overflow, "overflow", "truncate", "groups above --max-prescriptions: truncate or split")
+	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
+	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
+	return c
+}
+
+func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usagef("prepare: unexpected argument %q", args[0])
+	}
+	if len(c.inputs) == 0 {
+		return usagef("--input is required: a table, folder or s3:// prefix")
+	}
+	if c.output == "" {
+		return usagef("--output is required: a local folder or s3:// prefix")
+	}
+	var fr [3]float64
+	parts := strings.Split(c.fractions, ",")
+	if len(parts) != 3 {
+		return usagef("--fractions %q: expected three shares like 0.7,0.15,0.15", c.fractions)
+	}
+	sum := 0.0
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f < 0 || f > 1 {
+			return usagef("--fractions %q: share %q is not a number in [0, 1]", c.fractions, p)
+		}
+		fr[i], sum = f, sum+f
+	}
+	if fr[0] == 0 || sum < 0.999999 || sum > 1.000001 {
+		return usagef("--fractions %q: expected a positive train share and shares summing to 1", c.fractions)
+	}
+	if c.overflow != pipeline.PolicyTruncate && c.overflow != pipeline.PolicySplit {
+		return usagef("--overflow %q: expected truncate or split", c.overflow)
+	}
+	if c.maxPrescriptions < 0 {
+		return usagef("--max-prescriptions %d: expected 0 (no limit) or more", c.maxPrescriptions)
+	}
+	if c.maxBadRows < 0 {
+		return usagef("--max-bad-rows %d: expected 0 or more", c.maxBadRows)
+	}
+	if c.maxGapDays < 0 {
+		return usagef("--max-gap-days %g: expected 0 (no limit) or more", c.maxGapDays)
+	}
+	opt := pipeline.PrepareOptions{
+		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
+		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
+		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays},
+	}
+	if strings.Contains(c.output+" "+strings.Join(c.inputs, " "), "s3://") {
+		cl, err := c.e.aws(ctx)
+		if err != nil {
+			return err
+		}
+		opt.Read.S3 = cl.S3
+	}
+	sum2, err := pipeline.Prepare(ctx, opt)
+	if err != nil {
+		return err
+	}
+	return sum2.WriteText(c.e.Stdout)
+}

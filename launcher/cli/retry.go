@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+)
+
+// backoff retries AWS calls that the service asks us to slow down for.
+type backoff struct {
+	e *Env
+	// base and limit bound the exponential delay for ThrottlingException.
+	base, limit time.Duration
+	// attempts is how many throttled tries are made before giving up.
+	attempts int
+	// quotaWait, when positive, makes ResourceLimitExceeded (an account quota such
+	// as concurrent training jobs) a reason to wait and retry without limit,
+	// rather than an error: a sweep then drains as earlier jobs finish.
+	quotaWait time.Duration
+	// onWait reports each wait (may be nil).
+	onWait func(key, code string, attempt int, d time.Duration)
+}
+
+func (e *Env) newBackoff() *backoff {
+	return &backoff{e: e, base: 500 * time.Millisecond, limit: 30 * time.Second, attempts: 10}
+}
+
+func isThrottle(code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
+
+// do calls fn until it succeeds, fails with an error that is not worth
+// retrying, or ctx ends. key decorrelates the jitter of parallel callers.
+func (b *backoff) do(ctx context.Context, key string, fn func() error) error {
+	throttled := 0
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		code := apiErrorCode(err)
+		var d time.Duration
+		switch {
+		case isThrottle(code):
+			throttled++
+			if throttled >= b.attempts {
+				return fmt.Errorf("still throttled after %d attempts: %w", throttled, err)
+			}
+			d = b.delay(key, throttled)
+		case code == "ResourceLimitExceeded" && b.quotaWait > 0:
+			d = b.quotaWait
+		default:
+			return err
+		}
+		if b.onWait != nil {
+			b.onWait(key, code, attempt, d)
+		}
+		if err := b.e.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// delay is exponential with deterministic jitter in [d/2, d).
+func (b *backoff) delay(key string, n int) time.Duration {
+	d := b.base << min(n-1, 20)
+	if d > b.limit || d <= 0 {
+		d = b.limit
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d", key, n)
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + time.Duration(h.Sum64()%uint64(half))
+}
