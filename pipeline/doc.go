@@ -40,8 +40,10 @@
 //
 // Inputs and outputs are local paths or s3://bucket/key and s3://bucket/prefix (every
 // .csv and .csv.gz object under the prefix, in key order). Gzip is recognised by its
-// magic bytes. The S3 client is ReadOptions.S3 or, when nil, one built from the default
-// aws config chain, so AWS_ENDPOINT_URL_S3, AWS_REGION and the usual credentials apply.
+// magic bytes. s3:// locations go through ReadOptions.S3, an ObjectStore; this package
+// imports no cloud SDK, and pipeline/s3store provides the aws-sdk-go-v2 adapter
+// (s3store.FromEnv honours AWS_ENDPOINT_URL_S3, AWS_REGION and the usual credentials).
+// Without a store, s3:// inputs and outputs fail with a one-line error.
 //
 // Tables are streamed through a small RFC 4180 reader (one allocation per line, fields
 // kept as offsets) and numbers are parsed on a fast exact path, so memory holds the

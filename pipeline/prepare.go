@@ -123,6 +123,12 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 	if opt.MaxPrescriptions < 0 {
 		return nil, fmt.Errorf("max prescriptions %d: expected 0 (unlimited) or more", opt.MaxPrescriptions)
 	}
+	// an s3:// output without a store fails before any input is read
+	if _, _, isS3, err := s3URL(opt.Output); err == nil && isS3 {
+		if _, err := storeFor(opt.Output, opt.Read.S3); err != nil {
+			return nil, err
+		}
+	}
 	preSplit, splitInputs, err := splitInputs(opt.Inputs)
 	if err != nil {
 		return nil, err
@@ -217,7 +223,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 		return nil, err
 	}
 
-	sk, err := newSink(ctx, opt.Output, opt.Read.S3)
+	sk, err := newSink(opt.Output, opt.Read.S3)
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ type Manifest struct {
 // directory or an s3:// prefix. Local output appears atomically; on S3 manifest.json is
 // written last and a failed write deletes what it uploaded.
 func WritePrepared(ctx context.Context, dst string, ds *Dataset, sc *Scaler, opt ReadOptions) error {
-	sk, err := newSink(ctx, dst, opt.S3)
+	sk, err := newSink(dst, opt.S3)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func joinName(prefix, name string) string {
 // ReadPrepared reads a prepared dataset from a local directory or s3:// prefix, checking
 // every array's checksum and shape. The scaler is nil when none was stored.
 func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *Scaler, error) {
-	so, err := newSource(ctx, src, opt.S3)
+	so, err := newSource(src, opt.S3)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,13 +291,14 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 	return ds, m.Scaler, nil
 }
 
-// IsPrepared reports whether path (a local directory or s3:// prefix) holds a prepared
-// dataset, building an S3 client from the default chain when needed.
+// IsPrepared reports whether the local directory path holds a prepared dataset; for an
+// s3:// prefix, which needs an object store, use IsPreparedWith.
 func IsPrepared(ctx context.Context, path string) (bool, error) {
 	return IsPreparedWith(ctx, path, ReadOptions{})
 }
 
-// IsPreparedWith is IsPrepared with an injected S3 client (opt.S3).
+// IsPreparedWith is IsPrepared for a local directory or an s3:// prefix read through
+// opt.S3.
 func IsPreparedWith(ctx context.Context, path string, opt ReadOptions) (bool, error) {
 	_, _, isS3, err := s3URL(path)
 	if err != nil {
@@ -305,7 +306,7 @@ func IsPreparedWith(ctx context.Context, path string, opt ReadOptions) (bool, er
 	}
 	var mb []byte
 	if isS3 {
-		so, err := newSource(ctx, path, opt.S3)
+		so, err := newSource(path, opt.S3)
 		if err != nil {
 			return false, err
 		}

@@ -25,8 +25,10 @@ type ReadOptions struct {
 	// EmbeddingDim is the width of the built-in text embedder for raw drug names;
 	// 0 means DefaultEmbeddingDim.
 	EmbeddingDim int
-	// S3 is an optional client; nil builds one from the default aws config chain.
-	S3 S3API
+	// S3 is the object store behind s3:// inputs and outputs (s3store.FromEnv or
+	// s3store.New build one from the aws-sdk-go-v2 client); nil means s3:// locations
+	// fail with a "no S3 client configured" error, so local-only callers link no SDK.
+	S3 ObjectStore
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,
@@ -182,7 +184,7 @@ func ReadTables(ctx context.Context, inputs []string, opt ReadOptions) (*Dataset
 	rd := newTableReader(ctx, opt)
 	var refs []inputRef
 	for _, in := range inputs {
-		r, err := expandInput(ctx, in, rd.client)
+		r, err := expandInput(ctx, in, rd.opt.S3)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -204,8 +206,6 @@ func ReadTables(ctx context.Context, inputs []string, opt ReadOptions) (*Dataset
 type tableReader struct {
 	ctx     context.Context
 	opt     ReadOptions
-	s3      S3API
-	s3err   error
 	rep     Report
 	multi   bool
 	layout  Layout
@@ -226,23 +226,7 @@ type tableReader struct {
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
-	return &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}, s3: opt.S3}
-}
-
-func (rd *tableReader) client() (S3API, error) {
-	if rd.s3 != nil {
-		return rd.s3, nil
-	}
-	if rd.s3err != nil {
-		return nil, rd.s3err
-	}
-	c, err := clientFor(rd.ctx, nil)
-	if err != nil {
-		rd.s3err = err
-		return nil, err
-	}
-	rd.s3 = c
-	return c, nil
+	return &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}}
 }
 
 type tableKind int
@@ -408,7 +392,7 @@ type bloodRow struct {
 }
 
 func (rd *tableReader) readRef(ctx context.Context, ref inputRef) error {
-	f, err := openRef(ctx, ref, rd.client)
+	f, err := openRef(ctx, ref, rd.opt.S3)
 	if err != nil {
 		return err
 	}

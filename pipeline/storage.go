@@ -16,32 +16,29 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// S3API is the part of the aws-sdk-go-v2 S3 client the pipeline uses; *s3.Client
-// satisfies it, and tests inject a client pointed at an in-process server.
-type S3API interface {
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+// ObjectStore is the object storage behind s3:// inputs and outputs, in plain Go types
+// so that this package links no cloud SDK. Package pipeline/s3store adapts the
+// aws-sdk-go-v2 S3 client to it; tests may inject anything that behaves like S3.
+type ObjectStore interface {
+	// Get opens the object's bytes; the caller closes the reader.
+	Get(ctx context.Context, bucket, key string) (io.ReadCloser, error)
+	// List returns every key that starts with prefix (all pages), in any order.
+	List(ctx context.Context, bucket, prefix string) ([]string, error)
+	// Put stores size bytes read from body under key, replacing any object there.
+	Put(ctx context.Context, bucket, key string, body io.Reader, size int64) error
+	// Delete removes the object; deleting a missing key is not an error.
+	Delete(ctx context.Context, bucket, key string) error
 }
 
-// clientFor returns the injected client or builds one from the default credential chain
-// and endpoint settings (AWS_ENDPOINT_URL_S3, AWS_REGION, profiles, ...).
-func clientFor(ctx context.Context, injected S3API) (S3API, error) {
-	if injected != nil {
-		return injected, nil
+// storeFor returns the injected store or, when there is none, a one-line error naming
+// the s3:// location that needed it.
+func storeFor(uri string, store ObjectStore) (ObjectStore, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%s: no S3 client configured; set ReadOptions.S3 (see package pipeline/s3store)", uri)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
-	}
-	return s3.NewFromConfig(cfg), nil
+	return store, nil
 }
 
 // s3URL splits s3://bucket/key.
@@ -72,7 +69,7 @@ func isTableName(n string) bool {
 
 // expandInput turns a path, directory, s3 object or s3 prefix into the tables it names,
 // in sorted order so that reads are reproducible.
-func expandInput(ctx context.Context, in string, client func() (S3API, error)) ([]inputRef, error) {
+func expandInput(ctx context.Context, in string, store ObjectStore) ([]inputRef, error) {
 	bucket, key, isS3, err := s3URL(in)
 	if err != nil {
 		return nil, err
@@ -107,7 +104,7 @@ func expandInput(ctx context.Context, in string, client func() (S3API, error)) (
 		sort.Slice(refs, func(i, j int) bool { return refs[i].name < refs[j].name })
 		return refs, nil
 	}
-	c, err := client()
+	c, err := storeFor(in, store)
 	if err != nil {
 		return nil, err
 	}
@@ -144,21 +141,10 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-func listKeys(ctx context.Context, c S3API, bucket, prefix string) ([]string, error) {
-	var keys []string
-	var token *string
-	for {
-		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), ContinuationToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("list objects: %w", err)
-		}
-		for _, o := range out.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-		if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
-			break
-		}
-		token = out.NextContinuationToken
+func listKeys(ctx context.Context, c ObjectStore, bucket, prefix string) ([]string, error) {
+	keys, err := c.List(ctx, bucket, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list objects: %w", err)
 	}
 	sort.Strings(keys)
 	return keys, nil
@@ -202,7 +188,7 @@ func (o *openedTable) finish() (sum string, n int64, err error) {
 	return hex.EncodeToString(o.raw.h.Sum(nil)), o.raw.n, nil
 }
 
-func openRef(ctx context.Context, ref inputRef, client func() (S3API, error)) (*openedTable, error) {
+func openRef(ctx context.Context, ref inputRef, store ObjectStore) (*openedTable, error) {
 	var rc io.ReadCloser
 	if ref.local != "" {
 		f, err := os.Open(ref.local)
@@ -211,15 +197,15 @@ func openRef(ctx context.Context, ref inputRef, client func() (S3API, error)) (*
 		}
 		rc = f
 	} else {
-		c, err := client()
+		c, err := storeFor(ref.name, store)
 		if err != nil {
 			return nil, err
 		}
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(ref.bucket), Key: aws.String(ref.key)})
+		body, err := c.Get(ctx, ref.bucket, ref.key)
 		if err != nil {
 			return nil, fmt.Errorf("%s: cannot read object: %w", ref.name, err)
 		}
-		rc = out.Body
+		rc = body
 	}
 	ch := &countingHash{r: rc, h: sha256.New()}
 	br := bufio.NewReaderSize(ch, 256<<10)
@@ -247,13 +233,13 @@ type sink interface {
 	abort(ctx context.Context)
 }
 
-func newSink(ctx context.Context, dst string, injected S3API) (sink, error) {
+func newSink(dst string, store ObjectStore) (sink, error) {
 	bucket, key, isS3, err := s3URL(dst)
 	if err != nil {
 		return nil, err
 	}
 	if isS3 {
-		c, err := clientFor(ctx, injected)
+		c, err := storeFor(dst, store)
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +335,7 @@ func (d *dirSink) abort(context.Context) { os.RemoveAll(d.tmp) }
 // s3Sink uploads objects as they come; callers write manifests last, so a reader never
 // sees a manifest whose arrays are missing, and abort deletes what was uploaded.
 type s3Sink struct {
-	c       S3API
+	c       ObjectStore
 	bucket  string
 	prefix  string
 	written []string
@@ -364,12 +350,7 @@ func (s *s3Sink) key(name string) string {
 
 func (s *s3Sink) put(ctx context.Context, name string, data []byte) error {
 	k := s.key(name)
-	_, err := s.c.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(k),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))),
-	})
+	err := s.c.Put(ctx, s.bucket, k, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fmt.Errorf("s3://%s/%s: cannot write object: %w", s.bucket, k, err)
 	}
@@ -386,7 +367,7 @@ func (s *s3Sink) abort(ctx context.Context) {
 	// best effort: the cleanup must run even when the write was cancelled
 	ctx = context.WithoutCancel(ctx)
 	for _, k := range s.written {
-		s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+		s.c.Delete(ctx, s.bucket, k)
 	}
 }
 
@@ -396,13 +377,13 @@ type source interface {
 	where(name string) string
 }
 
-func newSource(ctx context.Context, src string, injected S3API) (source, error) {
+func newSource(src string, store ObjectStore) (source, error) {
 	bucket, key, isS3, err := s3URL(src)
 	if err != nil {
 		return nil, err
 	}
 	if isS3 {
-		c, err := clientFor(ctx, injected)
+		c, err := storeFor(src, store)
 		if err != nil {
 			return nil, err
 		}
@@ -426,7 +407,7 @@ func (d dirSource) get(_ context.Context, name string) ([]byte, error) {
 }
 
 type s3Source struct {
-	c              S3API
+	c              ObjectStore
 	bucket, prefix string
 }
 
@@ -442,12 +423,12 @@ func (s *s3Source) get(ctx context.Context, name string) ([]byte, error) {
 	if s.prefix != "" {
 		k = s.prefix + "/" + name
 	}
-	out, err := s.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+	body, err := s.c.Get(ctx, s.bucket, k)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot read object: %w", s.where(name), err)
 	}
-	defer out.Body.Close()
-	b, err := io.ReadAll(out.Body)
+	defer body.Close()
+	b, err := io.ReadAll(body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.where(name), err)
 	}

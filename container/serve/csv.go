@@ -72,7 +72,7 @@ func parseCSV(body []byte, lm *loadedModel) (*request, error) {
 		return nil, err
 	}
 
-	req := &request{}
+	req := &request{csv: true}
 	groups := map[[2]string]int{} // (subject, start date) -> sample index
 	firstLine := map[int]int{}    // sample index -> line of its first row
 	rows := 0

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,6 +33,23 @@ func (t *trained) Predict(s []pipeline.Sample) ([][]float32, error) { return t.m
 func (t *trained) Layout() pipeline.Layout                          { return t.layout }
 func (t *trained) KnownUnit(u string) bool                          { return t.m.Scaler().KnownUnit(u) }
 func (t *trained) Version() string                                  { return t.version }
+
+// CheckInput rejects values that stop being finite numbers once scaled with the
+// training statistics (the model would refuse them); the message names the analyte.
+func (t *trained) CheckInput(s *pipeline.Sample) error {
+	sc := t.m.Scaler()
+	for j, obs := range s.PreObserved {
+		if v := sc.ScaleAnalyte(j, s.Pre[j]); obs && (math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)) {
+			return fmt.Errorf("pre %s: %v is too far outside the training range to scale", t.layout.Analytes[j], s.Pre[j])
+		}
+	}
+	for k, d := range s.Doses {
+		if v := sc.ScaleDose(d); math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("prescription %d dose: %v is too far outside the training range to scale", k, d)
+		}
+	}
+	return nil
+}
 
 // MaxPrescriptions follows training: the seed network has a fixed block of rows; the
 // pooled network takes what the trainer's max_prescriptions let through (0: no limit).

@@ -207,6 +207,27 @@ func TestRealModelPrescriptionLimit(t *testing.T) {
 	}
 }
 
+func TestRealModelOverflowIs400(t *testing.T) {
+	dir, _ := trainTiny(t, model.ArchPooledResidual)
+	ts := startServer(t, serve.LoadDir(dir))
+	waitReady(t, ts.url)
+	tests := []struct {
+		name, contentType, body, want string
+	}{
+		{"json", "application/json", `{"cases":[{"prescriptions":[]},{"pre":{"ph":3e38},"prescriptions":[]}]}`, "cases[1]: pre ph: 3e+38 is too far outside the training range"},
+		{"csv", "text/csv", "subject_id,prescription_start,prescription_drug,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph\n7,2125-01-01,Heparin,1,mg,-3e38\n",
+			"group (7, 2125-01-01): pre ph: -3e+38 is too far outside"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := post(t, ts.url, tc.contentType, []byte(tc.body))
+			if a.status != http.StatusBadRequest || !strings.Contains(a.errorText(t), tc.want) {
+				t.Fatalf("%d %s, want 400 containing %q", a.status, a.body, tc.want)
+			}
+		})
+	}
+}
+
 func TestLoadDirErrors(t *testing.T) {
 	s := serve.New(serve.LoadDir(t.TempDir()))
 	err := s.Load(context.Background())

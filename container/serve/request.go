@@ -21,6 +21,15 @@ type request struct {
 	samples []pipeline.Sample
 	ids     []string
 	starts  []string
+	csv     bool
+}
+
+// label names sample i in an error message the way the request named it.
+func (r *request) label(i int) string {
+	if r.csv {
+		return fmt.Sprintf("group (%s, %s)", r.ids[i], r.starts[i])
+	}
+	return fmt.Sprintf("cases[%d]", i)
 }
 
 // caseT and rxT are a JSON case as decoded in the common, valid case: one pass, no

@@ -38,6 +38,13 @@ type Model interface {
 	MaxPrescriptions() int
 }
 
+// InputChecker is implemented by models that can tell, before predicting, that a
+// sample's values are outside what they can compute with (a value that overflows when
+// scaled); the server answers 400 instead of letting Predict fail with a 500.
+type InputChecker interface {
+	CheckInput(s *pipeline.Sample) error
+}
+
 // Loader loads the model; the server calls it once, in the background, after it starts
 // listening, so /ping can answer 503 while loading.
 type Loader func(ctx context.Context) (Model, error)
@@ -309,6 +316,15 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+
+	if ic, ok := lm.m.(InputChecker); ok {
+		for i := range req.samples {
+			if err := ic.CheckInput(&req.samples[i]); err != nil {
+				writeError(w, http.StatusBadRequest, req.label(i)+": "+err.Error())
+				return
+			}
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.requestTimeout)
