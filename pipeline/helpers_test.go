@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+	"compress/gzip"
 	"math"
 	"slices"
 	"testing"
@@ -52,4 +54,15 @@ func equalBools(a, b []bool) bool {
 		}
 	}
 	return true
+}
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return z.Bytes()
 }

@@ -1,68 +1,80 @@
 package trainer
 
 import (
-	"bytes"
 	"fmt"
+	"image/color"
 	"math"
+	"slices"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/blueblood/blueblood/pipeline"
 )
 
-const chartWidth, chartHeight = 8 * vg.Inch, 5 * vg.Inch
-
 // WriteLossChart draws training and validation loss per epoch as a PNG.
 func WriteLossChart(path string, history []EpochRecord) error {
-	p := plot.New()
-	p.Title.Text = "Loss per epoch"
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "masked MSE (scaled units)"
-	p.Legend.Top = true
-	train, val := plotter.XYs{}, plotter.XYs{}
-	var best plotter.XYs
+	var train, val []vg.Point // data coordinates
+	var best *vg.Point
+	ch := &chart{title: "Loss per epoch", xLabel: "epoch", yLabel: "masked MSE (scaled units)",
+		x0: math.Inf(1), x1: math.Inf(-1), y0: math.Inf(1), y1: math.Inf(-1), xWhole: true}
+	see := func(x, y float64) vg.Point {
+		ch.x0, ch.x1 = math.Min(ch.x0, x), math.Max(ch.x1, x)
+		ch.y0, ch.y1 = math.Min(ch.y0, y), math.Max(ch.y1, y)
+		return vg.Point{X: vg.Length(x), Y: vg.Length(y)}
+	}
 	for _, h := range history {
 		if isFinite(h.TrainLoss) {
-			train = append(train, plotter.XY{X: float64(h.Epoch), Y: h.TrainLoss})
+			train = append(train, see(float64(h.Epoch), h.TrainLoss))
 		}
 		if isFinite(h.ValidationLoss) {
-			val = append(val, plotter.XY{X: float64(h.Epoch), Y: h.ValidationLoss})
+			p := see(float64(h.Epoch), h.ValidationLoss)
+			val = append(val, p)
 			if h.Best {
-				best = plotter.XYs{{X: float64(h.Epoch), Y: h.ValidationLoss}}
+				best = &p
 			}
 		}
 	}
-	for _, series := range []struct {
-		name string
-		xys  plotter.XYs
-		dash bool
-	}{{"train", train, false}, {"validation", val, true}} {
-		if len(series.xys) == 0 {
-			continue
+	if _, _, err := ch.layout(); err != nil {
+		return fmt.Errorf("loss chart: %w", err)
+	}
+	toCanvas := func(pts []vg.Point) []vg.Point {
+		out := make([]vg.Point, len(pts))
+		for i, p := range pts {
+			out[i] = ch.pt(float64(p.X), float64(p.Y))
 		}
-		l, pts, err := plotter.NewLinePoints(series.xys)
-		if err != nil {
-			return fmt.Errorf("loss chart: %w", err)
+		return out
+	}
+	solid := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
+	dashed := solid
+	dashed.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	ring := draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2.5), Shape: draw.RingGlyph{}}
+	bigRing := ring
+	bigRing.Radius = vg.Points(5)
+
+	var legend []legendEntry
+	if len(train) > 0 {
+		pts := toCanvas(train)
+		ch.polyline(solid, pts)
+		for _, p := range pts {
+			ch.area.DrawGlyph(ring, p)
 		}
-		if series.dash {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-			pts.Shape = nil
+		legend = append(legend, legendEntry{label: "train", line: &solid})
+	}
+	if len(val) > 0 {
+		pts := toCanvas(val)
+		ch.polyline(dashed, pts)
+		if len(pts) == 1 { // a lone point has no line to show it
+			ch.area.DrawGlyph(ring, pts[0])
 		}
-		p.Add(l, pts)
-		p.Legend.Add(series.name, l)
+		legend = append(legend, legendEntry{label: "validation", line: &dashed})
 	}
 	if best != nil {
-		s, err := plotter.NewScatter(best)
-		if err != nil {
-			return fmt.Errorf("loss chart: %w", err)
-		}
-		s.Radius = vg.Points(5)
-		p.Add(s)
-		p.Legend.Add("best epoch", s)
+		ch.area.DrawGlyph(bigRing, ch.pt(float64(best.X), float64(best.Y)))
+		legend = append(legend, legendEntry{label: "best epoch", glyph: &bigRing})
 	}
-	return savePNG(path, p)
+	ch.legend(legend)
+	return ch.save(path)
 }
 
 // StandardizedErrors returns predicted minus observed for every observed target, divided
@@ -117,30 +129,41 @@ func targetStdDev(train []pipeline.Sample, n int) []float64 {
 
 // WriteErrorChart draws a histogram of standardized prediction errors as a PNG.
 func WriteErrorChart(path, split string, errs []float64) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Prediction error on %s (%d targets)", split, len(errs))
-	p.X.Label.Text = "(predicted - observed) / training standard deviation of the analyte"
-	p.Y.Label.Text = "count"
+	const bins = 40
+	ch := &chart{title: fmt.Sprintf("Prediction error on %s (%d targets)", split, len(errs)),
+		xLabel: "(predicted - observed) / training standard deviation of the analyte", yLabel: "count",
+		counts: true}
+	var counts []int
+	var lo, width float64
 	if len(errs) > 0 {
-		h, err := plotter.NewHist(plotter.Values(errs), 40)
-		if err != nil {
-			return fmt.Errorf("error chart: %w", err)
+		hi := slices.Max(errs)
+		lo = slices.Min(errs)
+		if hi == lo {
+			lo, hi = lo-0.5, hi+0.5
 		}
-		p.Add(h)
+		width = (hi - lo) / bins
+		counts = make([]int, bins)
+		for _, e := range errs {
+			counts[min(int((e-lo)/width), bins-1)]++
+		}
+		ch.x0, ch.x1 = lo, hi
+		ch.y0, ch.y1 = 0, float64(slices.Max(counts))
 	}
-	return savePNG(path, p)
-}
-
-func savePNG(path string, p *plot.Plot) error {
-	wt, err := p.WriterTo(chartWidth, chartHeight, "png")
-	if err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+	if _, _, err := ch.layout(); err != nil {
+		return fmt.Errorf("error chart: %w", err)
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+	outline := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
+	fill := color.Gray{Y: 128}
+	for i, n := range counts {
+		if n == 0 {
+			continue
+		}
+		a, b := ch.pt(lo+float64(i)*width, 0), ch.pt(lo+float64(i+1)*width, float64(n))
+		box := []vg.Point{a, {X: b.X, Y: a.Y}, b, {X: a.X, Y: b.Y}}
+		ch.area.FillPolygon(fill, box)
+		ch.area.StrokeLines(outline, append(box, a))
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return ch.save(path)
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 
 // listFlag is a repeatable string flag.
@@ -88,7 +89,7 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		opt.Read.S3 = cl.S3
+		opt.Read.S3 = s3store.New(cl.S3)
 	}
 	sum2, err := pipeline.Prepare(ctx, opt)
 	if err != nil {

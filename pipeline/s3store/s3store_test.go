@@ -1,9 +1,11 @@
-package pipeline
+package s3store_test
 
 import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,7 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/s3store"
 )
+
+// The tests go through the real SDK client, over HTTP, to gofakes3 on 127.0.0.1.
 
 // fakeS3 starts an in-process S3 server on 127.0.0.1 and returns a real SDK client for it.
 func fakeS3(t *testing.T, buckets ...string) *s3.Client {
@@ -62,7 +69,7 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 func TestS3PrepareRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := fakeS3(t, "raw", "out")
-	small, err := os.ReadFile("testdata/synthetic_small.csv")
+	small, err := os.ReadFile("../testdata/synthetic_small.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,12 +87,12 @@ func TestS3PrepareRoundTrip(t *testing.T) {
 	putObject(t, c, "raw", "tables/b.csv.gz", gzipBytes(t, []byte(partB)))
 	putObject(t, c, "raw", "tables/README.txt", []byte("not a table"))
 
-	opt := ReadOptions{S3: c}
-	local, _, err := ReadTables(ctx, []string{"testdata/synthetic_small.csv"}, ReadOptions{})
+	opt := pipeline.ReadOptions{S3: s3store.New(c)}
+	local, _, err := pipeline.ReadTables(ctx, []string{"../testdata/synthetic_small.csv"}, pipeline.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, rep, err := ReadTables(ctx, []string{"s3://raw/tables"}, opt)
+	ds, rep, err := pipeline.ReadTables(ctx, []string{"s3://raw/tables"}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,17 +103,17 @@ func TestS3PrepareRoundTrip(t *testing.T) {
 		t.Fatalf("s3 read gave %d samples, local %d", len(ds.Samples), len(local.Samples))
 	}
 
-	sum, err := Prepare(ctx, PrepareOptions{Inputs: []string{"s3://raw/tables/"}, Output: "s3://out/prepared", Seed: 3, MaxPrescriptions: 20, Read: opt})
+	sum, err := pipeline.Prepare(ctx, pipeline.PrepareOptions{Inputs: []string{"s3://raw/tables/"}, Output: "s3://out/prepared", Seed: 3, MaxPrescriptions: 20, Read: opt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	total := 0
 	for _, sp := range sum.Splits {
-		ok, err := IsPreparedWith(ctx, sp.Path, opt)
+		ok, err := pipeline.IsPreparedWith(ctx, sp.Path, opt)
 		if err != nil || !ok {
-			t.Fatalf("IsPrepared(%s) = %v, %v; want true", sp.Path, ok, err)
+			t.Fatalf("pipeline.IsPrepared(%s) = %v, %v; want true", sp.Path, ok, err)
 		}
-		got, sc, err := ReadPrepared(ctx, sp.Path, opt)
+		got, sc, err := pipeline.ReadPrepared(ctx, sp.Path, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,12 +125,12 @@ func TestS3PrepareRoundTrip(t *testing.T) {
 	if total != len(local.Samples) {
 		t.Fatalf("splits hold %d samples, want %d", total, len(local.Samples))
 	}
-	if ok, err := IsPreparedWith(ctx, "s3://out/prepared", opt); err != nil || ok {
-		t.Fatalf("IsPrepared(output root) = %v, %v; want false", ok, err)
+	if ok, err := pipeline.IsPreparedWith(ctx, "s3://out/prepared", opt); err != nil || ok {
+		t.Fatalf("pipeline.IsPrepared(output root) = %v, %v; want false", ok, err)
 	}
 
 	// a single object by key
-	ds1, _, err := ReadTables(ctx, []string{"s3://raw/tables/a.csv"}, opt)
+	ds1, _, err := pipeline.ReadTables(ctx, []string{"s3://raw/tables/a.csv"}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,19 +142,19 @@ func TestS3PrepareRoundTrip(t *testing.T) {
 func TestS3WritePreparedRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := fakeS3(t, "bkt")
-	opt := ReadOptions{S3: c}
-	ds, _, err := ReadTables(ctx, []string{"testdata/synthetic_small.csv"}, ReadOptions{})
+	opt := pipeline.ReadOptions{S3: s3store.New(c)}
+	ds, _, err := pipeline.ReadTables(ctx, []string{"../testdata/synthetic_small.csv"}, pipeline.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := FitScaler(ds.Samples, ds.Layout)
+	sc, err := pipeline.FitScaler(ds.Samples, ds.Layout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WritePrepared(ctx, "s3://bkt/one", ds, sc, opt); err != nil {
+	if err := pipeline.WritePrepared(ctx, "s3://bkt/one", ds, sc, opt); err != nil {
 		t.Fatal(err)
 	}
-	got, gotSc, err := ReadPrepared(ctx, "s3://bkt/one", opt)
+	got, gotSc, err := pipeline.ReadPrepared(ctx, "s3://bkt/one", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +167,7 @@ func TestS3WritePreparedRoundTrip(t *testing.T) {
 func TestS3Errors(t *testing.T) {
 	ctx := context.Background()
 	c := fakeS3(t, "bkt")
-	opt := ReadOptions{S3: c}
+	opt := pipeline.ReadOptions{S3: s3store.New(c)}
 	putObject(t, c, "bkt", "bad/x.csv.gz", []byte("\x1f\x8bnot gzip at all"))
 	tests := []struct {
 		name, input, want string
@@ -172,7 +179,7 @@ func TestS3Errors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := ReadTables(ctx, []string{tc.input}, opt)
+			_, _, err := pipeline.ReadTables(ctx, []string{tc.input}, opt)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
@@ -181,13 +188,13 @@ func TestS3Errors(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := ReadPrepared(ctx, "s3://bkt/none", opt); err == nil || !strings.Contains(err.Error(), "s3://bkt/none/manifest.json") {
-		t.Fatalf("ReadPrepared of a missing prefix: %v", err)
+	if _, _, err := pipeline.ReadPrepared(ctx, "s3://bkt/none", opt); err == nil || !strings.Contains(err.Error(), "s3://bkt/none/manifest.json") {
+		t.Fatalf("pipeline.ReadPrepared of a missing prefix: %v", err)
 	}
 }
 
-// TestS3DefaultChainHonoursEndpointEnv builds the client the way production does (no
-// injected client) and reaches the in-process server through AWS_ENDPOINT_URL_S3.
+// TestS3DefaultChainHonoursEndpointEnv builds the store the way production does
+// (FromEnv) and reaches the in-process server through AWS_ENDPOINT_URL_S3.
 func TestS3DefaultChainHonoursEndpointEnv(t *testing.T) {
 	backend := s3mem.New()
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
@@ -205,22 +212,107 @@ func TestS3DefaultChainHonoursEndpointEnv(t *testing.T) {
 	if err := backend.CreateBucket("envbkt"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile("testdata/final_small.csv")
+	b, _ := os.ReadFile("../testdata/final_small.csv")
 	if _, err := backend.PutObject("envbkt", "in/final.csv", map[string]string{}, bytes.NewReader(b), int64(len(b)), nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ds, _, err := ReadTables(ctx, []string{"s3://envbkt/in/"}, ReadOptions{})
+	store, err := s3store.FromEnv(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := pipeline.ReadOptions{S3: store}
+	ds, _, err := pipeline.ReadTables(ctx, []string{"s3://envbkt/in/"}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ds.Samples) != 3 {
 		t.Fatalf("%d samples, want 3", len(ds.Samples))
 	}
-	if err := WritePrepared(ctx, "s3://envbkt/out", ds, nil, ReadOptions{}); err != nil {
+	if err := pipeline.WritePrepared(ctx, "s3://envbkt/out", ds, nil, opt); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := IsPrepared(ctx, "s3://envbkt/out"); !ok || err != nil {
+	if ok, err := pipeline.IsPreparedWith(ctx, "s3://envbkt/out", opt); !ok || err != nil {
 		t.Fatalf("IsPrepared = %v, %v", ok, err)
 	}
+}
+
+// TestStoreListPagesAndDelete checks the adapter itself: listing follows continuation
+// tokens, Put stores exactly the bytes given and Delete removes the object.
+func TestStoreListPagesAndDelete(t *testing.T) {
+	ctx := context.Background()
+	c := fakeS3(t, "bkt")
+	st := s3store.New(pagedClient{c})
+	for _, k := range []string{"p/a", "p/b", "p/c", "q/d"} {
+		if err := st.Put(ctx, "bkt", k, strings.NewReader("v:"+k), int64(len("v:"+k))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := st.List(ctx, "bkt", "p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, []string{"p/a", "p/b", "p/c"}) {
+		t.Fatalf("keys %q", keys)
+	}
+	r, err := st.Get(ctx, "bkt", "p/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || string(b) != "v:p/b" {
+		t.Fatalf("get = %q, %v", b, err)
+	}
+	if err := st.Delete(ctx, "bkt", "p/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, "bkt", "p/b"); err == nil {
+		t.Fatal("deleted object is still readable")
+	}
+}
+
+// pagedClient lists one key per page so that continuation tokens are exercised.
+type pagedClient struct{ *s3.Client }
+
+func (p pagedClient) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	in.MaxKeys = aws.Int32(1)
+	return p.Client.ListObjectsV2(ctx, in, optFns...)
+}
+
+func assertSamplesEqual(t *testing.T, want, got []pipeline.Sample) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%d samples, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := &want[i], &got[i]
+		if w.Subject != g.Subject || w.Start != g.Start {
+			t.Fatalf("sample %d is %s/%s, want %s/%s", i, g.Subject, g.Start, w.Subject, w.Start)
+		}
+		if !equalF32(w.Pre, g.Pre, w.PreObserved) || !equalF32(w.Post, g.Post, w.PostObserved) ||
+			!slices.Equal(w.PreObserved, g.PreObserved) || !slices.Equal(w.PostObserved, g.PostObserved) {
+			t.Fatalf("sample %d (%s/%s): pre/post differ", i, w.Subject, w.Start)
+		}
+		if !equalF32(w.Embeddings, g.Embeddings, nil) || !equalF32(w.Doses, g.Doses, nil) || !slices.Equal(w.Units, g.Units) {
+			t.Fatalf("sample %d (%s/%s): prescriptions differ", i, w.Subject, w.Start)
+		}
+	}
+}
+
+// equalF32 compares exactly (NaN equals NaN), only where mask is true when mask is given.
+func equalF32(a, b []float32, mask []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if mask != nil && !mask[i] {
+			continue
+		}
+		if a[i] != b[i] && !(math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i]))) {
+			return false
+		}
+	}
+	return true
 }
