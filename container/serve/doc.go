@@ -23,7 +23,8 @@
 //
 // A bare case object (without "cases") or a JSON array of cases is accepted too. The
 // answer gives, per case, the predicted post-treatment value of every analyte the model
-// knows, in original units and in the model's analyte order, with the model version:
+// knows, in original units and in the model's analyte order, with the model version (a
+// content hash of the model folder); a value the network cannot compute is null:
 //
 //	{"model_version": "...", "analytes": ["ph", ...],
 //	 "predictions": [{"id": "patient-1", "post": {"ph": 7.31, ...}}]}
@@ -35,6 +36,16 @@
 // CSV with one row per group: subject_id, prescription_start (the group's date), then
 // post_<analyte> for every analyte. The model version is in the X-Model-Version header
 // (set on JSON answers too), so the body stays a plain table.
+//
+// The answer always has the request's format; Accept and other headers SageMaker passes
+// along are ignored.
+//
+// # Limits
+//
+// Bodies over 6 MB (SAGEMAKER_MAX_PAYLOAD_IN_MB) get 413. A case may have as many
+// prescriptions as the model was trained with (the seed network's 20-row block, or the
+// trainer's max_prescriptions; 256 when training set no limit). At most GOMAXPROCS
+// predictions run at once (SAGEMAKER_MODEL_SERVER_WORKERS); others wait up to 60 s.
 //
 // # Errors
 //

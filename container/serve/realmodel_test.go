@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/blueblood/blueblood/container/serve"
@@ -156,6 +157,43 @@ func TestRealModelRoundTrips(t *testing.T) {
 	}
 }
 
+// TestRealModelConcurrent sends distinct cases from several clients at once; each answer
+// must be the model's own prediction for that case (the model pools its graphs, so a
+// mixed-up buffer would show here, and -race watches the rest).
+func TestRealModelConcurrent(t *testing.T) {
+	dir, m := trainTiny(t, model.ArchPooledResidual)
+	ts := startServer(t, serve.LoadDir(dir), serve.WithMaxConcurrency(4))
+	waitReady(t, ts.url)
+	cases := tinySamples(24, 8, 7)
+	want, err := m.Predict(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(cases))
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(cases); i += 6 {
+				a := post(t, ts.url, "application/json", jsonCases(t, cases[i:i+1]))
+				if a.status != http.StatusOK {
+					errs <- fmt.Errorf("case %d: status %d: %s", i, a.status, a.body)
+					continue
+				}
+				if err := sameBits([][]float32{decodeJSON(t, a.body).Predictions[0].Post.Vals}, want[i:i+1]); err != nil {
+					errs <- fmt.Errorf("case %d: %v", i, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func TestRealModelNoPrescriptions(t *testing.T) {
 	dir, m := trainTiny(t, model.ArchPooledResidual)
 	ts := startServer(t, serve.LoadDir(dir))
@@ -225,6 +263,21 @@ func TestRealModelOverflowIs400(t *testing.T) {
 				t.Fatalf("%d %s, want 400 containing %q", a.status, a.body, tc.want)
 			}
 		})
+	}
+}
+
+// TestExampleCasesFile keeps the README's example request valid for a model with the
+// original tables' layout (25 analytes, 128-wide embeddings, numeric unit codes).
+func TestExampleCasesFile(t *testing.T) {
+	ts := startServer(t, serve.LoadDir(productionModel(t, model.ArchPooledResidual)))
+	waitReady(t, ts.url)
+	a := post(t, ts.url, "application/json", readFixture(t, "example-cases.json"))
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	r := decodeJSON(t, a.body)
+	if len(r.Predictions) != 2 || r.Predictions[1].ID != "patient-2" || len(r.Predictions[0].Post.Vals) != 25 {
+		t.Fatalf("answer %s", a.body)
 	}
 }
 

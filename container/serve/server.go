@@ -185,6 +185,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.opts.requestTimeout, // a body trickling in must not hold a slot forever
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.opts.logger.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)

@@ -35,10 +35,12 @@ func (servingModel) Predict(samples []pipeline.Sample) ([][]float32, error) {
 func (servingModel) Layout() pipeline.Layout {
 	return pipeline.Layout{Analytes: []string{"ph", "lactate"}, EmbeddingDim: 4, BlockRows: 20, BlockFeatures: 6}
 }
-func (servingModel) KnownUnit(u string) bool                  { return u == "mg" || u == "UNIT" }
-func (servingModel) Version() string                          { return "sha256:test" }
-func (servingModel) EmbedDrug(name string) ([]float32, error) { return pipeline.EmbedText(name, 4), nil }
-func (servingModel) MaxPrescriptions() int                    { return 20 }
+func (servingModel) KnownUnit(u string) bool { return u == "mg" || u == "UNIT" }
+func (servingModel) Version() string         { return "sha256:test" }
+func (servingModel) EmbedDrug(name string) ([]float32, error) {
+	return pipeline.EmbedText(name, 4), nil
+}
+func (servingModel) MaxPrescriptions() int { return 20 }
 
 // containerHandler is the serve package's handler with the stand-in model loaded.
 func containerHandler(t *testing.T) *serve.Server {
@@ -276,6 +278,31 @@ func TestDeployDryRun(t *testing.T) {
 		t.Fatalf("want CreateModel, CreateEndpointConfig and CreateEndpoint, got:\n%s", r.stdout)
 	}
 	if n := h.srv.Calls("SageMaker.CreateModel") + h.srv.Calls("SageMaker.CreateEndpoint"); n != 0 || len(h.srv.HostedModels()) != 0 {
+		t.Fatal("dry run created something")
+	}
+}
+
+func TestDeployDryRunFromJob(t *testing.T) {
+	h := newHostingHarness(t, sagemakertest.EndpointOptions{})
+	job := completedJob(t, h)
+	r := h.run("deploy", job, "--serverless-memory", "1024", "--dry-run")
+	if r.err != nil {
+		t.Fatalf("dry run: %v\n%s", r.err, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 requests, got:\n%s", r.stdout)
+	}
+	for i, want := range []string{
+		`"ModelDataUrl":"s3://` + testBucket + `/output/job-1/output/model.tar.gz"`,
+		`"ServerlessConfig":{"MaxConcurrency":5,"MemorySizeInMB":1024}`,
+		`"EndpointName":"job-1"`,
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("request %d lacks %s:\n%s", i, want, lines[i])
+		}
+	}
+	if h.srv.Calls("SageMaker.CreateModel") != 0 || h.srv.EndpointStatus("job-1") != "" {
 		t.Fatal("dry run created something")
 	}
 }

@@ -79,14 +79,7 @@ func (c *localServeCmd) Exec(ctx context.Context, args []string) error {
 	defer cleanup()
 
 	port := strconv.Itoa(c.port)
-	var cmd *exec.Cmd
-	if c.image != "" {
-		name := "blueblood-serve-" + jobStamp(c.e.Now())
-		cmd = exec.CommandContext(ctx, argv[0], "run", "--rm", "--name", name, "-p", "127.0.0.1:"+port+":8080",
-			"-v", dir+":/opt/ml/model:ro", c.image, "serve")
-	} else {
-		cmd = exec.CommandContext(ctx, argv[0], "serve", "--model", dir, "--host", "127.0.0.1", "--port", port)
-	}
+	cmd := exec.CommandContext(ctx, argv[0], c.serveArgs(dir)...)
 	// Ctrl-C becomes SIGTERM, as SageMaker stops a container; the docker CLI passes it
 	// on to the container. SIGKILL follows 30 s later, as on SageMaker.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -104,6 +97,18 @@ func (c *localServeCmd) Exec(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s exited: %w", filepath.Base(argv[0]), err)
 	}
 	return nil
+}
+
+// serveArgs are the arguments of the trainer binary, or of docker running the image the
+// way SageMaker hosting does (the model mounted at /opt/ml/model, `serve`), published on
+// loopback only.
+func (c *localServeCmd) serveArgs(dir string) []string {
+	port := strconv.Itoa(c.port)
+	if c.image != "" {
+		return []string{"run", "--rm", "--name", "blueblood-serve-" + jobStamp(c.e.Now()), "-p", "127.0.0.1:" + port + ":8080",
+			"-v", dir + ":/opt/ml/model:ro", c.image, "serve"}
+	}
+	return []string{"serve", "--model", dir, "--host", "127.0.0.1", "--port", port}
 }
 
 // modelDir returns a folder holding the model, extracting an archive (local or on S3)

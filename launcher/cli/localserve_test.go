@@ -141,6 +141,25 @@ func TestExtractTarGz(t *testing.T) {
 	}
 }
 
+func TestLocalServeArgs(t *testing.T) {
+	h := newHarness(t)
+	e := h.env(&bytes.Buffer{}, &bytes.Buffer{})
+	tests := []struct {
+		name string
+		cmd  localServeCmd
+		want string
+	}{
+		{"binary", localServeCmd{e: e, port: 8080}, "serve --model /m --host 127.0.0.1 --port 8080"},
+		{"image", localServeCmd{e: e, port: 9000, image: testImage},
+			"run --rm --name blueblood-serve-20251125183000 -p 127.0.0.1:9000:8080 -v /m:/opt/ml/model:ro " + testImage + " serve"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(tc.cmd.serveArgs("/m"), " "); got != tc.want {
+			t.Errorf("%s: %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestLocalServeBadInput(t *testing.T) {
 	h := newHarness(t)
 	tests := []struct {

@@ -46,6 +46,7 @@ type EndpointOptions struct {
 var (
 	reResourceName = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 	reModelURL     = regexp.MustCompile(`^(https|s3)://([^/]+)/?(.*)$`)
+	reImage        = regexp.MustCompile(`^[\S]+$`)
 )
 
 // Serverless memory sizes the service accepts.
@@ -143,7 +144,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 	} else {
 		m := obj(pc)
 		if c.required(m, "Image", "primaryContainer.image") {
-			c.str(m["Image"], "primaryContainer.image", 1, 255, regexp.MustCompile(`^[\S]+$`))
+			c.str(m["Image"], "primaryContainer.image", 1, 255, reImage)
 		}
 		if v, ok := m["ModelDataUrl"]; ok {
 			c.str(v, "primaryContainer.modelDataUrl", 0, 1024, reModelURL)
