@@ -19,5 +19,7 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/trainer
 # SIGTERM directly (no shell, no tini). Nothing is put under /opt/ml, which SageMaker
 # mounts, and the image runs as root because SageMaker writes /opt/ml as root.
 FROM scratch
+# Serving: the trainer's serve mode honours SAGEMAKER_BIND_TO_PORT, so SageMaker may pick the port.
+LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
 COPY --from=build /out/trainer /usr/local/bin/trainer
 ENTRYPOINT ["/usr/local/bin/trainer"]

@@ -131,6 +131,10 @@ func (e *Env) Run(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
+	if args[0] == "local" && len(args) > 1 && args[1] == "serve" {
+		// "local serve" reads like the rest of the local workflow; it is local-serve.
+		args = append([]string{"local-serve"}, args[2:]...)
+	}
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue

@@ -170,6 +170,8 @@ func TestLocalServeBadInput(t *testing.T) {
 		{[]string{"local-serve", "--model", "x", "extra"}, `unexpected argument "extra"`},
 		{[]string{"local-serve", "--model", "x", "--port", "0"}, "--port 0"},
 		{[]string{"local-serve", "--model", "nope"}, `--model "nope": no such file`},
+		{[]string{"local", "serve", "--model", "nope"}, `--model "nope": no such file`},
+		{[]string{"local", "serve"}, "--model is required"},
 		{[]string{"local-serve", "--model", filepath.Join("testdata", "predict-cases.json")}, "expected a folder or a .tar.gz archive"},
 		{[]string{"local-serve", "--model", "s3://Bad_Bucket/model.tar.gz"}, "is not a valid S3 bucket name"},
 	}
