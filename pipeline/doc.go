@@ -22,6 +22,11 @@
 //     test after it the post-treatment row, each within ReadOptions.MaxGapDays when set.
 //     Groups without either are counted in the report and dropped.
 //
+// ReadTable reads one table from an io.Reader the same way (the prediction server reads
+// text/csv requests with it). Its ReadOptions can read against a trained model's Layout,
+// accept final tables without post_* columns (AllowMissingTargets) and turn what
+// training tolerates into errors (Strict, MaxGroupRows, CheckUnit).
+//
 // # Samples
 //
 // A sample is one (subject, prescription date) group: pre values, the prescription rows

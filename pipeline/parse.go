@@ -165,9 +165,9 @@ func parseDose(s string) (v float64, ranged bool, err error) {
 	return 0, false, fmt.Errorf("expected a dose (a number or a range like \"325-650\"), got %q", clip(s))
 }
 
-// normalizeUnit makes numeric unit codes compare equal however they are written ("7",
+// NormalizeUnit makes numeric unit codes compare equal however they are written ("7",
 // "7.0") and trims text units, so the vocabulary is stable across files and runs.
-func normalizeUnit(s string) string {
+func NormalizeUnit(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return ""

@@ -76,8 +76,8 @@ func TestParseDose(t *testing.T) {
 func TestNormalizeUnit(t *testing.T) {
 	tests := map[string]string{"7": "7", "7.0": "7", " 7 ": "7", "07": "7", "mg": "mg", " UNIT ": "UNIT", "": "", "0.5": "0.5"}
 	for in, want := range tests {
-		if got := normalizeUnit(in); got != want {
-			t.Errorf("normalizeUnit(%q) = %q, want %q", in, got, want)
+		if got := NormalizeUnit(in); got != want {
+			t.Errorf("NormalizeUnit(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -29,6 +29,31 @@ type ReadOptions struct {
 	// s3store.New build one from the aws-sdk-go-v2 client); nil means s3:// locations
 	// fail with a "no S3 client configured" error, so local-only callers link no SDK.
 	S3 ObjectStore
+
+	// The options below serve reading prediction requests against a trained model;
+	// training leaves them unset, so its checks stay as strict as the tables need.
+
+	// AllowMissingTargets lets a final table lack post_* columns (then every target is
+	// unobserved), down to no analyte columns at all: any table without charttime is then
+	// a final table, never a separate prescriptions table. Off, a pre_ column without its
+	// post_ is an error, so a training table that lost its targets is not read as empty.
+	AllowMissingTargets bool
+	// Layout, when set, is the layout to read against instead of learning one: analyte
+	// columns may be any subset of its analytes (absent ones unobserved, samples in its
+	// order), a column naming another analyte is an error, and embeddings must have its
+	// width. Drug names are embedded at that width, EmbeddingDim is ignored.
+	Layout *Layout
+	// Strict turns what training tolerates into errors: columns the format does not know,
+	// more than one drug source, empty drug names, and rows whose pre/post values differ
+	// from their group's first row.
+	Strict bool
+	// MaxGroupRows fails a group with more prescription rows; 0 means no limit.
+	MaxGroupRows int
+	// EmbedDrug embeds raw drug names (trimmed); nil means EmbedText.
+	EmbedDrug func(name string) ([]float32, error)
+	// CheckUnit vets each normalised dose unit ("" when missing), e.g. against a model's
+	// vocabulary; nil accepts every unit.
+	CheckUnit func(unit string) error
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,
@@ -74,6 +99,11 @@ const (
 	ClassEmbedding   = "bad embedding"
 	ClassMissingID   = "missing id"
 	ClassBadTime     = "bad time"
+	// classes only Strict, MaxGroupRows and CheckUnit produce
+	ClassMissingDrug  = "missing drug"
+	ClassBadUnit      = "bad unit"
+	ClassInconsistent = "inconsistent group"
+	ClassGroupSize    = "group too large"
 )
 
 // maxKeptRejections bounds the rejected-row list kept in a report; counts stay exact.
@@ -202,6 +232,26 @@ func ReadTables(ctx context.Context, inputs []string, opt ReadOptions) (*Dataset
 	return rd.finish()
 }
 
+// ReadTable reads one table from r the way ReadTables reads each input; name stands for
+// the table in errors (name:line:col). Its Source has no checksum or size, as r is not a
+// stored object.
+func ReadTable(ctx context.Context, name string, r io.Reader, opt ReadOptions) (*Dataset, *Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	rd := newTableReader(ctx, opt)
+	rows, err := rd.readCSV(name, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows == 0 {
+		return nil, nil, fmt.Errorf("%s:2:1: no rows after the header; expected at least one", name)
+	}
+	rd.sources = append(rd.sources, Source{Path: name, Rows: rows})
+	rd.rep.Files++
+	return rd.finish()
+}
+
 // tableReader accumulates samples over several tables.
 type tableReader struct {
 	ctx     context.Context
@@ -216,6 +266,7 @@ type tableReader struct {
 	samples      []Sample
 	index        map[string]int
 	inconsistent []bool
+	firstLine    []int // per sample, the line of its first row; kept only for Strict's errors
 	rx           []rxRow
 	// previous final-table row's group key and pre/post cells, and a reused buffer
 	prevKey   string
@@ -226,7 +277,15 @@ type tableReader struct {
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
-	return &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}}
+	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}}
+	if l := opt.Layout; l != nil {
+		// the given layout plays the part of an earlier table every table must agree with
+		rd.layout = *l
+		rd.layout.Analytes = slices.Clone(l.Analytes)
+		rd.hasAnal, rd.dimSet, rd.dimFrom = true, true, "the given layout"
+		rd.opt.EmbeddingDim = l.EmbeddingDim
+	}
+	return rd
 }
 
 type tableKind int
@@ -266,7 +325,7 @@ func findCol(idx map[string]int, names ...string) int {
 	return -1
 }
 
-func parseHeader(file string, header []string) (*schema, error) {
+func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error) {
 	s := &schema{file: file, ncol: len(header), names: make([]string, len(header))}
 	idx := make(map[string]int, len(header))
 	for i, h := range header {
@@ -317,6 +376,16 @@ func parseHeader(file string, header []string) (*schema, error) {
 			postIdx[a] = i
 		}
 	}
+	var pos map[string]int // analyte -> position in opt.Layout
+	if opt.Layout != nil {
+		s.analytes = opt.Layout.Analytes
+		s.pre, s.post = make([]int, len(s.analytes)), make([]int, len(s.analytes))
+		pos = make(map[string]int, len(s.analytes))
+		for k, a := range s.analytes {
+			s.pre[k], s.post[k], pos[a] = -1, -1, k
+		}
+	}
+	found := 0
 	for i, h := range s.names {
 		a, ok := strings.CutPrefix(h, "pre_")
 		if !ok || strings.HasSuffix(a, "time") {
@@ -324,20 +393,38 @@ func parseHeader(file string, header []string) (*schema, error) {
 		}
 		j, ok := postIdx[a]
 		if !ok {
-			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
+			if !opt.AllowMissingTargets {
+				return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
+			}
+			j = -1
 		}
-		s.analytes = append(s.analytes, a)
-		s.pre = append(s.pre, i)
-		s.post = append(s.post, j)
 		delete(postIdx, a)
+		found++
+		if pos == nil {
+			s.analytes = append(s.analytes, a)
+			s.pre = append(s.pre, i)
+			s.post = append(s.post, j)
+			continue
+		}
+		k, ok := pos[a]
+		if !ok {
+			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed,
+				Reason: fmt.Sprintf("column %s names unknown analyte %q; expected one of %s", h, a, strings.Join(s.analytes, ", "))}
+		}
+		s.pre[k], s.post[k] = i, j
 	}
 	for a, j := range postIdx {
 		return nil, &RowError{File: file, Line: 1, Column: j + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column post_%s has no matching pre_%s", a, a)}
 	}
 	hasEmb := len(s.emb) > 0 || s.embStr >= 0 || s.drug >= 0
 	switch {
-	case len(s.analytes) > 0:
+	case found > 0 || (opt.AllowMissingTargets && s.chart < 0):
 		s.kind = kindFinal
+		if opt.Strict {
+			if err := s.strictColumns(); err != nil {
+				return nil, err
+			}
+		}
 		if !hasEmb {
 			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected embedding columns P0..Pn, an embedding string column or prescription_drug"}
 		}
@@ -372,6 +459,36 @@ func parseHeader(file string, header []string) (*schema, error) {
 			Reason: "unrecognised table: expected pre_*/post_* columns, a prescriptions table (subject_id, prescription_start, drug or embedding, dose) or a blood-test table (subject_id, charttime, analytes)"}
 	}
 	return s, nil
+}
+
+// strictColumns rejects columns a final table does not define, so a misspelt column
+// cannot be ignored silently, and more than one drug source, which would be ambiguous.
+func (s *schema) strictColumns() error {
+	known := make([]bool, s.ncol)
+	for _, i := range append([]int{s.subject, s.start, s.dose, s.unit, s.drug, s.embStr}, s.emb...) {
+		if i >= 0 {
+			known[i] = true
+		}
+	}
+	for i, h := range s.names {
+		// pre_/post_ values and their times, and other chart times, are the format's
+		if known[i] || strings.HasPrefix(h, "pre_") || strings.HasPrefix(h, "post_") || strings.HasSuffix(h, "time") {
+			continue
+		}
+		return &RowError{File: s.file, Line: 1, Column: i + 1, Class: ClassMalformed,
+			Reason: fmt.Sprintf("unknown column %q; expected subject_id, prescription_start, prescription_dose_val_rx, prescription_dose_unit_rx, pre_<analyte>, post_<analyte>, P0..Pn, an embedding string column or prescription_drug", h)}
+	}
+	sources := 0
+	for _, has := range []bool{len(s.emb) > 0, s.embStr >= 0, s.drug >= 0} {
+		if has {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return &RowError{File: s.file, Line: 1, Column: 1, Class: ClassMalformed,
+			Reason: "more than one drug source; expected only one of P0..Pn, an embedding string column, prescription_drug"}
+	}
+	return nil
 }
 
 // rxRow is one row of a separate prescriptions table, held until the join.
@@ -437,6 +554,15 @@ type rowParser struct {
 // f returns cell col of the current row.
 func (p *rowParser) f(col int) string { return p.cr.Field(col) }
 
+// cell is f for columns a table may lack (-1 with ReadOptions.Layout or
+// AllowMissingTargets), which read as empty.
+func (p *rowParser) cell(col int) string {
+	if col < 0 {
+		return ""
+	}
+	return p.cr.Field(col)
+}
+
 func (p *rowParser) fail(col int, class, reason string, names []string) *RowError {
 	line, c := p.cr.FieldPos(col)
 	e := &RowError{File: p.file, Line: line, Column: c, Class: class, Reason: reason}
@@ -464,7 +590,7 @@ func (p *rowParser) number(col int, names []string) (float64, *RowError) {
 // value parses a blood value: empty cells are missing everywhere, -1.0 only where the
 // format uses it as the missing sentinel.
 func (p *rowParser) value(col int, sentinel bool, names []string) (float32, bool, *RowError) {
-	cell := p.f(col)
+	cell := p.cell(col)
 	if cell == "" || strings.TrimSpace(cell) == "" {
 		return 0, false, nil
 	}
@@ -488,7 +614,7 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 		return 0, csvError(file, err)
 	}
 	header = append([]string(nil), header...)
-	s, err := parseHeader(file, header)
+	s, err := parseHeader(file, header, &rd.opt)
 	if err != nil {
 		return 0, err
 	}
@@ -631,9 +757,22 @@ func (rd *tableReader) embedding(s *schema, p *rowParser, dst []float32) ([]floa
 	default:
 		name := p.f(s.drug)
 		if strings.TrimSpace(name) == "" {
+			if rd.opt.Strict {
+				return dst, p.fail(s.drug, ClassMissingDrug, "expected a drug name, got an empty cell", s.names)
+			}
 			rd.rep.MissingDrugs++
 		}
-		return append(dst, EmbedText(name, rd.layout.EmbeddingDim)...), nil
+		if rd.opt.EmbedDrug == nil {
+			return append(dst, EmbedText(name, rd.layout.EmbeddingDim)...), nil
+		}
+		emb, err := rd.opt.EmbedDrug(strings.TrimSpace(name))
+		if err == nil && len(emb) != rd.layout.EmbeddingDim {
+			err = fmt.Errorf("embedder returned %d values; expected %d", len(emb), rd.layout.EmbeddingDim)
+		}
+		if err != nil {
+			return dst, p.fail(s.drug, ClassEmbedding, err.Error(), s.names)
+		}
+		return append(dst, emb...), nil
 	}
 }
 
@@ -651,27 +790,47 @@ func (rd *tableReader) dose(s *schema, p *rowParser) (float32, *RowError) {
 	return float32(v), nil
 }
 
-func (rd *tableReader) unit(s *schema, p *rowParser) string {
-	if s.unit < 0 {
-		return ""
+func (rd *tableReader) unit(s *schema, p *rowParser) (string, *RowError) {
+	u := ""
+	if s.unit >= 0 {
+		u = NormalizeUnit(p.f(s.unit))
 	}
-	return normalizeUnit(p.f(s.unit))
+	if rd.opt.CheckUnit == nil {
+		return u, nil
+	}
+	if err := rd.opt.CheckUnit(u); err != nil {
+		if s.unit >= 0 {
+			return "", p.fail(s.unit, ClassBadUnit, err.Error(), s.names)
+		}
+		return "", &RowError{File: p.file, Line: p.line, Field: "prescription_dose_unit_rx", Class: ClassBadUnit, Reason: err.Error()}
+	}
+	return u, nil
 }
 
-func (rd *tableReader) subjectOf(s *schema, p *rowParser) (string, *RowError) {
+// subjectAt parses a row's subject id and its time in column col, which key every table.
+func (rd *tableReader) subjectAt(s *schema, p *rowParser, col int) (string, time.Time, *RowError) {
 	sub := strings.TrimSpace(p.f(s.subject))
 	if sub == "" {
-		return "", p.fail(s.subject, ClassMissingID, "expected a subject id, got an empty cell", s.names)
+		return "", time.Time{}, p.fail(s.subject, ClassMissingID, "expected a subject id, got an empty cell", s.names)
 	}
-	return sub, nil
-}
-
-func (rd *tableReader) timeOf(s *schema, p *rowParser, col int) (time.Time, *RowError) {
 	t, err := parseTime(p.f(col))
 	if err != nil {
-		return t, p.fail(col, ClassBadTime, err.Error(), s.names)
+		return "", t, p.fail(col, ClassBadTime, err.Error(), s.names)
 	}
-	return t, nil
+	return sub, t, nil
+}
+
+// prescription parses a row's embedding (appended to dst, returned even on error so a
+// reused buffer is kept), dose and unit.
+func (rd *tableReader) prescription(s *schema, p *rowParser, dst []float32) (emb []float32, dose float32, unit string, e *RowError) {
+	if emb, e = rd.embedding(s, p, dst); e != nil {
+		return emb, 0, "", e
+	}
+	if dose, e = rd.dose(s, p); e != nil {
+		return emb, 0, "", e
+	}
+	unit, e = rd.unit(s, p)
+	return emb, dose, unit, e
 }
 
 // scratch buffers for one final-table row, reused across rows
@@ -685,11 +844,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	na := len(s.analytes)
 	var key, subject, start string
 	if s.subject >= 0 {
-		sub, e := rd.subjectOf(s, p)
-		if e != nil {
-			return e
-		}
-		t, e := rd.timeOf(s, p, s.start)
+		sub, t, e := rd.subjectAt(s, p, s.start)
 		if e != nil {
 			return e
 		}
@@ -725,24 +880,24 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 			sc.post[j], sc.postObs[j] = v, ok
 		}
 	}
-	emb, e := rd.embedding(s, p, rd.embBuf[:0])
+	emb, d, u, e := rd.prescription(s, p, rd.embBuf[:0])
 	rd.embBuf = emb
 	if e != nil {
 		return e
 	}
-	d, e := rd.dose(s, p)
-	if e != nil {
-		return e
+	i, ok := rd.index[key]
+	if ok {
+		if e := rd.checkGroup(s, p, &sc, i, same, subject, start); e != nil {
+			return e
+		}
 	}
-	u := rd.unit(s, p)
 	if !same {
 		rd.prevKey = key
 		rd.prevCells = rd.prevCells[:0]
 		for j := 0; j < na; j++ {
-			rd.prevCells = append(rd.prevCells, p.f(s.pre[j]), p.f(s.post[j]))
+			rd.prevCells = append(rd.prevCells, p.cell(s.pre[j]), p.cell(s.post[j]))
 		}
 	}
-	i, ok := rd.index[key]
 	if !ok {
 		i = len(rd.samples)
 		rd.index[key] = i
@@ -751,6 +906,9 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 			Pre: sc.pre, PreObserved: sc.preObs, Post: sc.post, PostObserved: sc.postObs,
 		})
 		rd.inconsistent = append(rd.inconsistent, false)
+		if rd.opt.Strict {
+			rd.firstLine = append(rd.firstLine, p.line)
+		}
 	} else if !same && !rd.inconsistent[i] {
 		smp := &rd.samples[i]
 		if !sameValues(smp.Pre, smp.PreObserved, sc.pre, sc.preObs) || !sameValues(smp.Post, smp.PostObserved, sc.post, sc.postObs) {
@@ -765,13 +923,38 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	return nil
 }
 
+// checkGroup applies MaxGroupRows and, with Strict, the one-test-per-group rule to a
+// row joining sample i, before the row touches it.
+func (rd *tableReader) checkGroup(s *schema, p *rowParser, sc *rowScratch, i int, same bool, subject, start string) *RowError {
+	smp := &rd.samples[i]
+	if max := rd.opt.MaxGroupRows; max > 0 && smp.NumRx() >= max {
+		return &RowError{File: p.file, Line: p.line, Column: 1, Class: ClassGroupSize,
+			Reason: fmt.Sprintf("group (%s, %s) has more than %d prescriptions; expected at most %d", subject, start, max, max)}
+	}
+	if !rd.opt.Strict || same {
+		return nil
+	}
+	if j := firstDiff(sc.pre, sc.preObs, smp.Pre, smp.PreObserved); j >= 0 {
+		return rd.groupDiff(s, p, s.pre[j], i, "pre")
+	}
+	if j := firstDiff(sc.post, sc.postObs, smp.Post, smp.PostObserved); j >= 0 {
+		return rd.groupDiff(s, p, s.post[j], i, "post")
+	}
+	return nil
+}
+
+func (rd *tableReader) groupDiff(s *schema, p *rowParser, col, i int, when string) *RowError {
+	return p.fail(col, ClassInconsistent, fmt.Sprintf("%q differs from line %d of the same group; expected one %s-treatment test per group",
+		clip(p.f(col)), rd.firstLine[i], when), s.names)
+}
+
 // sameCells reports whether the row's pre/post cells equal the previous row's.
 func (rd *tableReader) sameCells(s *schema, p *rowParser) bool {
 	if len(rd.prevCells) != 2*len(s.pre) {
 		return false
 	}
 	for j := range s.pre {
-		if p.f(s.pre[j]) != rd.prevCells[2*j] || p.f(s.post[j]) != rd.prevCells[2*j+1] {
+		if p.cell(s.pre[j]) != rd.prevCells[2*j] || p.cell(s.post[j]) != rd.prevCells[2*j+1] {
 			return false
 		}
 	}
@@ -779,41 +962,34 @@ func (rd *tableReader) sameCells(s *schema, p *rowParser) bool {
 }
 
 func sameValues(a []float32, ao []bool, b []float32, bo []bool) bool {
+	return firstDiff(a, ao, b, bo) < 0
+}
+
+// firstDiff returns the first position where two value sets differ, or -1.
+func firstDiff(a []float32, ao []bool, b []float32, bo []bool) int {
 	for j := range a {
 		if ao[j] != bo[j] || (ao[j] && a[j] != b[j]) {
-			return false
+			return j
 		}
 	}
-	return true
+	return -1
 }
 
 func (rd *tableReader) rxRow(s *schema, p *rowParser) *RowError {
-	sub, e := rd.subjectOf(s, p)
+	sub, t, e := rd.subjectAt(s, p, s.start)
 	if e != nil {
 		return e
 	}
-	t, e := rd.timeOf(s, p, s.start)
+	emb, d, u, e := rd.prescription(s, p, make([]float32, 0, rd.layout.EmbeddingDim))
 	if e != nil {
 		return e
 	}
-	emb, e := rd.embedding(s, p, make([]float32, 0, rd.layout.EmbeddingDim))
-	if e != nil {
-		return e
-	}
-	d, e := rd.dose(s, p)
-	if e != nil {
-		return e
-	}
-	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: rd.unit(s, p)})
+	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: u})
 	return nil
 }
 
 func (rd *tableReader) bloodRow(s *schema, p *rowParser) *RowError {
-	sub, e := rd.subjectOf(s, p)
-	if e != nil {
-		return e
-	}
-	t, e := rd.timeOf(s, p, s.chart)
+	sub, t, e := rd.subjectAt(s, p, s.chart)
 	if e != nil {
 		return e
 	}
@@ -845,8 +1021,10 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	if !rd.dimSet {
 		rd.layout.EmbeddingDim = DefaultEmbeddingDim
 	}
-	rd.layout.BlockRows = DefaultBlockRows
-	rd.layout.BlockFeatures = rd.layout.RxFeatures()
+	if rd.opt.Layout == nil {
+		rd.layout.BlockRows = DefaultBlockRows
+		rd.layout.BlockFeatures = rd.layout.RxFeatures()
+	}
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources}
 	rep := rd.rep

@@ -128,7 +128,7 @@ func (s *Scaler) ScaleDose(d float32) float32 {
 
 // UnitCode is the unit's vocabulary code: 1..len(Units), or 0 for an unseen unit.
 func (s *Scaler) UnitCode(unit string) int {
-	u := normalizeUnit(unit)
+	u := NormalizeUnit(unit)
 	i := sort.SearchStrings(s.Units, u)
 	if i < len(s.Units) && s.Units[i] == u && u != "" {
 		return i + 1

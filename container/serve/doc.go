@@ -31,8 +31,16 @@
 //
 // # CSV (Content-Type: text/csv)
 //
-// Rows in the final-table format the trainer reads (parseCSV lists the columns): one row
-// per prescription, grouped by (subject_id, date of prescription_start). The answer is
+// Rows in the final-table format the trainer reads, read by the trainer's own table
+// reader (pipeline.ReadTable): one row per prescription, grouped by (subject_id, date of
+// prescription_start); without subject_id every row is its own case. Columns: the dose
+// (prescription_dose_val_rx: a number, a range "325-650" read as its midpoint, or empty)
+// and its unit (prescription_dose_unit_rx); the drug as P0..P{dim-1}, one embedding
+// string column or prescription_drug; pre_<analyte> for any of the model's analytes.
+// post_* columns (optional) and chart times are not inputs, so a training table can be
+// sent as it is. Empty cells are missing, and so is -1 beside embeddings, as in
+// training. Unknown columns and rows disagreeing with their group's pre values are
+// errors. The answer is
 // CSV with one row per group: subject_id, prescription_start (the group's date), then
 // post_<analyte> for every analyte. The model version is in the X-Model-Version header
 // (set on JSON answers too), so the body stays a plain table.
@@ -51,7 +59,7 @@
 //
 // Every error answer is JSON {"error": "..."}. Wrong or missing content type: 415.
 // Malformed body: 400 naming the field (cases[2].prescriptions[0].dose) or CSV line and
-// column. An analyte or unit the model does not know: 400 naming it. Body over the size
+// column (body:3:8: column pre_ph: ...). An analyte or unit the model does not know: 400 naming it. Body over the size
 // limit: 413. Model not loaded yet: 503. Bad input never yields a 500; a 500 means the
 // model itself failed and is logged.
 package serve

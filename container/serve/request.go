@@ -278,6 +278,17 @@ func embedDrug(lm *loadedModel, name string) ([]float32, error) {
 	return emb, nil
 }
 
+// checkUnit rejects units outside the model's training vocabulary, naming them.
+func checkUnit(lm *loadedModel, unit string) error {
+	if lm.m.KnownUnit(unit) {
+		return nil
+	}
+	if unit == "" {
+		return errors.New("missing; expected a dose unit such as mg or a numeric unit code")
+	}
+	return fmt.Errorf("unknown unit %q; the model was not trained with it", unit)
+}
+
 // parseNumber reads a JSON number or null (absent: missing).
 func parseNumber(raw json.RawMessage) (v float32, present bool, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -299,11 +310,11 @@ func parseUnit(raw json.RawMessage) (string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return normalizeUnit(s), nil
+		return pipeline.NormalizeUnit(s), nil
 	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err == nil {
-		return normalizeUnit(string(raw)), nil
+		return pipeline.NormalizeUnit(string(raw)), nil
 	}
 	return "", fmt.Errorf("expected a string or a numeric unit code, got %s", describeJSON(raw))
 }

@@ -107,6 +107,8 @@ type loadedModel struct {
 	version  string
 	maxRx    int
 	postCols []string // post_<analyte>, for CSV answers
+	// csvOptions read text/csv bodies against this model
+	csvOptions pipeline.ReadOptions
 }
 
 // New returns a server that will load its model with load.
@@ -166,6 +168,7 @@ func newLoadedModel(m Model) (*loadedModel, error) {
 		lm.index[a] = i
 		lm.postCols = append(lm.postCols, "post_"+a)
 	}
+	lm.csvOptions = csvOptions(lm)
 	return lm, nil
 }
 
@@ -313,7 +316,7 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 	if mediaType == contentJSON {
 		req, err = parseJSON(body, lm)
 	} else {
-		req, err = parseCSV(body, lm)
+		req, err = parseCSV(r.Context(), body, lm)
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -81,26 +81,9 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		}
 		env[kv[0]] = kv[1]
 	}
-	var argv []string
-	if c.image != "" {
-		if err := checkImage("--image", c.image); err != nil {
-			return err
-		}
-		docker, err := c.e.LookPath("docker")
-		if err != nil {
-			return usagef("--image needs docker on PATH: %v", err)
-		}
-		argv = []string{docker}
-	} else {
-		path := c.trainer
-		if path == "" {
-			path = "trainer"
-		}
-		found, err := c.e.LookPath(path)
-		if err != nil {
-			return usagef("--trainer %q: not found (build it with: go build -o bin/trainer ./container)", path)
-		}
-		argv = []string{found, "train"}
+	bin, err := findRunner(c.e, c.image, c.trainer)
+	if err != nil {
+		return err
 	}
 
 	tmp, err := os.MkdirTemp("", "blueblood-local-")
@@ -122,10 +105,10 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		for k, v := range sortedMap(env) {
 			dargs = append(dargs, "-e", k+"="+v)
 		}
-		cmd = exec.CommandContext(ctx, argv[0], append(dargs, c.image, "train")...)
+		cmd = exec.CommandContext(ctx, bin, append(dargs, c.image, "train")...)
 		cmd.Env = c.baseEnv()
 	} else {
-		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd = exec.CommandContext(ctx, bin, "train")
 		cmd.Env = append(c.baseEnv(), "SAGEMAKER_BASE_DIR="+root, "TRAINING_JOB_NAME="+name)
 		for k, v := range sortedMap(env) {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -160,6 +143,29 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.e.Stdout, "local job %s completed\n", name)
 	return nil
+}
+
+// findRunner returns what runs the trainer: docker when an image is given (checked
+// first), else the trainer binary (default: trainer on PATH).
+func findRunner(e *Env, image, trainer string) (string, error) {
+	if image != "" {
+		if err := checkImage("--image", image); err != nil {
+			return "", err
+		}
+		docker, err := e.LookPath("docker")
+		if err != nil {
+			return "", usagef("--image needs docker on PATH: %v", err)
+		}
+		return docker, nil
+	}
+	if trainer == "" {
+		trainer = "trainer"
+	}
+	found, err := e.LookPath(trainer)
+	if err != nil {
+		return "", usagef("--trainer %q: not found (build it with: go build -o bin/trainer ./container)", trainer)
+	}
+	return found, nil
 }
 
 // baseEnv is the little of our environment a job would see: SageMaker starts

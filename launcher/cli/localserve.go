@@ -50,26 +50,9 @@ func (c *localServeCmd) Exec(ctx context.Context, args []string) error {
 	if c.port < 1 || c.port > 65535 {
 		return usagef("--port %d: expected 1 to 65535", c.port)
 	}
-	var argv []string
-	if c.image != "" {
-		if err := checkImage("--image", c.image); err != nil {
-			return err
-		}
-		docker, err := c.e.LookPath("docker")
-		if err != nil {
-			return usagef("--image needs docker on PATH: %v", err)
-		}
-		argv = []string{docker}
-	} else {
-		path := c.trainer
-		if path == "" {
-			path = "trainer"
-		}
-		found, err := c.e.LookPath(path)
-		if err != nil {
-			return usagef("--trainer %q: not found (build it with: go build -o bin/trainer ./container)", path)
-		}
-		argv = []string{found}
+	bin, err := findRunner(c.e, c.image, c.trainer)
+	if err != nil {
+		return err
 	}
 
 	dir, cleanup, err := c.modelDir(ctx)
@@ -79,7 +62,7 @@ func (c *localServeCmd) Exec(ctx context.Context, args []string) error {
 	defer cleanup()
 
 	port := strconv.Itoa(c.port)
-	cmd := exec.CommandContext(ctx, argv[0], c.serveArgs(dir)...)
+	cmd := exec.CommandContext(ctx, bin, c.serveArgs(dir)...)
 	// Ctrl-C becomes SIGTERM, as SageMaker stops a container; the docker CLI passes it
 	// on to the container. SIGKILL follows 30 s later, as on SageMaker.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -94,7 +77,7 @@ func (c *localServeCmd) Exec(ctx context.Context, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s exited: %w", filepath.Base(argv[0]), err)
+		return fmt.Errorf("%s exited: %w", filepath.Base(bin), err)
 	}
 	return nil
 }

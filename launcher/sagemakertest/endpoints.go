@@ -150,14 +150,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 			c.str(v, "primaryContainer.modelDataUrl", 0, 1024, reModelURL)
 		}
 		if env, ok := m["Environment"]; ok {
-			e := obj(env)
-			if len(e) > 16 {
-				c.fail(len(e), "primaryContainer.environment", "have length less than or equal to 16")
-			}
-			for _, k := range sortedKeys(e) {
-				c.str(k, "primaryContainer.environment."+k+".key", 1, 1024, reEnvKey)
-				c.str(e[k], "primaryContainer.environment."+k+".value", 0, 1024, nil)
-			}
+			c.environment(env, "primaryContainer.environment", 16, 1024)
 		}
 	}
 	c.tags(req["Tags"])

@@ -312,7 +312,8 @@ func sample(t *tuningJob, r paramRange, ri, i int) string {
 	return strconv.FormatFloat(r.min+u*(r.max-r.min), 'g', -1, 64)
 }
 
-func (s *Server) describeTuningJob(_ context.Context, body []byte) (any, error) {
+// tuningNamed decodes a request that names a tuning job and finds the job.
+func (s *Server) tuningNamed(body []byte) (*tuningJob, error) {
 	var in struct{ HyperParameterTuningJobName string }
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, &Error{Type: "SerializationException", Message: err.Error()}
@@ -320,6 +321,14 @@ func (s *Server) describeTuningJob(_ context.Context, body []byte) (any, error) 
 	t, ok := s.tunings[in.HyperParameterTuningJobName]
 	if !ok {
 		return nil, notFound("hyperparameter tuning job " + in.HyperParameterTuningJobName)
+	}
+	return t, nil
+}
+
+func (s *Server) describeTuningJob(_ context.Context, body []byte) (any, error) {
+	t, err := s.tuningNamed(body)
+	if err != nil {
+		return nil, err
 	}
 	counts := map[string]int{"Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0}
 	obj := map[string]int{"Succeeded": 0, "Pending": 0, "Failed": 0}
@@ -410,13 +419,9 @@ func (s *Server) childSummary(t *tuningJob, j *trainingJob) map[string]any {
 }
 
 func (s *Server) stopTuningJob(_ context.Context, body []byte) (any, error) {
-	var in struct{ HyperParameterTuningJobName string }
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, &Error{Type: "SerializationException", Message: err.Error()}
-	}
-	t, ok := s.tunings[in.HyperParameterTuningJobName]
-	if !ok {
-		return nil, notFound("hyperparameter tuning job " + in.HyperParameterTuningJobName)
+	t, err := s.tuningNamed(body)
+	if err != nil {
+		return nil, err
 	}
 	if t.status != "InProgress" {
 		return nil, &Error{Type: "ValidationException", Message: "The hyperparameter tuning job is in status " + t.status + "."}

@@ -45,6 +45,19 @@ func (c *checker) required(m map[string]any, key, path string) bool {
 	return true
 }
 
+// environment checks an Environment map: at most maxKeys variables, names and values
+// of at most maxLen characters (the limits differ between training jobs and models).
+func (c *checker) environment(v any, path string, maxKeys, maxLen int) {
+	m := obj(v)
+	if len(m) > maxKeys {
+		c.fail(len(m), path, fmt.Sprintf("have length less than or equal to %d", maxKeys))
+	}
+	for _, k := range sortedKeys(m) {
+		c.str(k, path+"."+k+".key", 1, maxLen, reEnvKey)
+		c.str(m[k], path+"."+k+".value", 0, maxLen, nil)
+	}
+}
+
 func (c *checker) str(v any, path string, lo, hi int, re *regexp.Regexp) {
 	s, ok := v.(string)
 	if !ok {
@@ -108,14 +121,7 @@ func validateTrainingJob(req map[string]any) []string {
 	c.trainingDefinition(req, "")
 	c.tags(req["Tags"])
 	if env, ok := req["Environment"]; ok {
-		m := obj(env)
-		if len(m) > 48 {
-			c.fail(len(m), "environment", "have length less than or equal to 48")
-		}
-		for _, k := range sortedKeys(m) {
-			c.str(k, "environment."+k+".key", 1, 512, reEnvKey)
-			c.str(m[k], "environment."+k+".value", 0, 512, nil)
-		}
+		c.environment(env, "environment", 48, 512)
 	}
 	return c.msgs
 }
