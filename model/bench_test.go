@@ -1,0 +1,58 @@
+package model
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/blueblood/blueblood/pipeline"
+	"gorgonia.org/tensor"
+)
+
+// benchConfig is the production shape: 25 analytes, 128-dim embeddings, 20x130 blocks,
+// 64 LSTM and encoder units.
+func benchConfig(arch string) Config {
+	names := make([]string, 25)
+	for j := range names {
+		names[j] = "a" + strconv.Itoa(j)
+	}
+	return Config{Architecture: arch, LSTMUnits: 64, EncoderUnits: 64, DropoutRate: 0.2,
+		Layout: pipeline.Layout{Analytes: names, EmbeddingDim: 128, BlockRows: 20, BlockFeatures: 130}}
+}
+
+// BenchmarkTrainStep measures one optimiser step (fill, forward, backward, Adam) as
+// Train runs it, in samples per second. Pooled batches have 1..12 prescription rows
+// (mean ~6, like the data), padded to 16.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, arch := range []string{ArchPooledResidual, ArchSeed} {
+		for _, bs := range []int{1, 32, 128} {
+			b.Run(arch+"/batch="+strconv.Itoa(bs), func(b *testing.B) {
+				cfg := benchConfig(arch)
+				specs := paramSpecs(cfg)
+				m := &Model{cfg: cfg, specs: specs, params: initParams(cfg, specs, 1)}
+				r := rand.New(rand.NewPCG(1, 2))
+				batch := randomScaled(r, cfg, bs, 12)
+				batch[0].n = 12 // fix the row bucket
+				batch[0].rx = make([]float32, 12*cfg.Layout.RxFeatures())
+				ng, err := buildGraph(cfg, specs, m.params, graphKey{batch: bs, rows: m.batchRows(batch), train: true}, tensor.Float32)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer ng.close()
+				a := newAdam(len(m.params), 1e-3)
+				grads := make([]float32, len(m.params))
+				drop := make([]float32, bs*cfg.LSTMUnits)
+				m.dropoutMask(r, drop)
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					if _, _, err := m.step(ng, batch, drop, grads, a, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(bs*b.N)/time.Since(start).Seconds(), "samples/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !openblas
+
+package model
+
+// BLASBackend names the BLAS implementation this binary was built with: gonum's pure-Go
+// BLAS by default, OpenBLAS with -tags openblas.
+const BLASBackend = "gonum"

@@ -1,0 +1,82 @@
+// Package model is BlueBlood's network: a gorgonia expression graph (float32, gradients by
+// gorgonia's autodiff) that predicts a patient's blood values after a set of
+// prescriptions, its training loop, metrics and persistence.
+//
+// # Inputs
+//
+// A sample is scaled with the pipeline.Scaler fitted on the training split. With A
+// analytes, per sample:
+//
+//	p   in R^A   scaled pre values, 0 where not observed
+//	m   in {0,1}^A  1 where the pre value was observed (so the network knows what it saw)
+//	r_k in R^F   scaled prescription rows k = 1..n (embedding, dose, unit; F = EmbeddingDim+2)
+//	y   in R^A   scaled post values (the target), with observed mask q in {0,1}^A
+//
+// The post values are the target only; they never enter the input.
+//
+// # Architectures
+//
+// Both share one code path: two encoded input steps x_0, x_1 in R^E, an LSTM with U units
+// over them, dropout, a dense output layer.
+//
+// pooled-residual (default):
+//
+//	x_0 = relu(W_p [p; m] + b_p)
+//	x_1 = sum_{k=1..n} relu(W_r r_k + b_r)        one shared encoder for every row
+//	ŷ   = W_o d + b_o + p                          residual: p is 0 where pre is missing,
+//	                                               so there the output is a plain prediction
+//
+// The sum over rows makes the encoder order-invariant and lets a sample have any number
+// of rows; batches are padded to a power-of-two row count with all-zero rows, which encode
+// to relu(0) = 0 because their constant-1 bias column is 0 too.
+//
+// seed (the original network): every step is a BlockRows x BlockFeatures block, flattened
+// to B_0, B_1 in R^(BlockRows*BlockFeatures); block 0 holds p in its first row(s) and m in
+// the row(s) after, block 1 holds one prescription row per block row (at most BlockRows;
+// longer groups are rejected: apply the overflow policy first).
+//
+//	x_t = W_td B_t + b_td                           shared over both steps (TimeDistributed)
+//	o   = W_o d + b_o in R^(BlockRows*BlockFeatures) the output block; ŷ = o[0:A]
+//
+// LSTM (PyTorch's gate order i, f, g, o; h_0 = c_0 = 0; forget bias initialised to 1;
+// weights stored gate-major, so each gate is its own contiguous matrix in the graph):
+//
+//	[i; f; g; o]_t = W_x x_t + W_h h_{t-1} + b
+//	c_t = σ(f_t) ⊙ c_{t-1} + σ(i_t) ⊙ tanh(g_t)
+//	h_t = σ(o_t) ⊙ tanh(c_t)
+//	d   = h_2 ⊙ z / (1-ρ)   z ~ Bernoulli(1-ρ) in training (inverted dropout), d = h_2 otherwise
+//
+// # Loss and training
+//
+// Masked mean squared error over the observed targets of a batch only:
+//
+//	L = Σ_{i,j} q_ij (ŷ_ij - y_ij)² / Σ_{i,j} q_ij
+//
+// Missing targets, batch padding and (seed) the rest of the output block contribute
+// nothing. Adam (β1 0.9, β2 0.999, ε 1e-8) over one flat parameter buffer, optional
+// global-norm clipping, mini-batches shuffled per epoch from the seed, early stopping on
+// validation loss with the best weights restored. One graph and tape machine per batch
+// shape, built once per Train call and reused; the same seed, data and options give
+// bit-identical weights, and a Checkpoint resumes a run bit-identically.
+//
+// # Metrics
+//
+// Evaluate reports MSE, RMSE and MAE over observed targets in scaled units and, per
+// analyte, RMSE and MAE in original units, beside two baselines scored on the same values:
+// train_mean (the training split's mean post value) and post_equals_pre (the pre value
+// where observed, the training mean where not).
+//
+// # Files
+//
+// Save writes model.json (format, version, config, scaler, hyperparameters, parameter
+// table, checksum) and weights.bin (little-endian float32); see persist.go. Checkpoints
+// are gob-encoded Checkpoint values.
+//
+// # Speed
+//
+// The default build uses gonum's pure-Go BLAS. Build with -tags openblas (cgo, Debian's
+// libopenblas-dev) to route gorgonia's matrix products through OpenBLAS; for a static
+// binary add -ldflags '-linkmode external -extldflags -static' (and -tags osusergo,netgo
+// so the standard library needs no glibc at run time). On 2 cores OPENBLAS_NUM_THREADS=1
+// measured best. BenchmarkTrainStep and testdata/bench_compare.py compare with PyTorch.
+package model

@@ -1,0 +1,399 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// scaled is one sample after scaling: what the network sees and what it is scored on.
+type scaled struct {
+	pre      []float32 // scaled pre values, 0 where missing (len A)
+	preObs   []float32 // 1 where the pre value was observed, else 0
+	post     []float32 // scaled targets, 0 where missing
+	postMask []float32 // 1 where the target was observed, else 0
+	rx       []float32 // n rows of RxFeatures scaled prescription features
+	n        int       // prescription rows
+}
+
+// graphKey identifies one compiled graph: graphs are built once per batch shape and reused.
+type graphKey struct {
+	batch, rows int
+	train       bool
+}
+
+// paramBlock is a contiguous range of the flat parameter buffer bound to one graph node
+// (a weight matrix, or a weight matrix and the bias stored right after it).
+type paramBlock struct{ off, size int }
+
+// netGraph is one compiled expression graph with its tape machine and the host buffers
+// its input tensors are backed by. For float32 graphs the parameter tensors share memory
+// with the model's flat parameter buffer, so an optimiser step needs no copying.
+type netGraph struct {
+	key   graphKey
+	dt    tensor.Dtype
+	g     *G.ExprGraph
+	vm    G.VM
+	batch int
+	rows  int
+
+	// inputs: host staging buffers (float32) and, for float64 graphs, their float64 twins
+	in    map[string][]float32
+	in64  map[string][]float64
+	nodes map[string]*G.Node
+
+	params   []*G.Node    // parameter blocks
+	blocks   []paramBlock // where each block lies in the flat buffer
+	params64 []float64    // float64 graphs only: the parameter backing
+
+	grads []*G.Node
+	// Read targets are separate allocations: a read target held in the same struct as
+	// the machine forms a cycle through the machine's finalizer and leaks (notes, trap 3).
+	lossV  *G.Value
+	predV  *G.Value
+	gradVs []*G.Value
+}
+
+// buildMu serialises graph construction: gorgonia's builders update package-level state
+// (operation group counters), which concurrent Predict calls would race on. Running
+// built graphs needs no lock.
+var buildMu sync.Mutex
+
+// buildGraph builds the network for cfg. params is the flat float32 parameter buffer
+// (shared with float32 graphs); for dt == Float64 the graph gets its own float64 copy.
+func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, dt tensor.Dtype) (ng *netGraph, err error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	defer func() {
+		// gorgonia reports some shape problems by panicking; never let one escape
+		if r := recover(); r != nil {
+			ng, err = nil, fmt.Errorf("model: building graph: %v", r)
+		}
+	}()
+	l := cfg.Layout
+	a := len(l.Analytes)
+	b := key.batch
+	u := cfg.LSTMUnits
+	e := cfg.EncoderUnits
+	g := G.NewGraph()
+	ng = &netGraph{key: key, dt: dt, g: g, batch: b, rows: key.rows,
+		in: map[string][]float32{}, in64: map[string][]float64{}, nodes: map[string]*G.Node{}}
+
+	input := func(name string, rows, cols int) *G.Node {
+		n := rows * cols
+		buf := make([]float32, n)
+		ng.in[name] = buf
+		var t *tensor.Dense
+		if dt == tensor.Float64 {
+			b64 := make([]float64, n)
+			ng.in64[name] = b64
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(b64))
+		} else {
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(buf))
+		}
+		node := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName(name), G.WithValue(t))
+		ng.nodes[name] = node
+		return node
+	}
+
+	if dt == tensor.Float64 {
+		ng.params64 = make([]float64, len(params))
+		for i, v := range params {
+			ng.params64[i] = float64(v)
+		}
+	}
+	// A dense layer on a graph input folds its bias in: the input carries a constant-1
+	// column and the weight block is [W; b], which is exactly how W and b lie next to each
+	// other in the flat buffer. Other biases are added as ones[B,1]·b[1,N], a rank-1
+	// product, which is cheaper in gorgonia than a broadcasting add.
+	param := func(name string, rows, cols, off int) *G.Node {
+		var t *tensor.Dense
+		if dt == tensor.Float64 {
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(ng.params64[off:off+rows*cols]))
+		} else {
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(params[off:off+rows*cols]))
+		}
+		n := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName(name), G.WithValue(t))
+		ng.params = append(ng.params, n)
+		ng.blocks = append(ng.blocks, paramBlock{off: off, size: rows * cols})
+		return n
+	}
+	spec := map[string]paramSpec{}
+	for _, s := range specs {
+		spec[s.Name] = s
+	}
+	folded := func(w string) *G.Node { // [W; b] for W named w and its bias right after it
+		s := spec[w]
+		return param(w+"+b", s.Rows+1, s.Cols, s.Off)
+	}
+	plain := func(name string) *G.Node {
+		s := spec[name]
+		return param(name, s.Rows, s.Cols, s.Off)
+	}
+
+	must := func(n *G.Node, err error) *G.Node {
+		if err != nil {
+			panic(err)
+		}
+		return n
+	}
+	ones := input("ones", b, 1)
+	biased := func(x *G.Node, b *G.Node) *G.Node {
+		return must(G.Add(x, must(G.Mul(ones, b))))
+	}
+
+	// the two encoded input steps, [B, E] each
+	var z0, z1 *G.Node
+	if cfg.Architecture == ArchSeed {
+		f := l.BlockRows * l.BlockFeatures
+		td := folded("td_w")
+		z0 = must(G.Mul(input("x0", b, f+1), td))
+		z1 = must(G.Mul(input("x1", b, f+1), td))
+	} else {
+		z0 = must(G.Rectify(must(G.Mul(input("x0", b, 2*a+1), folded("pre_w")))))
+		// rows are staged row-slot-major (slot r of sample i at r*B+i) so the sum over slots
+		// is a reduction over the leading axis; padded slots are all zero, bias column
+		// included, so they encode to relu(0) = 0 and drop out of the sum without a mask
+		enc := must(G.Rectify(must(G.Mul(input("rx", key.rows*b, l.RxFeatures()+1), folded("rx_w")))))
+		enc = must(G.Reshape(enc, tensor.Shape{key.rows, b * e}))
+		z1 = must(G.Reshape(must(G.Sum(enc, 0)), tensor.Shape{b, e}))
+	}
+	outW, outB := plain("out_w"), plain("out_b")
+
+	// LSTM over [z0, z1] from h = c = 0; gates in PyTorch order (i, f, g, o). The
+	// weights are stored gate-major (four [in, U] blocks back to back) so each gate is a
+	// contiguous matrix of its own: no slicing of a [B, 4U] product, whose strided views
+	// were slow and, as column ranges, unsafe (they can hash alike and merge, trap 1).
+	gateBlock := func(name string, k int) *G.Node {
+		s := spec[name]
+		per := s.Rows * s.Cols / 4
+		return param(name+"["+strconv.Itoa(k)+"]", per/u, u, s.Off+k*per)
+	}
+	var wxk, whk, bk [4]*G.Node
+	for k := 0; k < 4; k++ {
+		wxk[k], whk[k], bk[k] = gateBlock("lstm_wx", k), gateBlock("lstm_wh", k), gateBlock("lstm_b", k)
+	}
+	preAct := func(z, h *G.Node, k int) *G.Node {
+		x := biased(must(G.Mul(z, wxk[k])), bk[k])
+		if h != nil {
+			x = must(G.Add(x, must(G.Mul(h, whk[k]))))
+		}
+		return x
+	}
+	i0 := must(G.Sigmoid(preAct(z0, nil, 0)))
+	g0 := must(G.Tanh(preAct(z0, nil, 2)))
+	o0 := must(G.Sigmoid(preAct(z0, nil, 3)))
+	c1 := must(G.HadamardProd(i0, g0)) // the forget term vanishes at t=0 (c0 = 0)
+	h1 := must(G.HadamardProd(o0, must(G.Tanh(c1))))
+
+	i1 := must(G.Sigmoid(preAct(z1, h1, 0)))
+	f1 := must(G.Sigmoid(preAct(z1, h1, 1)))
+	g1 := must(G.Tanh(preAct(z1, h1, 2)))
+	o1 := must(G.Sigmoid(preAct(z1, h1, 3)))
+	c2 := must(G.Add(must(G.HadamardProd(f1, c1)), must(G.HadamardProd(i1, g1))))
+	h := must(G.HadamardProd(o1, must(G.Tanh(c2))))
+
+	if key.train {
+		// our own inverted-dropout mask (0 or 1/(1-p)) from the run's seeded RNG: G.Dropout
+		// has a wrong backward pass and seeds itself from the clock (notes, trap 2)
+		h = must(G.HadamardProd(h, input("drop", b, u)))
+	}
+	out := biased(must(G.Mul(h, outW)), outB)
+	var pred *G.Node
+	if cfg.Architecture == ArchSeed {
+		// the target occupies row 0, columns 0..A-1 of the output block; the rest of the
+		// block never reaches the loss
+		pred = must(G.Slice(out, nil, G.S(0, a)))
+	} else {
+		// residual head: pv is the scaled pre value where observed and 0 elsewhere, so
+		// the output is a change where pre was seen and a plain prediction where not
+		pred = must(G.Add(out, input("pv", b, a)))
+	}
+	ng.predV = new(G.Value)
+	roots := G.Nodes{G.Read(pred, ng.predV)}
+
+	if key.train {
+		y := input("y", b, a)
+		w := input("w", b, a) // observed mask divided by the batch's observed count
+		diff := must(G.Sub(pred, y))
+		loss := must(G.Sum(must(G.HadamardProd(w, must(G.Square(diff))))))
+		ng.grads, err = G.Grad(loss, ng.params...)
+		if err != nil {
+			return nil, fmt.Errorf("model: differentiating graph: %w", err)
+		}
+		ng.lossV = new(G.Value)
+		roots = append(roots, G.Read(loss, ng.lossV))
+		for _, gn := range ng.grads {
+			v := new(G.Value)
+			ng.gradVs = append(ng.gradVs, v)
+			roots = append(roots, G.Read(gn, v))
+		}
+	}
+	// compile only what the reads need: unused input gradients cost ~40% more (trap 5)
+	sub := g.ExactSubgraphRoots(roots...)
+	ng.vm = G.NewTapeMachine(sub)
+	return ng, nil
+}
+
+// run executes the graph once on the staged inputs.
+func (ng *netGraph) run() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("model: running graph: %v", r)
+		}
+	}()
+	if ng.dt == tensor.Float64 {
+		for name, src := range ng.in {
+			dst := ng.in64[name]
+			for i, v := range src {
+				dst[i] = float64(v)
+			}
+		}
+	}
+	ng.vm.Reset()
+	return ng.vm.RunAll()
+}
+
+// loss returns the last run's loss.
+func (ng *netGraph) loss() float64 { return valueScalar(*ng.lossV) }
+
+func valueScalar(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case []float32:
+		return float64(x[0])
+	case []float64:
+		return x[0]
+	}
+	return 0
+}
+
+// copyPred copies the last run's predictions, [batch, A] row-major, into dst.
+func (ng *netGraph) copyPred(dst []float32) {
+	switch d := (*ng.predV).Data().(type) {
+	case []float32:
+		copy(dst, d)
+	case []float64:
+		for i := range dst {
+			dst[i] = float32(d[i])
+		}
+	}
+}
+
+// copyGrads writes the last run's parameter gradients into the flat buffer dst.
+func (ng *netGraph) copyGrads(dst []float32) {
+	for k, blk := range ng.blocks {
+		seg := dst[blk.off : blk.off+blk.size]
+		switch d := (*ng.gradVs[k]).Data().(type) {
+		case []float32:
+			copy(seg, d)
+		case []float64:
+			for i := range seg {
+				seg[i] = float32(d[i])
+			}
+		}
+	}
+}
+
+// grads64 returns the last run's gradients as float64 (gradient checks).
+func (ng *netGraph) grads64(n int) []float64 {
+	out := make([]float64, n)
+	for k, blk := range ng.blocks {
+		seg := out[blk.off : blk.off+blk.size]
+		switch d := (*ng.gradVs[k]).Data().(type) {
+		case []float32:
+			for i := range seg {
+				seg[i] = float64(d[i])
+			}
+		case []float64:
+			copy(seg, d)
+		}
+	}
+	return out
+}
+
+func (ng *netGraph) close() {
+	if c, ok := ng.vm.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}
+
+// fill stages a batch. Slots past len(batch) are padding: all-zero inputs and zero loss
+// weight. drop, when non-nil, is the dropout mask [batch, U]. It returns the number of
+// observed targets in the batch.
+func (ng *netGraph) fill(cfg Config, batch []*scaled, drop []float32) int {
+	l := cfg.Layout
+	a := len(l.Analytes)
+	rxf := l.RxFeatures()
+	count := 0
+	for _, s := range batch {
+		for _, m := range s.postMask {
+			if m != 0 {
+				count++
+			}
+		}
+	}
+	inv := float32(0)
+	if count > 0 {
+		inv = 1 / float32(count)
+	}
+	for _, buf := range ng.in {
+		clear(buf)
+	}
+	y, w := ng.in["y"], ng.in["w"]
+	ones := ng.in["ones"]
+	for i := range ones {
+		ones[i] = 1
+	}
+	if cfg.Architecture == ArchSeed {
+		f := l.BlockRows*l.BlockFeatures + 1 // + the bias column
+		x0, x1 := ng.in["x0"], ng.in["x1"]
+		for bi, s := range batch {
+			copy(x0[bi*f:], s.pre)
+			copy(x0[bi*f+seedPreRows(l)*l.BlockFeatures:], s.preObs)
+			x0[bi*f+f-1] = 1
+			for r := 0; r < s.n; r++ {
+				copy(x1[bi*f+r*l.BlockFeatures:], s.rx[r*rxf:(r+1)*rxf])
+			}
+			x1[bi*f+f-1] = 1
+		}
+	} else {
+		x0, rx, pv := ng.in["x0"], ng.in["rx"], ng.in["pv"]
+		w0 := 2*a + 1
+		for bi, s := range batch {
+			copy(x0[bi*w0:], s.pre)
+			copy(x0[bi*w0+a:], s.preObs)
+			x0[bi*w0+2*a] = 1
+			copy(pv[bi*a:], s.pre)
+			for r := 0; r < s.n; r++ {
+				row := rx[(r*ng.batch+bi)*(rxf+1):]
+				copy(row, s.rx[r*rxf:(r+1)*rxf])
+				row[rxf] = 1
+			}
+		}
+	}
+	if y != nil {
+		for bi, s := range batch {
+			copy(y[bi*a:], s.post)
+			for j, m := range s.postMask {
+				w[bi*a+j] = m * inv
+			}
+		}
+	}
+	if d := ng.in["drop"]; d != nil {
+		if drop != nil {
+			copy(d, drop)
+		} else {
+			for i := range d {
+				d[i] = 1
+			}
+		}
+	}
+	return count
+}

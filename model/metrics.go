@@ -1,0 +1,156 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// Baseline names in Metrics.Baselines.
+const (
+	BaselineTrainMean     = "train_mean"
+	BaselinePostEqualsPre = "post_equals_pre"
+)
+
+// AnalyteScore is one analyte's error in original units over its observed targets.
+type AnalyteScore struct {
+	Analyte string  `json:"analyte"`
+	Count   int     `json:"count"`
+	RMSE    float64 `json:"rmse"` // NaN-free: 0 when Count is 0
+	MAE     float64 `json:"mae"`
+}
+
+// Scores are masked errors of one predictor: MSE, RMSE and MAE in scaled units over all
+// observed targets, and per analyte in original units.
+type Scores struct {
+	MSE        float64        `json:"mse"`
+	RMSE       float64        `json:"rmse"`
+	MAE        float64        `json:"mae"`
+	PerAnalyte []AnalyteScore `json:"per_analyte"`
+}
+
+// Metrics scores the model and two baselines on the same samples and the same observed
+// targets. The post_equals_pre baseline predicts the pre value where it was observed and
+// the training mean where it was not.
+type Metrics struct {
+	Samples  int `json:"samples"`
+	Observed int `json:"observed"` // observed target values scored
+	Scores
+	Baselines map[string]Scores `json:"baselines"`
+}
+
+// TrainMean is the per-analyte mean of observed post values in original units (0 for an
+// analyte never observed).
+func TrainMean(train []pipeline.Sample, nAnalytes int) []float32 {
+	sum := make([]float64, nAnalytes)
+	n := make([]int, nAnalytes)
+	for i := range train {
+		s := &train[i]
+		for j := 0; j < nAnalytes && j < len(s.Post) && j < len(s.PostObserved); j++ {
+			if s.PostObserved[j] && finite32(s.Post[j]) {
+				sum[j] += float64(s.Post[j])
+				n[j]++
+			}
+		}
+	}
+	out := make([]float32, nAnalytes)
+	for j := range out {
+		if n[j] > 0 {
+			out[j] = float32(sum[j] / float64(n[j]))
+		}
+	}
+	return out
+}
+
+type scoreAcc struct {
+	se, ae   float64 // scaled
+	n        int
+	ase, aae []float64 // per analyte, original units
+	an       []int
+}
+
+func newAcc(a int) *scoreAcc {
+	return &scoreAcc{ase: make([]float64, a), aae: make([]float64, a), an: make([]int, a)}
+}
+
+func (c *scoreAcc) add(j int, predScaled, trueScaled, predOrig, trueOrig float32) {
+	d := float64(predScaled) - float64(trueScaled)
+	c.se += d * d
+	c.ae += math.Abs(d)
+	c.n++
+	do := float64(predOrig) - float64(trueOrig)
+	c.ase[j] += do * do
+	c.aae[j] += math.Abs(do)
+	c.an[j]++
+}
+
+func (c *scoreAcc) scores(names []string) Scores {
+	var s Scores
+	if c.n > 0 {
+		s.MSE = c.se / float64(c.n)
+		s.RMSE = math.Sqrt(s.MSE)
+		s.MAE = c.ae / float64(c.n)
+	}
+	s.PerAnalyte = make([]AnalyteScore, len(names))
+	for j, name := range names {
+		as := AnalyteScore{Analyte: name, Count: c.an[j]}
+		if c.an[j] > 0 {
+			as.RMSE = math.Sqrt(c.ase[j] / float64(c.an[j]))
+			as.MAE = c.aae[j] / float64(c.an[j])
+		}
+		s.PerAnalyte[j] = as
+	}
+	return s
+}
+
+// Evaluate scores m and the baselines on samples (which need post values). trainMean is
+// the training split's TrainMean; nil computes it from samples themselves, which flatters
+// that baseline, so callers should pass the training mean.
+func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metrics, error) {
+	if m == nil {
+		return nil, errors.New("model: evaluate: nil model")
+	}
+	l := m.cfg.Layout
+	a := len(l.Analytes)
+	if trainMean == nil {
+		trainMean = TrainMean(samples, a)
+	}
+	if len(trainMean) != a {
+		return nil, fmt.Errorf("model: evaluate: %d training means for %d analytes", len(trainMean), a)
+	}
+	ss, err := m.scaleAll(samples, true)
+	if err != nil {
+		return nil, err
+	}
+	pred := make([]float32, len(ss)*a)
+	if err := m.predictScaled(ss, pred); err != nil {
+		return nil, err
+	}
+	model, mean, persist := newAcc(a), newAcc(a), newAcc(a)
+	observed := 0
+	for i, s := range ss {
+		smp := &samples[i]
+		for j := 0; j < a; j++ {
+			if s.postMask[j] == 0 {
+				continue
+			}
+			observed++
+			truth := smp.Post[j]
+			ps := pred[i*a+j]
+			model.add(j, ps, s.post[j], m.sc.UnscaleAnalyte(j, ps), truth)
+			mean.add(j, m.sc.ScaleAnalyte(j, trainMean[j]), s.post[j], trainMean[j], truth)
+			if s.preObs[j] != 0 {
+				persist.add(j, s.pre[j], s.post[j], smp.Pre[j], truth)
+			} else {
+				persist.add(j, m.sc.ScaleAnalyte(j, trainMean[j]), s.post[j], trainMean[j], truth)
+			}
+		}
+	}
+	return &Metrics{Samples: len(samples), Observed: observed, Scores: model.scores(l.Analytes),
+		Baselines: map[string]Scores{
+			BaselineTrainMean:     mean.scores(l.Analytes),
+			BaselinePostEqualsPre: persist.scores(l.Analytes),
+		}}, nil
+}

@@ -1,0 +1,238 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/blueblood/blueblood/pipeline"
+	"gorgonia.org/tensor"
+)
+
+// Model is a network, its weights and the scaler it was trained with. Predict is safe for
+// concurrent use; Train must not run concurrently with anything else on the same Model.
+type Model struct {
+	cfg     Config
+	sc      *pipeline.Scaler
+	specs   []paramSpec
+	params  []float32 // flat; every float32 graph's parameter tensors are views of it
+	hparams map[string]string
+
+	mu   sync.Mutex
+	pool map[graphKey][]*netGraph // idle evaluation graphs
+}
+
+// New builds a model with freshly initialised weights. The scaler must be the one fitted
+// on the training split; the seed makes initialisation reproducible.
+func New(cfg Config, sc *pipeline.Scaler, seed int64) (*Model, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sc == nil {
+		return nil, errors.New("model: scaler is nil: fit one on the training split first")
+	}
+	if err := sc.Check(cfg.Layout); err != nil {
+		return nil, fmt.Errorf("model: scaler does not fit the layout: %w", err)
+	}
+	specs := paramSpecs(cfg)
+	return &Model{cfg: cfg, sc: sc, specs: specs, params: initParams(cfg, specs, seed),
+		hparams: map[string]string{}, pool: map[graphKey][]*netGraph{}}, nil
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Scaler returns the scaler the model was built with.
+func (m *Model) Scaler() *pipeline.Scaler { return m.sc }
+
+// NumParams is the number of trainable values.
+func (m *Model) NumParams() int { return len(m.params) }
+
+// SetHyperparameters records the run's hyperparameters (as the trainer received them) so
+// Save writes them beside the weights. Train adds its own options to the same map.
+func (m *Model) SetHyperparameters(h map[string]string) {
+	for k, v := range h {
+		m.hparams[k] = v
+	}
+}
+
+// Hyperparameters returns a copy of the recorded hyperparameters.
+func (m *Model) Hyperparameters() map[string]string {
+	out := make(map[string]string, len(m.hparams))
+	for k, v := range m.hparams {
+		out[k] = v
+	}
+	return out
+}
+
+func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+
+// scaleSample converts a sample to network inputs, rejecting shapes that do not match the
+// layout and NaN/Inf values. withTarget also requires and scales the post values.
+func (m *Model) scaleSample(idx int, s *pipeline.Sample, withTarget bool) (*scaled, error) {
+	l := m.cfg.Layout
+	a := len(l.Analytes)
+	name := func() string { return fmt.Sprintf("sample %d (subject %q, start %q)", idx, s.Subject, s.Start) }
+	if len(s.Pre) != a || len(s.PreObserved) != a {
+		return nil, fmt.Errorf("model: %s: %d pre values and %d pre flags, expected %d (the layout's analytes)", name(), len(s.Pre), len(s.PreObserved), a)
+	}
+	if withTarget && (len(s.Post) != a || len(s.PostObserved) != a) {
+		return nil, fmt.Errorf("model: %s: %d post values and %d post flags, expected %d (the layout's analytes)", name(), len(s.Post), len(s.PostObserved), a)
+	}
+	n := s.NumRx()
+	if len(s.Embeddings) != n*l.EmbeddingDim {
+		return nil, fmt.Errorf("model: %s: %d embedding values for %d prescription rows, expected %d (embedding_dim %d)", name(), len(s.Embeddings), n, n*l.EmbeddingDim, l.EmbeddingDim)
+	}
+	if len(s.Units) != n {
+		return nil, fmt.Errorf("model: %s: %d units for %d prescription rows", name(), len(s.Units), n)
+	}
+	if m.cfg.Architecture == ArchSeed && n > l.BlockRows {
+		return nil, fmt.Errorf("model: %s has %d prescription rows; the seed architecture takes at most %d (apply the overflow policy first)", name(), n, l.BlockRows)
+	}
+	out := &scaled{pre: make([]float32, a), preObs: make([]float32, a), post: make([]float32, a), postMask: make([]float32, a), n: n}
+	for j := 0; j < a; j++ {
+		if !s.PreObserved[j] {
+			continue
+		}
+		v := m.sc.ScaleAnalyte(j, s.Pre[j])
+		if !finite32(s.Pre[j]) || !finite32(v) {
+			return nil, fmt.Errorf("model: %s: pre %s is %v, expected a finite number", name(), l.Analytes[j], s.Pre[j])
+		}
+		out.pre[j], out.preObs[j] = v, 1
+	}
+	if withTarget {
+		for j := 0; j < a; j++ {
+			if !s.PostObserved[j] {
+				continue
+			}
+			v := m.sc.ScaleAnalyte(j, s.Post[j])
+			if !finite32(s.Post[j]) || !finite32(v) {
+				return nil, fmt.Errorf("model: %s: post %s is %v, expected a finite number", name(), l.Analytes[j], s.Post[j])
+			}
+			out.post[j], out.postMask[j] = v, 1
+		}
+	}
+	rxf := l.RxFeatures()
+	out.rx = make([]float32, n*rxf)
+	for i := 0; i < n; i++ {
+		row := out.rx[i*rxf : (i+1)*rxf]
+		m.sc.RxRow(s, i, row)
+		for k, v := range row {
+			if !finite32(v) {
+				return nil, fmt.Errorf("model: %s: prescription row %d feature %d is %v after scaling, expected a finite number", name(), i, k, v)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *Model) scaleAll(samples []pipeline.Sample, withTarget bool) ([]*scaled, error) {
+	out := make([]*scaled, len(samples))
+	for i := range samples {
+		s, err := m.scaleSample(i, &samples[i], withTarget)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// rowBucket is the padded prescription-row count of a batch whose longest group has n
+// rows: powers of two bound the number of compiled graphs. The seed always uses its block.
+func (m *Model) rowBucket(n int) int {
+	if m.cfg.Architecture == ArchSeed {
+		return m.cfg.Layout.BlockRows
+	}
+	b := 1
+	for b < n {
+		b *= 2
+	}
+	return b
+}
+
+func (m *Model) batchRows(batch []*scaled) int {
+	n := 0
+	for _, s := range batch {
+		n = max(n, s.n)
+	}
+	return m.rowBucket(n)
+}
+
+// evalBatch picks an evaluation graph batch size for n remaining samples.
+func evalBatch(n int) int {
+	switch {
+	case n <= 1:
+		return 1
+	case n <= 8:
+		return 8
+	default:
+		return 64
+	}
+}
+
+func (m *Model) getEval(key graphKey) (*netGraph, error) {
+	m.mu.Lock()
+	if free := m.pool[key]; len(free) > 0 {
+		ng := free[len(free)-1]
+		m.pool[key] = free[:len(free)-1]
+		m.mu.Unlock()
+		return ng, nil
+	}
+	m.mu.Unlock()
+	return buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32)
+}
+
+func (m *Model) putEval(ng *netGraph) {
+	m.mu.Lock()
+	m.pool[ng.key] = append(m.pool[ng.key], ng)
+	m.mu.Unlock()
+}
+
+// predictScaled writes scaled predictions [len(ss), A] into out.
+func (m *Model) predictScaled(ss []*scaled, out []float32) error {
+	a := len(m.cfg.Layout.Analytes)
+	for start := 0; start < len(ss); {
+		b := evalBatch(len(ss) - start)
+		end := min(start+b, len(ss))
+		batch := ss[start:end]
+		ng, err := m.getEval(graphKey{batch: b, rows: m.batchRows(batch)})
+		if err != nil {
+			return err
+		}
+		ng.fill(m.cfg, batch, nil)
+		if err := ng.run(); err != nil {
+			ng.close()
+			return err
+		}
+		ng.copyPred(out[start*a : end*a])
+		m.putEval(ng)
+		start = end
+	}
+	return nil
+}
+
+// Predict returns predictions in original units, one slice of len(Layout.Analytes) per
+// sample. Post values in the samples are ignored. Safe for concurrent use.
+func (m *Model) Predict(samples []pipeline.Sample) ([][]float32, error) {
+	ss, err := m.scaleAll(samples, false)
+	if err != nil {
+		return nil, err
+	}
+	a := len(m.cfg.Layout.Analytes)
+	flat := make([]float32, len(ss)*a)
+	if err := m.predictScaled(ss, flat); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(ss))
+	for i := range out {
+		row := flat[i*a : (i+1)*a : (i+1)*a]
+		for j := range row {
+			row[j] = m.sc.UnscaleAnalyte(j, row[j])
+		}
+		out[i] = row
+	}
+	return out, nil
+}

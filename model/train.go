@@ -1,0 +1,358 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/blueblood/blueblood/pipeline"
+	"gorgonia.org/tensor"
+)
+
+// errNonFiniteGrad reports a gradient that overflowed although the loss did not.
+var errNonFiniteGrad = errors.New("gradient is not finite; try a lower learning_rate or set clip_norm; the best weights so far are kept")
+
+// ErrInterrupted is wrapped by Train's error when its context was cancelled.
+var ErrInterrupted = errors.New("training interrupted")
+
+// TrainOptions are the optimisation settings of one Train call.
+type TrainOptions struct {
+	Epochs          int
+	BatchSize       int
+	Patience        int // epochs without validation improvement before stopping; 0 = never
+	CheckpointEvery int // call OnCheckpoint every this many epochs; 0 = only on cancel
+	LearningRate    float64
+	ClipNorm        float64 // global gradient L2 norm limit; 0 = none
+	Seed            int64   // shuffling and dropout
+
+	OnEpoch      func(EpochStats)        // after each epoch
+	OnCheckpoint func(*Checkpoint) error // every CheckpointEvery epochs and on cancel
+	Resume       *Checkpoint             // continue a run from this checkpoint
+
+	afterBatch func(epoch, batch int) // tests: called after each optimiser step (1-based)
+}
+
+// EpochStats summarises one epoch. Losses are masked MSE in scaled units; the training
+// loss is measured with dropout on, the validation figures with dropout off.
+type EpochStats struct {
+	Epoch     int           `json:"epoch"` // 1-based
+	TrainLoss float64       `json:"train_loss"`
+	ValLoss   float64       `json:"val_loss"`
+	ValRMSE   float64       `json:"val_rmse"`
+	ValMAE    float64       `json:"val_mae"`
+	Best      bool          `json:"best"`
+	Duration  time.Duration `json:"duration"`
+}
+
+// History is the record of a Train call (including epochs before a resume).
+type History struct {
+	Epochs    []EpochStats `json:"epochs"`
+	BestEpoch int          `json:"best_epoch"` // 1-based; 0 if no epoch finished
+	Stopped   string       `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"
+}
+
+// Stop reasons in History.Stopped.
+const (
+	StopCompleted    = "completed"
+	StopEarly        = "early-stopped"
+	StopInterrupted  = "interrupted"
+	StopFailed       = "failed"
+	maxTrainEpochs   = 1000000
+	maxTrainBatch    = 1 << 16
+	trainStreamMagic = 0x747261696e696e67 // "training": the RNG stream for shuffling and dropout
+)
+
+func (o TrainOptions) validate(nTrain int) error {
+	switch {
+	case o.Epochs < 1 || o.Epochs > maxTrainEpochs:
+		return fmt.Errorf("model: epochs=%d: expected an integer in [1, %d]", o.Epochs, maxTrainEpochs)
+	case o.BatchSize < 1 || o.BatchSize > maxTrainBatch:
+		return fmt.Errorf("model: batch_size=%d: expected an integer in [1, %d]", o.BatchSize, maxTrainBatch)
+	case o.Patience < 0:
+		return fmt.Errorf("model: patience=%d: expected 0 or more", o.Patience)
+	case o.CheckpointEvery < 0:
+		return fmt.Errorf("model: checkpoint_every=%d: expected 0 or more", o.CheckpointEvery)
+	case math.IsNaN(o.LearningRate) || o.LearningRate <= 0 || o.LearningRate > 1:
+		return fmt.Errorf("model: learning_rate=%v: expected a number in (0, 1]", o.LearningRate)
+	case math.IsNaN(o.ClipNorm) || math.IsInf(o.ClipNorm, 0) || o.ClipNorm < 0:
+		return fmt.Errorf("model: clip_norm=%v: expected a finite number >= 0", o.ClipNorm)
+	case nTrain == 0:
+		return errors.New("model: no training samples")
+	}
+	return nil
+}
+
+// trainState is everything a checkpoint must hold for a resumed run to be identical to
+// an uninterrupted one.
+type trainState struct {
+	opt       *adam
+	rng       *rand.PCG
+	epoch     int   // completed epochs
+	batch     int   // next batch of the current epoch (0 = at an epoch boundary)
+	perm      []int // the current epoch's order; nil until drawn (then saved in checkpoints)
+	lossSum   float64
+	lossCount int64
+	best      []float32
+	bestLoss  float64
+	bestEpoch int
+	sinceBest int
+	hist      History
+}
+
+// Train fits the model. On return the model holds the best weights seen (by validation
+// loss). A cancelled ctx stops at the next batch boundary, hands a checkpoint to
+// OnCheckpoint and returns an error wrapping ErrInterrupted together with the history.
+func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt TrainOptions) (*History, error) {
+	if err := opt.validate(len(train)); err != nil {
+		return nil, err
+	}
+	if len(val) == 0 {
+		return nil, errors.New("model: no validation samples: early stopping and best-weight selection need a validation split")
+	}
+	tr, err := m.scaleAll(train, true)
+	if err != nil {
+		return nil, fmt.Errorf("training split: %w", err)
+	}
+	vs, err := m.scaleAll(val, true)
+	if err != nil {
+		return nil, fmt.Errorf("validation split: %w", err)
+	}
+	for _, split := range []struct {
+		name string
+		ss   []*scaled
+	}{{"training", tr}, {"validation", vs}} {
+		if observedCount(split.ss) == 0 {
+			return nil, fmt.Errorf("model: the %s split has no observed post values to learn from", split.name)
+		}
+	}
+
+	st := &trainState{opt: newAdam(len(m.params), opt.LearningRate),
+		rng: rand.NewPCG(uint64(opt.Seed), trainStreamMagic), bestLoss: math.Inf(1)}
+	if opt.Resume != nil {
+		if err := opt.Resume.validateFor(len(tr)); err != nil {
+			return nil, err
+		}
+		if err := m.restore(opt.Resume, opt, st); err != nil {
+			return nil, err
+		}
+	}
+	m.recordOptions(opt)
+
+	graphs := map[graphKey]*netGraph{}
+	defer func() {
+		for _, ng := range graphs {
+			ng.close()
+		}
+	}()
+	grads := make([]float32, len(m.params))
+	u := m.cfg.LSTMUnits
+	drop := make([]float32, opt.BatchSize*u)
+	batch := make([]*scaled, 0, opt.BatchSize)
+	nb := (len(tr) + opt.BatchSize - 1) / opt.BatchSize
+	rr := rand.New(st.rng)
+
+	finish := func(reason string) {
+		st.hist.Stopped = reason
+		if st.best != nil {
+			copy(m.params, st.best)
+		}
+		st.hist.BestEpoch = st.bestEpoch
+	}
+
+	if opt.Patience > 0 && st.epoch > 0 && st.sinceBest >= opt.Patience {
+		finish(StopEarly) // resumed from a run that had already stopped early
+		return &st.hist, nil
+	}
+	for st.epoch < opt.Epochs {
+		started := time.Now()
+		if st.perm == nil {
+			// drawn once per epoch; a checkpoint taken after this point carries it, since
+			// the RNG has moved past it
+			st.perm = rr.Perm(len(tr))
+			st.lossSum, st.lossCount = 0, 0
+		}
+		for ; st.batch < nb; st.batch++ {
+			if ctx.Err() != nil {
+				return m.interrupt(st, opt, finish)
+			}
+			batch = batch[:0]
+			for _, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(tr))] {
+				batch = append(batch, tr[idx])
+			}
+			key := graphKey{batch: opt.BatchSize, rows: m.batchRows(batch), train: true}
+			ng := graphs[key]
+			if ng == nil {
+				if ng, err = buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32); err != nil {
+					finish(StopFailed)
+					return &st.hist, err
+				}
+				graphs[key] = ng
+			}
+			m.dropoutMask(rr, drop)
+			loss, count, err := m.step(ng, batch, drop, grads, st.opt, opt.ClipNorm)
+			if err != nil {
+				finish(StopFailed)
+				return &st.hist, fmt.Errorf("model: epoch %d batch %d (of %d): %w", st.epoch+1, st.batch+1, nb, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				finish(StopFailed)
+				return &st.hist, fmt.Errorf("model: loss is %v at epoch %d batch %d (of %d); try a lower learning_rate or set clip_norm; the best weights so far are kept", loss, st.epoch+1, st.batch+1, nb)
+			}
+			if count == 0 {
+				continue
+			}
+			st.lossSum += loss * float64(count)
+			st.lossCount += int64(count)
+			if opt.afterBatch != nil {
+				opt.afterBatch(st.epoch+1, st.batch+1)
+			}
+		}
+		st.batch = 0
+		st.perm = nil
+		st.epoch++
+
+		vl, vrmse, vmae, err := m.scaledLoss(vs)
+		if err != nil {
+			finish(StopFailed)
+			return &st.hist, err
+		}
+		es := EpochStats{Epoch: st.epoch, TrainLoss: st.lossSum / float64(max(st.lossCount, 1)),
+			ValLoss: vl, ValRMSE: vrmse, ValMAE: vmae, Duration: time.Since(started)}
+		if vl < st.bestLoss { // NaN never counts as an improvement
+			es.Best = true
+			st.bestLoss, st.bestEpoch, st.sinceBest = vl, st.epoch, 0
+			if st.best == nil {
+				st.best = make([]float32, len(m.params))
+			}
+			copy(st.best, m.params)
+		} else {
+			st.sinceBest++
+		}
+		st.hist.Epochs = append(st.hist.Epochs, es)
+		st.hist.BestEpoch = st.bestEpoch
+		if opt.OnEpoch != nil {
+			opt.OnEpoch(es)
+		}
+		if opt.CheckpointEvery > 0 && st.epoch%opt.CheckpointEvery == 0 && opt.OnCheckpoint != nil {
+			if err := opt.OnCheckpoint(m.checkpoint(st, opt)); err != nil {
+				finish(StopFailed)
+				return &st.hist, fmt.Errorf("model: checkpoint after epoch %d: %w", st.epoch, err)
+			}
+		}
+		if opt.Patience > 0 && st.sinceBest >= opt.Patience {
+			finish(StopEarly)
+			return &st.hist, nil
+		}
+	}
+	finish(StopCompleted)
+	return &st.hist, nil
+}
+
+// step runs forward and backward on one batch and, if the loss is finite and the batch
+// has observed targets, applies one Adam update. It returns the batch loss and the
+// number of observed targets.
+func (m *Model) step(ng *netGraph, batch []*scaled, drop, grads []float32, a *adam, clip float64) (float64, int, error) {
+	count := ng.fill(m.cfg, batch, drop)
+	if err := ng.run(); err != nil {
+		return 0, 0, err
+	}
+	loss := ng.loss()
+	if count == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, count, nil // nothing observed gives no signal; a bad loss is the caller's error
+	}
+	ng.copyGrads(grads)
+	if norm := clipGlobalNorm(grads, clip); math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return loss, count, errNonFiniteGrad // before the update: the weights stay good
+	}
+	a.update(m.params, grads)
+	return loss, count, nil
+}
+
+func (m *Model) interrupt(st *trainState, opt TrainOptions, finish func(string)) (*History, error) {
+	var cpErr error
+	if opt.OnCheckpoint != nil {
+		cpErr = opt.OnCheckpoint(m.checkpoint(st, opt))
+	}
+	finish(StopInterrupted)
+	if cpErr != nil {
+		return &st.hist, fmt.Errorf("model: %w at epoch %d batch %d; saving the checkpoint failed: %v", ErrInterrupted, st.epoch+1, st.batch+1, cpErr)
+	}
+	return &st.hist, fmt.Errorf("model: %w at epoch %d batch %d", ErrInterrupted, st.epoch+1, st.batch+1)
+}
+
+// dropoutMask draws an inverted-dropout mask: 0 with probability p, else 1/(1-p).
+func (m *Model) dropoutMask(r *rand.Rand, drop []float32) {
+	p := m.cfg.DropoutRate
+	if p == 0 {
+		for i := range drop {
+			drop[i] = 1
+		}
+		return
+	}
+	keep := float32(1 / (1 - p))
+	for i := range drop {
+		if r.Float64() < p {
+			drop[i] = 0
+		} else {
+			drop[i] = keep
+		}
+	}
+}
+
+func (m *Model) recordOptions(opt TrainOptions) {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for k, v := range map[string]string{
+		"architecture": m.cfg.Architecture, "lstm_units": strconv.Itoa(m.cfg.LSTMUnits),
+		"encoder_units": strconv.Itoa(m.cfg.EncoderUnits), "dropout_rate": f(m.cfg.DropoutRate),
+		"epochs": strconv.Itoa(opt.Epochs), "batch_size": strconv.Itoa(opt.BatchSize),
+		"patience": strconv.Itoa(opt.Patience), "learning_rate": f(opt.LearningRate),
+		"clip_norm": f(opt.ClipNorm), "seed": strconv.FormatInt(opt.Seed, 10),
+	} {
+		if _, set := m.hparams[k]; !set {
+			m.hparams[k] = v
+		}
+	}
+}
+
+func observedCount(ss []*scaled) int {
+	n := 0
+	for _, s := range ss {
+		for _, v := range s.postMask {
+			if v != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// scaledLoss evaluates masked MSE, RMSE and MAE in scaled units with dropout off.
+func (m *Model) scaledLoss(ss []*scaled) (mse, rmse, mae float64, err error) {
+	a := len(m.cfg.Layout.Analytes)
+	pred := make([]float32, len(ss)*a)
+	if err := m.predictScaled(ss, pred); err != nil {
+		return 0, 0, 0, err
+	}
+	var se, ae float64
+	n := 0
+	for i, s := range ss {
+		for j := 0; j < a; j++ {
+			if s.postMask[j] == 0 {
+				continue
+			}
+			d := float64(pred[i*a+j]) - float64(s.post[j])
+			se += d * d
+			ae += math.Abs(d)
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), nil
+	}
+	mse = se / float64(n)
+	return mse, math.Sqrt(mse), ae / float64(n), nil
+}
