@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	gonumblas "gonum.org/v1/gonum/blas/gonum"
 )
 
 // adam is Adam over the flat parameter buffer (PyTorch's defaults: beta1 0.9, beta2
@@ -56,7 +58,7 @@ func (a *adam) update(p, g []float32) {
 }
 
 // adamChunk is the smallest share of parameters worth a goroutine.
-const adamChunk = 1 << 16
+const adamChunk = 1 << 14
 
 func adamKernel(p, g, m, v []float32, step, eps float32) {
 	const b1, b2 = float32(adamBeta1), float32(adamBeta2)
@@ -71,14 +73,11 @@ func adamKernel(p, g, m, v []float32, step, eps float32) {
 	}
 }
 
-// clipGlobalNorm scales g so its L2 norm is at most maxNorm; it returns the norm before
-// clipping.
+// clipGlobalNorm scales g so its L2 norm is at most maxNorm (0 = no clipping); it returns
+// the norm before clipping. The sum of squares is a float32 SIMD dot product: a norm
+// beyond ~1.8e19 reads as +Inf, which the caller treats as a diverged step anyway.
 func clipGlobalNorm(g []float32, maxNorm float64) float64 {
-	var ss float64
-	for _, v := range g {
-		ss += float64(v) * float64(v)
-	}
-	norm := math.Sqrt(ss)
+	norm := math.Sqrt(float64(gonumblas.Implementation{}.Sdot(len(g), g, 1, g, 1)))
 	if maxNorm > 0 && norm > maxNorm {
 		s := float32(maxNorm / (norm + 1e-6))
 		for i := range g {

@@ -21,7 +21,14 @@ type Config struct {
 	EncoderUnits int             `json:"encoder_units"`
 	DropoutRate  float64         `json:"dropout_rate"`
 	Layout       pipeline.Layout `json:"layout"`
+
+	// ablation flips the residual head relative to the architecture's default (pooled:
+	// on, seed: off); used only by the results table's ablation rows, never saved
+	ablation bool
 }
+
+// residual reports whether the network adds the pre value to its output.
+func (c Config) residual() bool { return (c.Architecture != ArchSeed) != c.ablation }
 
 // maxUnits bounds the layer widths; the hyperparameter specs allow less, this only stops
 // absurd allocations from a hand-written config.

@@ -202,15 +202,16 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		h = must(G.HadamardProd(h, input("drop", b, u)))
 	}
 	out := biased(must(G.Mul(h, outW)), outB)
-	var pred *G.Node
+	pred := out
 	if cfg.Architecture == ArchSeed {
 		// the target occupies row 0, columns 0..A-1 of the output block; the rest of the
 		// block never reaches the loss
 		pred = must(G.Slice(out, nil, G.S(0, a)))
-	} else {
+	}
+	if cfg.residual() {
 		// residual head: pv is the scaled pre value where observed and 0 elsewhere, so
 		// the output is a change where pre was seen and a plain prediction where not
-		pred = must(G.Add(out, input("pv", b, a)))
+		pred = must(G.Add(pred, input("pv", b, a)))
 	}
 	ng.predV = new(G.Value)
 	roots := G.Nodes{G.Read(pred, ng.predV)}
@@ -347,6 +348,11 @@ func (ng *netGraph) fill(cfg Config, batch []*scaled, drop []float32) int {
 		clear(buf)
 	}
 	y, w := ng.in["y"], ng.in["w"]
+	if pv := ng.in["pv"]; pv != nil {
+		for bi, s := range batch {
+			copy(pv[bi*a:], s.pre)
+		}
+	}
 	ones := ng.in["ones"]
 	for i := range ones {
 		ones[i] = 1
@@ -364,13 +370,12 @@ func (ng *netGraph) fill(cfg Config, batch []*scaled, drop []float32) int {
 			x1[bi*f+f-1] = 1
 		}
 	} else {
-		x0, rx, pv := ng.in["x0"], ng.in["rx"], ng.in["pv"]
+		x0, rx := ng.in["x0"], ng.in["rx"]
 		w0 := 2*a + 1
 		for bi, s := range batch {
 			copy(x0[bi*w0:], s.pre)
 			copy(x0[bi*w0+a:], s.preObs)
 			x0[bi*w0+2*a] = 1
-			copy(pv[bi*a:], s.pre)
 			for r := 0; r < s.n; r++ {
 				row := rx[(r*ng.batch+bi)*(rxf+1):]
 				copy(row, s.rx[r*rxf:(r+1)*rxf])

@@ -12,7 +12,8 @@ import (
 )
 
 // TestResultsTable produces the README's results table; it is slow and skipped unless
-// BLUEBLOOD_RESULTS=1. It trains both architectures (40 epochs, 64 units, learning rate
+// BLUEBLOOD_RESULTS=1. It trains both architectures and the two ablations of issue 6
+// (pooled without the residual head, seed with it) (40 epochs, 64 units, learning rate
 // 0.001, batch 32, patience 10) on pipeline's default synthetic table and, when
 // BLUEBLOOD_REAL_DATA names a final-format CSV (the original project's
 // blue-blood-final.csv), on that too, each split 70/15/15 by subject, and logs test
@@ -49,7 +50,17 @@ func TestResultsTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		mean := TrainMean(train, len(ds.Layout.Analytes))
-		for _, arch := range []string{ArchPooledResidual, ArchSeed} {
+		for _, v := range []struct {
+			arch     string
+			ablation bool
+			label    string
+		}{
+			{ArchPooledResidual, false, "pooled-residual"},
+			{ArchPooledResidual, true, "pooled, no residual head"},
+			{ArchSeed, false, "seed"},
+			{ArchSeed, true, "seed + residual head"},
+		} {
+			arch := v.arch
 			tr, va, te := train, val, test
 			if arch == ArchSeed {
 				lim := func(s []pipeline.Sample) []pipeline.Sample {
@@ -61,7 +72,7 @@ func TestResultsTable(t *testing.T) {
 				}
 				tr, va, te = lim(train), lim(val), lim(test)
 			}
-			m, err := New(Config{Architecture: arch, LSTMUnits: 64, EncoderUnits: 64, DropoutRate: 0.2, Layout: ds.Layout}, sc, 42)
+			m, err := New(Config{Architecture: arch, LSTMUnits: 64, EncoderUnits: 64, DropoutRate: 0.2, Layout: ds.Layout, ablation: v.ablation}, sc, 42)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +86,7 @@ func TestResultsTable(t *testing.T) {
 			}
 			b1, b2 := mt.Baselines[BaselineTrainMean], mt.Baselines[BaselinePostEqualsPre]
 			rows = append(rows, fmt.Sprintf("| %s | %d/%d/%d | %s | %d (best %d) | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f |",
-				name, len(tr), len(va), len(te), arch, len(h.Epochs), h.BestEpoch, mt.RMSE, mt.MAE, b1.RMSE, b1.MAE, b2.RMSE, b2.MAE))
+				name, len(tr), len(va), len(te), v.label, len(h.Epochs), h.BestEpoch, mt.RMSE, mt.MAE, b1.RMSE, b1.MAE, b2.RMSE, b2.MAE))
 		}
 	}
 	t.Log("\n| data | train/val/test samples | architecture | epochs | model RMSE / MAE | train_mean | post_equals_pre |\n|---|---|---|---|---|---|---|\n" + strings.Join(rows, "\n"))

@@ -106,11 +106,11 @@ func TestLocalRealTrainer(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "trainer")
 	build := exec.Command("go", "build", "-o", bin, "github.com/blueblood/blueblood/container")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Skipf("trainer does not build here: %v\n%s", err, out)
+		t.Fatalf("trainer does not build: %v\n%s", err, out)
 	}
 	data := filepath.Join("..", "..", "pipeline", "testdata", "synthetic_small.csv")
 	if _, err := os.Stat(data); err != nil {
-		t.Skipf("bundled data missing: %v", err)
+		t.Fatalf("bundled data missing: %v", err)
 	}
 	h := newHarness(t)
 	out := filepath.Join(t.TempDir(), "run")
