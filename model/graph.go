@@ -37,6 +37,7 @@ type netGraph struct {
 	dt    tensor.Dtype
 	g     *G.ExprGraph
 	vm    G.VM
+	reuse tapeReuse // whether and how run may keep the machine's registers
 	batch int
 	rows  int
 
@@ -236,6 +237,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 	// compile only what the reads need: unused input gradients cost ~40% more (trap 5)
 	sub := g.ExactSubgraphRoots(roots...)
 	ng.vm = G.NewTapeMachine(sub)
+	ng.reuse = planReuse(sub)
 	return ng, nil
 }
 
@@ -254,7 +256,7 @@ func (ng *netGraph) run() (err error) {
 			}
 		}
 	}
-	ng.vm.Reset()
+	rewind(ng.vm, ng.reuse)
 	return ng.vm.RunAll()
 }
 

@@ -10,8 +10,8 @@ each and the ratio ours/PyTorch. The machine is shared: interleaving and medians
 comparison fair. Each side gets its best setting on the 2-core machine: PyTorch 2 threads
 with OMP_WAIT_POLICY=PASSIVE; ours OPENBLAS_NUM_THREADS=1 (2 OpenBLAS threads spin and
 compete with the Go runtime; override with the environment variable). GOGC from the
-environment reaches the Go runs too: GOGC=400 measured up to 40% faster at batch 1, since
-gorgonia's tape machine allocates every step.
+environment reaches the Go runs too (since the tape machine keeps its registers between
+steps, GOGC=400 changed little: within the machine's noise).
 """
 import os
 import re
