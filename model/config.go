@@ -132,6 +132,7 @@ func paramSpecs(cfg Config) []paramSpec {
 		add("pre_b", 1, e, true)
 		add("rx_w", l.RxFeatures(), e, false)
 		add("rx_b", 1, e, true)
+		add("rx_dose_w", l.EmbeddingDim, e, false)
 		add("lstm_wx", 4*e, u, false)
 		add("lstm_wh", 4*u, u, false)
 		add("lstm_b", 4, u, true)

@@ -22,13 +22,16 @@
 // pooled-residual (default):
 //
 //	x_0 = relu(W_p [p; m] + b_p)
-//	x_1 = sum_{k=1..n} relu(W_r r_k + b_r)        one shared encoder for every row
+//	x_1 = sum_{k=1..n} relu(W_r r_k + b_r + W_d (δ_k e_k))   one shared encoder for every row
 //	ŷ   = W_o d + b_o + p                          residual: p is 0 where pre is missing,
 //	                                               so there the output is a plain prediction
 //
-// The sum over rows makes the encoder order-invariant and lets a sample have any number
-// of rows; batches are padded to a power-of-two row count with all-zero rows, which encode
-// to relu(0) = 0 because their constant-1 bias column is 0 too.
+// where e_k is row k's embedding and δ_k its scaled dose: the bilinear term W_d (δ_k e_k)
+// lets a unit's response to the dose differ per drug, a product that one relu layer over
+// [embedding, dose, unit] cannot form (drug effects scale with the dose). The sum over
+// rows makes the encoder order-invariant and lets a sample have any number of rows;
+// batches are padded to a power-of-two row count with all-zero rows, which encode to
+// relu(0) = 0 because their constant-1 bias column and δ_k e_k are 0 too.
 //
 // seed (the original network): every step is a BlockRows x BlockFeatures block, flattened
 // to B_0, B_1 in R^(BlockRows*BlockFeatures); block 0 holds p in its first row(s) and m in
@@ -50,10 +53,14 @@
 //
 // Masked mean squared error over the observed targets of a batch only:
 //
-//	L = Σ_{i,j} q_ij (ŷ_ij - y_ij)² / Σ_{i,j} q_ij
+//	L = Σ_{i,j} c_ij q_ij (ŷ_ij - y_ij)² / Σ_{i,j} q_ij
 //
-// Missing targets, batch padding and (seed) the rest of the output block contribute
-// nothing. Adam (β1 0.9, β2 0.999, ε 1e-8) over one flat parameter buffer, optional
+// with c_ij = 1 for the seed and, for pooled-residual, c_ij = 1 where the pre value was
+// observed and 0.1 where it was not (weighted least squares: such a target also carries
+// the patient's unexplained level, roughly ten times the residual variance of one with a
+// pre value, and at weight 1 its noise dominated the encoder's gradient). Missing targets,
+// batch padding and (seed) the rest of the output block contribute nothing. Validation
+// loss, early stopping and all metrics are unweighted. Adam (β1 0.9, β2 0.999, ε 1e-8) over one flat parameter buffer, optional
 // global-norm clipping, mini-batches shuffled per epoch from the seed, early stopping on
 // validation loss with the best weights restored. One graph and tape machine per batch
 // shape, built once per Train call and reused; the same seed, data and options give

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -158,7 +159,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Errorf("truncated weights: %v", err)
 			}
 			js, _ := os.ReadFile(filepath.Join(dir, modelFile))
-			os.WriteFile(filepath.Join(dir, modelFile), []byte(strings.Replace(string(js), `"format_version": 1`, `"format_version": 9`, 1)), 0o644)
+			os.WriteFile(filepath.Join(dir, modelFile), []byte(strings.Replace(string(js), fmt.Sprintf(`"format_version": %d`, formatVersion), `"format_version": 9`, 1)), 0o644)
 			if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "format_version 9") {
 				t.Errorf("future format: %v", err)
 			}

@@ -19,7 +19,7 @@ import (
 
 // Saved-model format (a directory):
 //
-//	model.json   {"format":"blueblood-model","format_version":1,"config":{...},"scaler":{...},
+//	model.json   {"format":"blueblood-model","format_version":2,"config":{...},"scaler":{...},
 //	              "hyperparameters":{...},"params":[{"name","rows","cols","offset"}...],
 //	              "num_params":N,"weights_file":"weights.bin","weights_sha256":"..."}
 //	weights.bin  N little-endian float32 values, the tensors of "params" back to back,
@@ -28,12 +28,13 @@ import (
 // weights.bin is written first and model.json last, each through a temporary file in
 // the same directory and a rename, so a reader never sees a half-written model.
 const (
-	formatName       = "blueblood-model"
-	formatVersion    = 1
+	formatName = "blueblood-model"
+	// 2: pooled-residual gained the dose x embedding encoder term (rx_dose_w).
+	formatVersion    = 2
 	modelFile        = "model.json"
 	weightsFile      = "weights.bin"
 	checkpointFormat = "blueblood-checkpoint"
-	checkpointVer    = 1
+	checkpointVer    = 2
 )
 
 type savedModel struct {

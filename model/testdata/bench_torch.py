@@ -27,6 +27,7 @@ class Net(torch.nn.Module):
         else:
             self.pre = torch.nn.Linear(2 * A, E)
             self.rx = torch.nn.Linear(RXF, E)
+            self.rxd = torch.nn.Linear(EMB, E, bias=False)  # dose x embedding term
             self.out = torch.nn.Linear(U, A)
         self.lstm = torch.nn.LSTM(E, U, batch_first=True)
         self.drop = torch.nn.Dropout(0.2)
@@ -36,7 +37,8 @@ class Net(torch.nn.Module):
             z0, z1 = self.td(x0), self.td(x1)
         else:
             z0 = torch.relu(self.pre(x0))
-            z1 = (torch.relu(self.rx(x1)) * rmask).sum(dim=1)
+            de = x1[:, :, EMB:EMB + 1] * x1[:, :, :EMB]
+            z1 = (torch.relu(self.rx(x1) + self.rxd(de)) * rmask).sum(dim=1)
         h, _ = self.lstm(torch.stack([z0, z1], dim=1))
         o = self.out(self.drop(h[:, -1]))
         return o[:, :A] if self.arch == "seed" else o + pv

@@ -3,7 +3,8 @@
 
 An independent implementation of both BlueBlood networks in PyTorch (Debian's
 python3-torch 1.13): from the same weights and the same scaled samples it computes the
-predictions, the masked-MSE loss and the gradient of every parameter, in float64, and
+predictions, the masked-MSE loss (pooled-residual: targets without a pre value weigh 0.1)
+and the gradient of every parameter, in float64, and
 writes them to golden_<case>.json. The Go tests rebuild the network from those weights,
 feed the same samples through the model's own batch filling, and compare.
 
@@ -69,7 +70,7 @@ def make_case(name, arch, A, emb, rows, feats, E, U, batch, nsamples, seed):
                   ("lstm_b", 4, U), ("out_w", U, F), ("out_b", 1, F)]
     else:
         shapes = [("pre_w", 2 * A, E), ("pre_b", 1, E), ("rx_w", rxf, E), ("rx_b", 1, E),
-                  ("lstm_wx", 4 * E, U), ("lstm_wh", 4 * U, U), ("lstm_b", 4, U),
+                  ("rx_dose_w", emb, E), ("lstm_wx", 4 * E, U), ("lstm_wh", 4 * U, U), ("lstm_b", 4, U),
                   ("out_w", U, A), ("out_b", 1, A)]
     params = {n: f32(rng, r, c, scale=0.5) for n, r, c in shapes}
     # split our LSTM bias into PyTorch's two (their sum is ours, exactly in float64)
@@ -108,7 +109,9 @@ def make_case(name, arch, A, emb, rows, feats, E, U, batch, nsamples, seed):
             rmask[i, :s["n"]] = 1
         x0 = torch.tensor(np.concatenate([pre, pre_obs], axis=1))
         z0 = torch.relu(x0 @ t["pre_w"] + t["pre_b"])
-        e = torch.relu(torch.tensor(rx) @ t["rx_w"] + t["rx_b"])
+        rxt = torch.tensor(rx)
+        dose_emb = rxt[:, :, emb:emb + 1] * rxt[:, :, :emb]  # scaled dose x embedding
+        e = torch.relu(rxt @ t["rx_w"] + t["rx_b"] + dose_emb @ t["rx_dose_w"])
         z1 = (e * torch.tensor(rmask)).sum(dim=1)
     seq = torch.stack([z0, z1], dim=1)
     out, _ = lstm(seq)
@@ -116,7 +119,11 @@ def make_case(name, arch, A, emb, rows, feats, E, U, batch, nsamples, seed):
     o = h @ t["out_w"] + t["out_b"]
     pred = o[:, :A] if arch == "seed" else o + torch.tensor(pre)
     mask = torch.tensor(m)
-    loss = ((pred - torch.tensor(y)) ** 2 * mask).sum() / mask.sum()
+    weight = mask
+    if arch != "seed":
+        # pooled-residual: targets whose pre value was missing weigh 0.1 (missingPreWeight)
+        weight = mask * torch.tensor(np.where(pre_obs > 0, 1.0, 0.1))
+    loss = ((pred - torch.tensor(y)) ** 2 * weight).sum() / mask.sum()
     loss.backward()
     grads = {k: v.grad.numpy() for k, v in t.items() if not k.startswith("lstm_")}
     gl = lstm.bias_ih_l0.grad.numpy()
