@@ -251,15 +251,19 @@ func Names() []string {
 
 // Closest returns the known name nearest to key by edit distance, or "" if none is close.
 func Closest(key string) string {
-	norm := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
+	return Nearest(strings.ToLower(strings.ReplaceAll(key, "-", "_")), Names())
+}
+
+// Nearest returns the candidate nearest to key by edit distance, or "" if none is close
+// enough to be a likely misspelling. The launcher uses it for its flag names too.
+func Nearest(key string, candidates []string) string {
 	best, bestDist := "", 1<<30
-	for _, s := range Specs {
-		d := editDistance(norm, s.Name)
-		if d < bestDist {
-			best, bestDist = s.Name, d
+	for _, c := range candidates {
+		if d := editDistance(key, c); d < bestDist {
+			best, bestDist = c, d
 		}
 	}
-	if bestDist > max(2, len(norm)/3) {
+	if bestDist > max(2, len(key)/3) {
 		return ""
 	}
 	return best

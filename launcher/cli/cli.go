@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/blueblood/blueblood/container/hparams"
 )
 
 // Env is everything a subcommand may use from the outside world.
@@ -150,7 +152,7 @@ func (e *Env) Run(ctx context.Context, args []string) error {
 			return nil
 		}
 		if err != nil {
-			return usageError(flagError(err))
+			return usageError(flagError(err, fs))
 		}
 		return u.Exec(ctx, rest)
 	}
@@ -185,8 +187,17 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // flagError rewrites the flag package's wording to name the flag with "--".
-func flagError(err error) string {
+func flagError(err error, fs *flag.FlagSet) string {
 	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		msg = "unknown flag --" + strings.TrimPrefix(name, "-")
+		if near := hparams.Nearest(strings.TrimPrefix(name, "-"), names); near != "" {
+			msg += "; did you mean --" + near + "?"
+		}
+		return msg
+	}
 	msg = strings.ReplaceAll(msg, "flag: -", "flag --")
 	msg = strings.ReplaceAll(msg, " for flag -", " for flag --")
 	msg = strings.ReplaceAll(msg, "provided but not defined: -", "unknown flag --")

@@ -231,7 +231,9 @@ func TestTrainValidationErrors(t *testing.T) {
 		{"tag chars", base("--tag", "bad#key=v"), `--tag "bad#key"`},
 		{"too many tags", base(manyTags...), "--tag: 51 tags including the launcher's own, at most 50 allowed"},
 		{"input mode", base("--input-mode", "Pipe"), `--input-mode "Pipe": expected File or FastFile`},
-		{"unknown flag", base("--epoch", "3"), "unknown flag --epoch"},
+		{"unknown flag", base("--epoch", "3"), "unknown flag --epoch; did you mean --epochs?"},
+		{"misspelt hyperparameter flag", base("--lerning-rate", "0.1"), "unknown flag --lerning-rate; did you mean --learning-rate?"},
+		{"unknown flag far from all", base("--colour", "blue"), "unknown flag --colour"},
 		{"positional", base("extra"), `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
