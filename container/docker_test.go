@@ -140,6 +140,10 @@ func TestDocker(t *testing.T) {
 	image := engine.BuildImage(t, ctxDir)
 	size := engine.ImageSize(t, image)
 	t.Logf("image %s: %.1f MB (binary %.1f MB)", image, float64(size)/1e6, float64(len(raw))/1e6)
+	const maxImageSize = 25e6 // issue #4: the runtime image stays under 25 MB
+	if float64(size) >= maxImageSize {
+		t.Errorf("runtime image is %.1f MB; the target is under %.0f MB", float64(size)/1e6, maxImageSize/1e6)
+	}
 
 	if got := engine.Inspect(t, image, "{{json .Config.Entrypoint}} {{json .Config.User}} {{json .Config.Cmd}}"); got != `["/usr/local/bin/trainer"] "" null` {
 		t.Errorf("image config %s, want exec-form entrypoint, root, no CMD", got)
@@ -191,6 +195,38 @@ func TestDocker(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
 		if got := metricdef.Scrape(lines[len(lines)-1]); len(got) < 4 || !strings.HasPrefix(lines[len(lines)-1], "best epoch=") {
 			t.Errorf("last line %q scrapes to %v", lines[len(lines)-1], got)
+		}
+	})
+
+	// SageMaker (and its local mode) mounts model/, output/data, checkpoints and every
+	// channel separately: renames must stay inside each mount, and channels may be read-only.
+	t.Run("separate mounts", func(t *testing.T) {
+		root := copyFixture(t, "channels")
+		mounts := mount(root)
+		for _, d := range []string{"model", "output/data", "checkpoints"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mounts = append(mounts, dockertest.Mount{Host: filepath.Join(root, d), Container: "/opt/ml/" + d})
+		}
+		for _, ch := range []string{"train", "validation", "test"} {
+			mounts = append(mounts, dockertest.Mount{Host: filepath.Join(root, "input", "data", ch),
+				Container: "/opt/ml/input/data/" + ch, ReadOnly: true})
+		}
+		res := engine.Run(t, dockertest.RunOptions{Image: image, Args: []string{"train"}, Mounts: mounts})
+		if res.ExitCode != 0 {
+			t.Fatalf("exit %d\nstderr:\n%s", res.ExitCode, res.Stderr)
+		}
+		if _, err := model.Load(filepath.Join(root, "model")); err != nil {
+			t.Errorf("model/: %v", err)
+		}
+		for _, f := range []string{trainer.MetricsFile, trainer.PredictionsFile, trainer.ReportFile} {
+			if st, err := os.Stat(filepath.Join(root, "output", "data", f)); err != nil || st.Size() == 0 {
+				t.Errorf("output/data/%s: %v", f, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(root, "checkpoints", trainer.CheckpointFile)); err != nil {
+			t.Errorf("checkpoint in the checkpointconfig.json LocalPath: %v", err)
 		}
 	})
 

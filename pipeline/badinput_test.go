@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,5 +168,31 @@ func TestPrepareFailureLeavesNothing(t *testing.T) {
 	ents, _ = os.ReadDir(root)
 	if len(ents) != 1 {
 		t.Fatalf("refused prepare left temporary entries: %d", len(ents))
+	}
+}
+
+// TestTruncatedGzip: a .gz cut short fails with the file and line where the stream broke
+// and says why, instead of parsing the partial last line as a short row; --max-bad-rows
+// does not skip it.
+func TestTruncatedGzip(t *testing.T) {
+	var raw bytes.Buffer
+	raw.WriteString(badHeader)
+	for i := range 3000 {
+		fmt.Fprintf(&raw, "%d,2125-01-%02dT00:00:00,%d,mg,7.%d,7.%d,0.%d,0.%d\n", i, i%28+1, i%7+1, i%10, (i+3)%10, i%9, i%5)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw.Bytes())
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "bad.csv.gz")
+	if err := os.WriteFile(p, gz.Bytes()[:gz.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ReadTables(context.Background(), []string{p}, ReadOptions{MaxBadRows: 100})
+	if err == nil {
+		t.Fatal("read of a truncated .gz succeeded")
+	}
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(p) + `:\d+:1: corrupt or truncated gzip data \(unexpected EOF\); expected a complete \.gz file$`).MatchString(err.Error()) {
+		t.Fatalf("error %q, want file:line:1 and a truncated gzip reason", err)
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -39,6 +40,15 @@ type csvSyntaxError struct {
 
 func (e *csvSyntaxError) Error() string { return e.Msg }
 
+// csvReadError is a failure of the underlying stream while reading line Line.
+type csvReadError struct {
+	Line int
+	Err  error
+}
+
+func (e *csvReadError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *csvReadError) Unwrap() error { return e.Err }
+
 var (
 	errBareQuote = "bare \" in non-quoted field"
 	errQuote     = "extraneous or missing \" in quoted field"
@@ -63,6 +73,11 @@ func (r *csvReader) readLine() ([]byte, error) {
 			r.long = append(r.long, line...)
 		}
 		line = r.long
+	}
+	if err != nil && err != io.EOF {
+		// A read error (a truncated .gz, a dropped connection) wins over the partial line
+		// read before it, which would otherwise be parsed as a short record.
+		return nil, &csvReadError{Line: r.lineNo + 1, Err: err}
 	}
 	if len(line) > 0 {
 		r.lineNo++

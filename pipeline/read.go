@@ -636,7 +636,7 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 		if err != nil {
 			var pe *csvSyntaxError
 			if !errors.As(err, &pe) {
-				return rows, fmt.Errorf("%s: %w", file, err)
+				return rows, csvError(file, err)
 			}
 			rows++
 			rd.rep.RowsRead++
@@ -681,6 +681,10 @@ func csvError(file string, err error) error {
 	var pe *csvSyntaxError
 	if errors.As(err, &pe) {
 		return csvRowError(file, pe)
+	}
+	var re *csvReadError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s:%d:1: %w", file, re.Line, re.Err)
 	}
 	return fmt.Errorf("%s: %w", file, err)
 }

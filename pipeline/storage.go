@@ -218,11 +218,23 @@ func openRef(ctx context.Context, ref inputRef, store ObjectStore) (*openedTable
 			return nil, fmt.Errorf("%s: bad gzip stream: %w", ref.name, err)
 		}
 		o.gz = gz
-		o.Reader = gz
+		o.Reader = gzipErrReader{gz}
 	} else {
 		o.Reader = br
 	}
 	return o, nil
+}
+
+// gzipErrReader says what failed when a .gz stream is cut short or corrupt; the bare
+// "unexpected EOF" of compress/gzip does not.
+type gzipErrReader struct{ r io.Reader }
+
+func (g gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("corrupt or truncated gzip data (%w); expected a complete .gz file", err)
+	}
+	return n, err
 }
 
 // sink receives the files of a prepared dataset; nothing is visible under the final

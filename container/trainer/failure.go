@@ -10,7 +10,8 @@ import (
 const MaxFailureBytes = 1024
 
 // FailureReason turns err into the text written to output/failure: one line, no stack
-// trace, at most MaxFailureBytes bytes, cut on a character boundary.
+// trace, cut on a character boundary to at most MaxFailureBytes-1 bytes, so the file
+// with its final newline stays within MaxFailureBytes.
 func FailureReason(err error) string {
 	msg := "unknown error"
 	if err != nil {
@@ -34,9 +35,9 @@ func FailureReason(err error) string {
 	if msg == "" {
 		msg = "unknown error"
 	}
-	if len(msg) > MaxFailureBytes {
+	if len(msg) > MaxFailureBytes-1 {
 		const ellipsis = "..."
-		cut := MaxFailureBytes - len(ellipsis)
+		cut := MaxFailureBytes - 1 - len(ellipsis)
 		for cut > 0 && !utf8.RuneStart(msg[cut]) {
 			cut--
 		}

@@ -34,8 +34,8 @@ func TestFailureReason(t *testing.T) {
 	}
 	t.Run("long text cut on a character boundary", func(t *testing.T) {
 		got := FailureReason(errors.New(long))
-		if len(got) > MaxFailureBytes {
-			t.Errorf("%d bytes, want at most %d", len(got), MaxFailureBytes)
+		if len(got) > MaxFailureBytes-1 {
+			t.Errorf("%d bytes, want at most %d (room for the newline)", len(got), MaxFailureBytes-1)
 		}
 		if !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
 			t.Errorf("invalid UTF-8 or no ellipsis: %q", got[len(got)-10:])
@@ -61,6 +61,14 @@ func TestWriteFailure(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("output/ holds %d entries, want only failure (no temp files)", len(entries))
+	}
+
+	// A long reason: the whole file, newline included, fits SageMaker's 1024 bytes.
+	if err := WriteFailure(path, errors.New(strings.Repeat("é", 2000))); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ = os.ReadFile(path); len(data) > MaxFailureBytes || !strings.HasSuffix(string(data), "...\n") {
+		t.Errorf("failure file is %d bytes (ends %q), want at most %d ending in ...\\n", len(data), data[max(0, len(data)-8):], MaxFailureBytes)
 	}
 }
 

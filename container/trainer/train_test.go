@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +164,60 @@ func TestTrainBasicFixture(t *testing.T) {
 	}
 	if len(rows)-1 != val.Observed || len(rows)-1 != s.Data.Validation.Targets {
 		t.Errorf("%d prediction rows, want %d observed validation targets", len(rows)-1, val.Observed)
+	}
+
+	// The split is by subject and the scaler comes from the training split alone: redo
+	// the split the fixture asks for (validation_fraction 0.25, seed 7) and compare.
+	all, _, err := pipeline.ReadTables(context.Background(),
+		[]string{filepath.Join(root, "input", "data", "train", "synthetic.csv")}, pipeline.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainSplit, valSplit, _ := pipeline.SplitBySubject(all.Samples, [3]float64{0.75, 0.25, 0}, 7)
+	trainSubjects := map[string]bool{}
+	for _, smp := range trainSplit {
+		trainSubjects[smp.Subject] = true
+	}
+	for _, row := range rows[1:] {
+		if trainSubjects[row[0]] {
+			t.Fatalf("subject %s is in both the training split and the validation predictions", row[0])
+		}
+	}
+	// predictions.csv carries the observed values in original units, not scaled ones.
+	observed := map[string]string{}
+	for _, smp := range valSplit {
+		for j, name := range all.Layout.Analytes {
+			if smp.PostObserved[j] {
+				observed[smp.Subject+","+smp.Start+","+name] = strconv.FormatFloat(float64(smp.Post[j]), 'g', -1, 32)
+			}
+		}
+	}
+	for _, row := range rows[1:] {
+		if want, ok := observed[strings.Join(row[:3], ",")]; !ok || row[3] != want {
+			t.Fatalf("predictions.csv row %v: observed %q, want the raw validation value %q", row, row[3], want)
+		}
+	}
+	if len(observed) != len(rows)-1 {
+		t.Errorf("%d prediction rows, want one per observed validation target (%d)", len(rows)-1, len(observed))
+	}
+	if len(valSplit) != s.Data.Validation.Samples {
+		t.Errorf("validation split has %d samples, want %d", s.Data.Validation.Samples, len(valSplit))
+	}
+	wantScaler, err := pipeline.FitScaler(trainSplit, all.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allScaler, err := pipeline.FitScaler(all.Samples, all.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(m.Scaler())
+	want, _ := json.Marshal(wantScaler)
+	if !bytes.Equal(got, want) {
+		t.Errorf("saved scaler is not the one fitted on the training split\n got %s\nwant %s", got, want)
+	}
+	if whole, _ := json.Marshal(allScaler); bytes.Equal(got, whole) {
+		t.Error("saved scaler equals one fitted on train+validation; the test cannot tell them apart")
 	}
 
 	for _, name := range []string{LossChartFile, ErrorChartFile} {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -152,18 +153,18 @@ func (e *Env) Run(ctx context.Context, args []string) error {
 			return nil
 		}
 		if err != nil {
-			return usageError(flagError(err, fs))
+			return redactErr(usageError(flagError(err, fs)))
 		}
-		return u.Exec(ctx, rest)
+		return redactErr(u.Exec(ctx, rest))
 	}
-	return usageError(fmt.Sprintf("unknown subcommand %q (run launcher help)", args[0]))
+	return redactErr(usageError(fmt.Sprintf("unknown subcommand %q (run launcher help)", args[0])))
 }
 
 func (e *Env) usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: launcher <subcommand> [flags]  (launcher <subcommand> -h for its flags)")
 	fmt.Fprintln(w)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 }
 
@@ -221,6 +222,35 @@ const (
 	ExitJobFailed = 3 // the job ended Failed
 	ExitStopped   = 4 // the job ended Stopped
 )
+
+// reURLQuery matches a URL's query string, where presigned URLs carry their
+// signature and credential; errors never show it.
+var reURLQuery = regexp.MustCompile(`((?i:https?|s3)://[^\s"'?]*)\?[^\s"']*`)
+
+// RedactURLs hides the query string of every URL in s.
+func RedactURLs(s string) string {
+	return reURLQuery.ReplaceAllString(s, "$1?<query hidden>")
+}
+
+// redactedError is err with URL query strings hidden from its message; errors.Is
+// and errors.As (exit codes) still see err.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
+
+func redactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg := RedactURLs(err.Error()); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
 
 func usageError(msg string) error {
 	return &ExitError{Code: ExitUsage, Err: errors.New(msg)}

@@ -206,6 +206,9 @@ func (c *deployCmd) checkFlags(set map[string]bool) error {
 		if !reEnvKey.MatchString(kv[0]) || len(kv[0]) > 1024 || len(kv[1]) > 1024 {
 			return usagef("--env %q: expected a name of letters, digits and _ not starting with a digit, and values of at most 1024 characters", kv[0])
 		}
+		if err := checkNotCredential("--env", kv[0]); err != nil {
+			return err
+		}
 	}
 	for _, kv := range c.tags.items {
 		if err := checkTag("--tag", kv[0], kv[1]); err != nil {

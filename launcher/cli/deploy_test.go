@@ -237,6 +237,7 @@ func TestDeployBadInput(t *testing.T) {
 		{"instance type", append([]string{"deploy", testModelTar, "--instance-type", "m5.large"}, img...), "--instance-type \"m5.large\"", ExitUsage},
 		{"instance count", append([]string{"deploy", testModelTar, "--instance-count", "0"}, img...), "--instance-count 0", ExitUsage},
 		{"env key", append([]string{"deploy", testModelTar, "--env", "1X=2"}, img...), "--env \"1X\"", ExitUsage},
+		{"env credentials", append([]string{"deploy", testModelTar, "--env", "aws_session_token=x", "--dry-run"}, img...), "--env aws_session_token: credentials do not go into the container", ExitUsage},
 		{"timeout", append([]string{"deploy", testModelTar, "--timeout", "soon"}, img...), "--timeout \"soon\"", ExitUsage},
 		{"job not completed", []string{"deploy", "running-job"}, "training job running-job is InProgress; deploy needs a Completed job", ExitFailure},
 		{"job not found", []string{"deploy", "ghost-job"}, "describe training job ghost-job", ExitFailure},

@@ -26,6 +26,12 @@ func TestWaitExitCodes(t *testing.T) {
 	h.submit("good-1")
 	h.submit("bad-1")
 	h.submit("stopped-1")
+	if r := h.run("stop", "stopped-1", "good-1", "--dry-run"); r.err != nil || r.stdout != "{\"TrainingJobName\":\"stopped-1\"}\n{\"TrainingJobName\":\"good-1\"}\n" {
+		t.Fatalf("stop --dry-run: %v %q", r.err, r.stdout)
+	}
+	if n := h.srv.Calls("SageMaker.StopTrainingJob"); n != 0 {
+		t.Fatalf("stop --dry-run called StopTrainingJob %d times", n)
+	}
 	if r := h.run("stop", "stopped-1"); r.err != nil || !strings.Contains(r.stdout, "stopping stopped-1") {
 		t.Fatalf("stop: %v %s", r.err, r.stdout)
 	}

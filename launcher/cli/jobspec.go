@@ -238,6 +238,9 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 		if len(kv[1]) > 512 {
 			return nil, usagef("--env %s: value longer than 512 characters", kv[0])
 		}
+		if err := checkNotCredential("--env", kv[0]); err != nil {
+			return nil, err
+		}
 		s.env[kv[0]] = kv[1]
 	}
 	if len(s.env) > maxEnv {

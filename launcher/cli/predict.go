@@ -25,6 +25,7 @@ type predictCmd struct {
 	input       string
 	output      string
 	contentType string
+	dryRun      bool
 }
 
 func newPredict(e *Env, fs *flag.FlagSet) unit {
@@ -32,6 +33,7 @@ func newPredict(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.input, "input", "", "cases to predict: a .json or .csv file, or - for stdin (required)")
 	fs.StringVar(&c.output, "output", "", "write the answer to this file (default: stdout)")
 	fs.StringVar(&c.contentType, "content-type", "", "application/json or text/csv (default: from the --input extension)")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the InvokeEndpoint request as JSON (the body as a string) and call nothing")
 	return c
 }
 
@@ -53,6 +55,12 @@ func (c *predictCmd) Exec(ctx context.Context, args []string) error {
 	body, err := c.readInput()
 	if err != nil {
 		return err
+	}
+	if c.dryRun {
+		// InvokeEndpoint is REST: the name goes in the path, the types in headers and
+		// the cases as the raw body; shown with the API's member names.
+		return printJSONLine(c.e.Stdout, map[string]string{
+			"EndpointName": endpoint, "ContentType": ct, "Accept": ct, "Body": string(body)})
 	}
 	cl, err := c.e.aws(ctx)
 	if err != nil {
@@ -125,6 +133,16 @@ func (c *predictCmd) readInput() ([]byte, error) {
 		return nil, usagef("--input %q: empty", c.input)
 	}
 	return body, nil
+}
+
+// printJSONLine writes v as one compact JSON line with sorted keys.
+func printJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", canonicalJSON(b))
+	return err
 }
 
 // invokeError explains InvokeEndpoint failures: the container's own answer for a

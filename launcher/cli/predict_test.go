@@ -140,3 +140,33 @@ func TestRuntimeClientEndpoint(t *testing.T) {
 		})
 	}
 }
+
+func TestPredictDryRun(t *testing.T) {
+	h := deployed(t)
+	in := filepath.Join("testdata", "predict-cases.json")
+	r := h.run("predict", "ep", "--input", in, "--dry-run")
+	if r.err != nil {
+		t.Fatalf("predict --dry-run: %v\n%s", r.err, r.stderr)
+	}
+	want, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("want one JSON line, got %q", r.stdout)
+	}
+	var req map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &req); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	if req["EndpointName"] != "ep" || req["ContentType"] != "application/json" || req["Accept"] != "application/json" || req["Body"] != string(want) || len(req) != 4 {
+		t.Fatalf("request %v", req)
+	}
+	if n, _, _ := h.srv.EndpointInvocations("ep"); n != 0 {
+		t.Fatalf("dry run invoked the endpoint %d times", n)
+	}
+	// validation still happens first
+	if r := h.run("predict", "ep", "--input", "nope.json", "--dry-run"); ExitCode(r.err) != ExitUsage {
+		t.Fatalf("missing input with --dry-run: %v", r.err)
+	}
+}

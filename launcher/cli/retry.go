@@ -23,7 +23,9 @@ type backoff struct {
 }
 
 func (e *Env) newBackoff() *backoff {
-	return &backoff{e: e, base: 500 * time.Millisecond, limit: 30 * time.Second, attempts: 10}
+	// A short cap keeps a throttled sweep moving (throttling is a rate limit: the next
+	// request usually succeeds); more attempts keep the total patience near a minute.
+	return &backoff{e: e, base: 200 * time.Millisecond, limit: 5 * time.Second, attempts: 15}
 }
 
 func isThrottle(code string) bool {

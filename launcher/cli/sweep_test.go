@@ -349,3 +349,31 @@ func TestSweepChangedLocalDataIsAnotherSweep(t *testing.T) {
 		t.Errorf("changed data resumed the old sweep: %v", r.err)
 	}
 }
+
+// TestSweep81RealBackoffTakesSeconds submits the 81-job grid with real backoff sleeps
+// (the other sweep tests fake the clock) and 25 injected throttles: it must take
+// seconds, not minutes.
+func TestSweep81RealBackoffTakesSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps for real")
+	}
+	h := newHarness(t)
+	h.srv.Inject("SageMaker.CreateTrainingJob", 25, sagemakertest.Throttling())
+	var out, errb bytes.Buffer
+	e := h.env(&out, &errb)
+	e.Sleep = sleepCtx
+	start := time.Now()
+	err := e.Run(context.Background(), append([]string{"sweep", "--grid", grid81, "--max-parallel", "4",
+		"--manifest", filepath.Join(t.TempDir(), "sweep.json")}, base()...))
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("sweep: %v\n%s", err, errb.String())
+	}
+	if n := len(h.srv.TrainingJobNames()); n != 81 {
+		t.Fatalf("%d jobs created, want 81", n)
+	}
+	t.Logf("81-job sweep, 25 injected throttles, real backoff, --max-parallel 4 (the README's): %s", elapsed.Round(time.Millisecond))
+	if elapsed > 30*time.Second {
+		t.Errorf("81-job sweep took %s; want seconds", elapsed)
+	}
+}

@@ -228,6 +228,7 @@ func TestTrainValidationErrors(t *testing.T) {
 		{"runtime zero", base("--max-runtime", "0"), "--max-runtime 0: expected 1 to 2419200 seconds"},
 		{"runtime too long", base("--max-runtime", "700h"), `--max-runtime "700h"`},
 		{"env key", base("--env", "1BAD=x"), `--env "1BAD"`},
+		{"env credentials", base("--env", "AWS_SECRET_ACCESS_KEY=hunter2"), "--env AWS_SECRET_ACCESS_KEY: credentials do not go into the container"},
 		{"tag chars", base("--tag", "bad#key=v"), `--tag "bad#key"`},
 		{"too many tags", base(manyTags...), "--tag: 51 tags including the launcher's own, at most 50 allowed"},
 		{"input mode", base("--input-mode", "Pipe"), `--input-mode "Pipe": expected File or FastFile`},
@@ -275,4 +276,30 @@ func TestUnknownSubcommandAndHelp(t *testing.T) {
 		t.Errorf("train -h: %v\n%s", r.err, r.stdout)
 	}
 	_ = context.Background
+}
+
+func TestPresignedURLsNeverInOutput(t *testing.T) {
+	h := newHarness(t)
+	const url = "https://b.s3.amazonaws.com/m.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDPRESIGNED%2F20251125&X-Amz-Signature=deadbeef"
+	for _, args := range [][]string{
+		{"train", "--image", testImage, "--role", testRole, "--train", url, "--output", "s3://" + testBucket + "/o"},
+		{"train", "--image", testImage, "--role", testRole, "--train", "s3://" + testBucket + "/t/", "--output", url},
+		{"deploy", url, "--image", testImage, "--role", testRole, "--dry-run"},
+		{"local", "--train", url, "--output", t.TempDir()},
+		{"local-serve", "--model", url},
+		{url},
+	} {
+		r := h.run(args...)
+		if ExitCode(r.err) != ExitUsage {
+			t.Errorf("%v: exit %d (%v), want usage", args[:2], ExitCode(r.err), r.err)
+			continue
+		}
+		all := r.err.Error() + r.stdout + r.stderr
+		if strings.Contains(all, "X-Amz-Signature") || strings.Contains(all, "AKIDPRESIGNED") || strings.Contains(all, "deadbeef") {
+			t.Errorf("%v: presigned URL in output: %s", args[:2], all)
+		}
+		if !strings.Contains(r.err.Error(), "https://b.s3.amazonaws.com/m.tar.gz?<query hidden>") {
+			t.Errorf("%v: error does not name the URL: %v", args[:2], r.err)
+		}
+	}
 }

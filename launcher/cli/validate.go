@@ -40,6 +40,17 @@ func checkRole(flag, role string) error {
 	return nil
 }
 
+// checkNotCredential refuses environment variables that carry AWS credentials: the
+// container gets its role's credentials from SageMaker, and a value given here would
+// be printed by --dry-run and stored in the job's or model's description.
+func checkNotCredential(flag, key string) error {
+	switch strings.ToUpper(key) {
+	case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN":
+		return usagef("%s %s: credentials do not go into the container; it gets the --role's credentials from SageMaker", flag, key)
+	}
+	return nil
+}
+
 func checkS3URI(flag, uri string) error {
 	if len(uri) > maxS3URILen || !reS3URI.MatchString(uri) {
 		return usagef("%s %q: expected an S3 URI s3://bucket/prefix of at most %d characters", flag, uri, maxS3URILen)
