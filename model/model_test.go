@@ -123,6 +123,11 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if err := m.Save(dir); err != nil {
 				t.Fatal(err)
 			}
+			for _, name := range []string{modelFile, weightsFile} {
+				if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != 0o644 {
+					t.Errorf("%s: mode %v (%v), want 0644 so servers and archives can read it", name, st.Mode().Perm(), err)
+				}
+			}
 			l, err := Load(dir)
 			if err != nil {
 				t.Fatal(err)

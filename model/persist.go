@@ -65,6 +65,13 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file owner-only; a model is an artifact others read (serving,
+	// a mounted folder, model.tar.gz), like every other file the trainer writes.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -184,6 +191,9 @@ type Checkpoint struct {
 	ScalerJSON    []byte // the model's scaler; a resume must use the same one
 	BatchSize     int    // the epoch order and batch position depend on it
 	Seed          int64
+	// Hyperparameters are the run's recorded hyperparameters (SetHyperparameters plus
+	// Train's options), so a resume can refuse settings that differ from the run it continues.
+	Hyperparameters map[string]string
 
 	Params    []float32
 	AdamM     []float32
@@ -207,7 +217,7 @@ func (m *Model) checkpoint(st *trainState, opt TrainOptions) *Checkpoint {
 	rs, _ := st.rng.MarshalBinary() // PCG's MarshalBinary cannot fail
 	sj, _ := json.Marshal(m.sc)
 	c := &Checkpoint{Format: checkpointFormat, FormatVersion: checkpointVer, Config: m.cfg, ScalerJSON: sj,
-		BatchSize: opt.BatchSize, Seed: opt.Seed,
+		BatchSize: opt.BatchSize, Seed: opt.Seed, Hyperparameters: m.Hyperparameters(),
 		Params: clone32(m.params), AdamM: clone32(st.opt.m), AdamV: clone32(st.opt.v), AdamStep: st.opt.step,
 		RNG: rs, Epoch: st.epoch, Batch: st.batch, LossSum: st.lossSum, LossCount: st.lossCount,
 		Best: clone32(st.best), BestLoss: st.bestLoss, BestEpoch: st.bestEpoch, SinceBest: st.sinceBest}

@@ -364,7 +364,7 @@ func (r *run) loadCheckpoint(cfg model.Config) (*model.Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := checkpointMatches(ck, cfg); err != nil {
+	if err := checkpointMatches(ck, cfg, r.hp.Map()); err != nil {
 		return nil, fmt.Errorf("checkpoint %s does not match this job: %v; delete it or restore the original data and hyperparameters", path, err)
 	}
 	r.log.printf("resuming from checkpoint %s (epoch %d, batch %d)", path, ck.Epoch, ck.Batch)
@@ -473,7 +473,7 @@ func (r *run) finalValues() []metricdef.Value {
 
 // checkpointMatches explains why a checkpoint cannot continue this run, naming the
 // first difference in feature layout or network shape.
-func checkpointMatches(ck *model.Checkpoint, cfg model.Config) error {
+func checkpointMatches(ck *model.Checkpoint, cfg model.Config, hp map[string]string) error {
 	if err := sameLayout(ck.Config.Layout, cfg.Layout); err != nil {
 		return fmt.Errorf("the data's feature layout differs from the checkpoint's: %v", err)
 	}
@@ -487,6 +487,17 @@ func checkpointMatches(ck *model.Checkpoint, cfg model.Config) error {
 		return fmt.Errorf("encoder_units=%d; the checkpoint has %d", cfg.EncoderUnits, c.EncoderUnits)
 	case c.DropoutRate != cfg.DropoutRate:
 		return fmt.Errorf("dropout_rate=%g; the checkpoint has %g", cfg.DropoutRate, c.DropoutRate)
+	}
+	// Any setting that shapes the training trajectory must match, or the "resumed" model
+	// would silently belong to another run. epochs may grow (train longer) and
+	// checkpoint_every only decides when checkpoints are written.
+	for _, name := range hparams.Names() {
+		if name == "epochs" || name == "checkpoint_every" {
+			continue
+		}
+		if was, ok := ck.Hyperparameters[name]; ok && was != hp[name] {
+			return fmt.Errorf("%s=%s; the checkpoint was written with %s=%s", name, hp[name], name, was)
+		}
 	}
 	return nil
 }

@@ -553,6 +553,16 @@ func TestTrainResumeMismatch(t *testing.T) {
 			data, _ := os.ReadFile(filepath.Join(root, hpPath))
 			os.WriteFile(filepath.Join(root, hpPath), bytes.Replace(data, []byte(`"encoder_units": "4"`), []byte(`"encoder_units": "5"`), 1), 0o644)
 		}, "does not match this job: encoder_units=5; the checkpoint has 4"},
+		{"training hyperparameter", func(t *testing.T, root string) {
+			var hp map[string]any // the fixture sends some values as bare numbers, like tuning jobs
+			data, _ := os.ReadFile(filepath.Join(root, hpPath))
+			if err := json.Unmarshal(data, &hp); err != nil {
+				t.Fatal(err)
+			}
+			hp["learning_rate"] = "0.0123"
+			data, _ = json.Marshal(hp)
+			os.WriteFile(filepath.Join(root, hpPath), data, 0o644)
+		}, "does not match this job: learning_rate=0.0123; the checkpoint was written with learning_rate="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
