@@ -124,8 +124,12 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range []string{modelFile, weightsFile} {
-				if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != 0o644 {
-					t.Errorf("%s: mode %v (%v), want 0644 so servers and archives can read it", name, st.Mode().Perm(), err)
+				st, err := os.Stat(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode().Perm() != 0o644 {
+					t.Errorf("%s: mode %v, want 0644 so servers and archives can read it", name, st.Mode().Perm())
 				}
 			}
 			l, err := Load(dir)
