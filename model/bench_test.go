@@ -47,7 +47,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.ResetTimer()
 				start := time.Now()
 				for i := 0; i < b.N; i++ {
-					if _, _, err := m.step(ng, batch, drop, grads, a, 0); err != nil {
+					if _, _, err := m.step(ng, batch, drop, grads, a, 0, 0); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -61,7 +61,9 @@
 // pre value, and at weight 1 its noise dominated the encoder's gradient). Missing targets,
 // batch padding and (seed) the rest of the output block contribute nothing. Validation
 // loss, early stopping and all metrics are unweighted. Adam (β1 0.9, β2 0.999, ε 1e-8) over one flat parameter buffer, optional
-// global-norm clipping, mini-batches shuffled per epoch from the seed, early stopping on
+// global-norm clipping, optional L2 weight decay (TrainOptions.WeightDecay λ: after clipping,
+// g += λ·w for every weight matrix; biases, including the forget-gate bias of 1, are not
+// decayed, as is usual, since shrinking them only shifts the output), mini-batches shuffled per epoch from the seed, early stopping on
 // validation loss with the best weights restored. One graph and tape machine per batch
 // shape, built once per Train call and reused; the same seed, data and options give
 // bit-identical weights, and a Checkpoint resumes a run bit-identically.

@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/pipeline"
 	"gonum.org/v1/gonum/mat"
 )
@@ -183,7 +185,8 @@ func (d *floorData) ridgeChange(t testing.TB) func(s *pipeline.Sample, j int) fl
 // effect where pre was observed, training mean + effect where not), the ridge baseline
 // (pre or training mean, plus the ridge's change), post = pre and the training mean; with
 // BLUEBLOOD_FLOOR_DIAG=1 also the oracle without the dose (every dose at its drug's typical
-// dose), with BLUEBLOOD_FLOOR_TRAIN=1 also the default network (40 epochs, seed 42).
+// dose), with BLUEBLOOD_FLOOR_TRAIN=1 also the default network (40 epochs, seed 42, the
+// default weight_decay; BLUEBLOOD_FLOOR_DECAY and BLUEBLOOD_FLOOR_SEED override the last two).
 // Skipped unless BLUEBLOOD_RESULTS=1.
 //
 //	BLUEBLOOD_RESULTS=1 go test ./model -run NoiseFloor -v
@@ -225,11 +228,27 @@ func TestNoiseFloor(t *testing.T) {
 		add("train_mean", d.scoreScaled(ss, func(i, j int) float64 { return float64(d.sc.ScaleAnalyte(j, d.mean[j])) }))
 	}
 	if os.Getenv("BLUEBLOOD_FLOOR_TRAIN") != "" {
-		m, err := New(Config{LSTMUnits: 64, EncoderUnits: 64, DropoutRate: 0.2, Layout: d.layout}, d.sc, 42)
+		seed, decay := int64(42), hparams.Defaults().WeightDecay
+		if v := os.Getenv("BLUEBLOOD_FLOOR_SEED"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seed = n
+		}
+		if v := os.Getenv("BLUEBLOOD_FLOOR_DECAY"); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decay = f
+		}
+		m, err := New(Config{LSTMUnits: 64, EncoderUnits: 64, DropoutRate: 0.2, Layout: d.layout}, d.sc, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Train(context.Background(), d.train, d.val, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42}); err != nil {
+		hist, err := m.Train(context.Background(), d.train, d.val, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: seed, WeightDecay: decay})
+		if err != nil {
 			t.Fatal(err)
 		}
 		for _, split := range []struct {
@@ -241,7 +260,8 @@ func TestNoiseFloor(t *testing.T) {
 				t.Fatal(err)
 			}
 			sc := d.scoreScaled(split.samples, func(i, j int) float64 { return float64(d.sc.ScaleAnalyte(j, pred[i][j])) })
-			rows = append(rows, fmt.Sprintf("| %s | %s | %.3f | %.3f | %.3f |", split.name, "network ("+m.Config().Architecture+")", sc.all, sc.preSeen, sc.preMissing))
+			name := fmt.Sprintf("network (%s, seed %d, weight_decay %g, best epoch %d)", m.Config().Architecture, seed, decay, hist.BestEpoch)
+			rows = append(rows, fmt.Sprintf("| %s | %s | %.3f | %.3f | %.3f |", split.name, name, sc.all, sc.preSeen, sc.preMissing))
 		}
 	}
 	t.Logf("\nRMSE, scaled units, observed targets (split 70/15/15 by subject, seed 1; %d/%d/%d samples)\n| split | predictor | all | pre seen | pre missing |\n|---|---|---|---|---|\n%s",

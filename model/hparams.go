@@ -12,6 +12,7 @@ func FromHyperparameters(v hparams.Values, layout pipeline.Layout) (Config, Trai
 	cfg := Config{Architecture: v.Architecture, LSTMUnits: v.LSTMUnits, EncoderUnits: v.EncoderUnits,
 		DropoutRate: v.DropoutRate, Layout: layout}
 	opt := TrainOptions{Epochs: v.Epochs, BatchSize: v.BatchSize, Patience: v.Patience,
-		CheckpointEvery: v.CheckpointEvery, LearningRate: v.LearningRate, ClipNorm: v.ClipNorm, Seed: v.Seed}
+		CheckpointEvery: v.CheckpointEvery, LearningRate: v.LearningRate, ClipNorm: v.ClipNorm,
+		WeightDecay: v.WeightDecay, Seed: v.Seed}
 	return cfg, opt
 }

@@ -302,6 +302,9 @@ func TestBadTrainOptions(t *testing.T) {
 		{"batch", func(o *TrainOptions) { o.BatchSize = 0 }, f.val, "batch_size"},
 		{"lr", func(o *TrainOptions) { o.LearningRate = math.NaN() }, f.val, "learning_rate"},
 		{"clip", func(o *TrainOptions) { o.ClipNorm = -1 }, f.val, "clip_norm"},
+		{"weight decay negative", func(o *TrainOptions) { o.WeightDecay = -0.1 }, f.val, "weight_decay=-0.1: expected a number in [0, 1]"},
+		{"weight decay above 1", func(o *TrainOptions) { o.WeightDecay = 2 }, f.val, "weight_decay=2: expected a number in [0, 1]"},
+		{"weight decay NaN", func(o *TrainOptions) { o.WeightDecay = math.NaN() }, f.val, "weight_decay"},
 		{"patience", func(o *TrainOptions) { o.Patience = -1 }, f.val, "patience"},
 		{"no validation", func(o *TrainOptions) {}, nil, "validation"},
 	}
@@ -331,7 +334,7 @@ func TestHyperparameterDefaults(t *testing.T) {
 		if err := opt.validate(1); err != nil {
 			t.Errorf("%s: %v", arch, err)
 		}
-		if cfg.Architecture != arch || opt.Epochs != v.Epochs || opt.LearningRate != v.LearningRate || cfg.DropoutRate != v.DropoutRate {
+		if cfg.Architecture != arch || opt.Epochs != v.Epochs || opt.LearningRate != v.LearningRate || opt.WeightDecay != v.WeightDecay || cfg.DropoutRate != v.DropoutRate {
 			t.Errorf("%s: mapped to %+v / %+v", arch, cfg, opt)
 		}
 	}

@@ -27,6 +27,7 @@ type TrainOptions struct {
 	CheckpointEvery int // call OnCheckpoint every this many epochs; 0 = only on cancel
 	LearningRate    float64
 	ClipNorm        float64 // global gradient L2 norm limit; 0 = none
+	WeightDecay     float64 // L2 decay on weight matrices (not biases), added to the gradient; 0 = none
 	Seed            int64   // shuffling and dropout
 
 	OnEpoch      func(EpochStats)        // after each epoch
@@ -80,6 +81,8 @@ func (o TrainOptions) validate(nTrain int) error {
 		return fmt.Errorf("model: learning_rate=%v: expected a number in (0, 1]", o.LearningRate)
 	case math.IsNaN(o.ClipNorm) || math.IsInf(o.ClipNorm, 0) || o.ClipNorm < 0:
 		return fmt.Errorf("model: clip_norm=%v: expected a finite number >= 0", o.ClipNorm)
+	case math.IsNaN(o.WeightDecay) || o.WeightDecay < 0 || o.WeightDecay > 1:
+		return fmt.Errorf("model: weight_decay=%v: expected a number in [0, 1]", o.WeightDecay)
 	case nTrain == 0:
 		return errors.New("model: no training samples")
 	}
@@ -193,7 +196,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 				graphs[key] = ng
 			}
 			m.dropoutMask(rr, drop)
-			loss, count, err := m.step(ng, batch, drop, grads, st.opt, opt.ClipNorm)
+			loss, count, err := m.step(ng, batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
 			if err != nil {
 				finish(StopFailed)
 				return &st.hist, fmt.Errorf("model: epoch %d batch %d (of %d): %w", st.epoch+1, st.batch+1, nb, err)
@@ -254,8 +257,10 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 
 // step runs forward and backward on one batch and, if the loss is finite and the batch
 // has observed targets, applies one Adam update. It returns the batch loss and the
-// number of observed targets.
-func (m *Model) step(ng *netGraph, batch []*scaled, drop, grads []float32, a *adam, clip float64) (float64, int, error) {
+// number of observed targets. A weight decay > 0 adds decay·w to the gradient of every
+// weight matrix after clipping (biases are left alone), as PyTorch's Adam(weight_decay=)
+// does after clip_grad_norm_.
+func (m *Model) step(ng *netGraph, batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
 	count := ng.fill(m.cfg, batch, drop)
 	if err := ng.run(); err != nil {
 		return 0, 0, err
@@ -268,8 +273,25 @@ func (m *Model) step(ng *netGraph, batch []*scaled, drop, grads []float32, a *ad
 	if norm := clipGlobalNorm(grads, clip); math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return loss, count, errNonFiniteGrad // before the update: the weights stay good
 	}
+	if decay > 0 {
+		addWeightDecay(m.specs, m.params, grads, float32(decay))
+	}
 	a.update(m.params, grads)
 	return loss, count, nil
+}
+
+// addWeightDecay adds d·w to the gradient of every weight matrix in specs; biases (and
+// the forget-gate bias of 1) are not decayed. Float32, in a fixed order, so deterministic.
+func addWeightDecay(specs []paramSpec, p, g []float32, d float32) {
+	for _, s := range specs {
+		if s.bias {
+			continue
+		}
+		ps, gs := p[s.Off:s.Off+s.size()], g[s.Off:s.Off+s.size()]
+		for i := range gs {
+			gs[i] += d * ps[i]
+		}
+	}
 }
 
 func (m *Model) interrupt(st *trainState, opt TrainOptions, finish func(string)) (*History, error) {
@@ -310,7 +332,7 @@ func (m *Model) recordOptions(opt TrainOptions) {
 		"encoder_units": strconv.Itoa(m.cfg.EncoderUnits), "dropout_rate": f(m.cfg.DropoutRate),
 		"epochs": strconv.Itoa(opt.Epochs), "batch_size": strconv.Itoa(opt.BatchSize),
 		"patience": strconv.Itoa(opt.Patience), "learning_rate": f(opt.LearningRate),
-		"clip_norm": f(opt.ClipNorm), "seed": strconv.FormatInt(opt.Seed, 10),
+		"clip_norm": f(opt.ClipNorm), "weight_decay": f(opt.WeightDecay), "seed": strconv.FormatInt(opt.Seed, 10),
 	} {
 		if _, set := m.hparams[k]; !set {
 			m.hparams[k] = v

@@ -173,15 +173,20 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		// stop is noticed: the checkpoint must carry it
 		{"epoch boundary", 2, 7, 2, 0, true},
 	}
-	for _, arch := range []string{ArchPooledResidual, ArchSeed} {
+	for _, run := range []struct {
+		arch, name string
+		decay      float64
+	}{{ArchPooledResidual, ArchPooledResidual, 0}, {ArchSeed, ArchSeed, 0}, {ArchPooledResidual, "pooled-residual+weight-decay", 0.01}} {
+		arch := run.arch
 		opt := trainOpts(4)
+		opt.WeightDecay = run.decay
 		ref := mustNew(t, f.config(arch), f, 1)
 		refH, err := ref.Train(context.Background(), f.train, f.val, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range cases {
-			t.Run(arch+"/"+c.name, func(t *testing.T) {
+			t.Run(run.name+"/"+c.name, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				path := filepath.Join(t.TempDir(), "ckpt.gob")

@@ -63,7 +63,7 @@ func checkRewind(t *testing.T, cfg Config, bs int, dt tensor.Dtype, train bool) 
 		var losses [2]float64
 		for k, s := range []*side{fast, slow} {
 			if train {
-				loss, _, err := s.m.step(s.ng, batch, drop, s.grad, s.opt, 0)
+				loss, _, err := s.m.step(s.ng, batch, drop, s.grad, s.opt, 0, 0)
 				if err != nil {
 					t.Fatal(err)
 				}

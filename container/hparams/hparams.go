@@ -72,6 +72,8 @@ var Specs = []Spec{
 		Doc: "epochs without validation-loss improvement before stopping early (0 = never stop early); the best weights are kept"},
 	{Name: "clip_norm", Alias: "clip-norm", Kind: Float, Default: "0", Min: 0, Max: 1e6,
 		Doc: "clip the global gradient L2 norm to this value (0 = no clipping)"},
+	{Name: "weight_decay", Alias: "weight-decay", Kind: Float, Default: "0.003", Min: 0, Max: 1,
+		Doc: "L2 weight decay: adds this times each weight to its gradient before the Adam step (biases excluded; 0 = none)"},
 	{Name: "validation_fraction", Alias: "validation-fraction", Kind: Float, Default: "0.15", Min: 0, Max: 0.9, MinOpen: true,
 		Doc: "share of training subjects held out for validation when there is no validation channel"},
 	{Name: "test_fraction", Alias: "test-fraction", Kind: Float, Default: "0", Min: 0, Max: 0.9,
@@ -179,6 +181,7 @@ type Values struct {
 	Seed               int64
 	Patience           int
 	ClipNorm           float64
+	WeightDecay        float64
 	ValidationFraction float64
 	TestFraction       float64
 	MaxPrescriptions   int
@@ -316,6 +319,7 @@ func fromPlain(p map[string]string) (Values, error) {
 	v.Seed = int64(atoi("seed"))
 	v.Patience = atoi("patience")
 	v.ClipNorm = atof("clip_norm")
+	v.WeightDecay = atof("weight_decay")
 	v.ValidationFraction = atof("validation_fraction")
 	v.TestFraction = atof("test_fraction")
 	v.MaxPrescriptions = atoi("max_prescriptions")
@@ -341,6 +345,7 @@ func (v Values) Map() map[string]string {
 		"seed":                strconv.FormatInt(v.Seed, 10),
 		"patience":            strconv.Itoa(v.Patience),
 		"clip_norm":           strconv.FormatFloat(v.ClipNorm, 'g', -1, 64),
+		"weight_decay":        strconv.FormatFloat(v.WeightDecay, 'g', -1, 64),
 		"validation_fraction": strconv.FormatFloat(v.ValidationFraction, 'g', -1, 64),
 		"test_fraction":       strconv.FormatFloat(v.TestFraction, 'g', -1, 64),
 		"max_prescriptions":   strconv.Itoa(v.MaxPrescriptions),

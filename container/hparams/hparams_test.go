@@ -12,7 +12,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Values{Epochs: 40, LearningRate: 0.001, LSTMUnits: 64, DropoutRate: 0.2, BatchSize: 32,
-		Architecture: "pooled-residual", EncoderUnits: 64, Seed: 42, Patience: 10, ValidationFraction: 0.15,
+		Architecture: "pooled-residual", EncoderUnits: 64, Seed: 42, Patience: 10, WeightDecay: 0.003, ValidationFraction: 0.15,
 		OverflowPolicy: "truncate", CheckpointEvery: 1}
 	if v != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", v, want)
@@ -31,6 +31,8 @@ func TestParseEncodings(t *testing.T) {
 		{"integral float for int", map[string]string{"epochs": "20.0"}, func(v Values) bool { return v.Epochs == 20 }},
 		{"json int string", map[string]string{"lstm_units": `"128"`}, func(v Values) bool { return v.LSTMUnits == 128 }},
 		{"kebab alias", map[string]string{"batch-size": "8"}, func(v Values) bool { return v.BatchSize == 8 }},
+		{"weight decay", map[string]string{"weight_decay": "0.003"}, func(v Values) bool { return v.WeightDecay == 0.003 }},
+		{"weight decay alias", map[string]string{"weight-decay": `"0.01"`}, func(v Values) bool { return v.WeightDecay == 0.01 }},
 		{"enum", map[string]string{"architecture": `"seed"`}, func(v Values) bool { return v.Architecture == "seed" }},
 		{"ignored sagemaker keys", map[string]string{"_tuning_objective_metric": "validation:rmse", "sagemaker_program": "x"}, func(v Values) bool { return v.Epochs == 40 }},
 	}
@@ -58,6 +60,9 @@ func TestParseErrors(t *testing.T) {
 		{map[string]string{"dropout_rate": "1"}, "dropout_rate=1: out of range, expected a number in [0, 1)"},
 		{map[string]string{"learning_rate": "0"}, "learning_rate=0: out of range, expected a number in (0, 1]"},
 		{map[string]string{"batch_size": "0"}, "batch_size=0: out of range, expected an integer in [1, 4096]"},
+		{map[string]string{"weight_decay": "-0.1"}, "weight_decay=-0.1: out of range, expected a number in [0, 1]"},
+		{map[string]string{"weight-decay": "1.5"}, "weight_decay=1.5: out of range, expected a number in [0, 1]"},
+		{map[string]string{"weight_decay": "NaN"}, `weight_decay="NaN": expected a number`},
 		{map[string]string{"epochs": "2.5"}, `epochs="2.5": expected an integer`},
 		{map[string]string{"epochs": "NaN"}, `epochs="NaN": expected an integer`},
 		{map[string]string{"learning_rate": "fast"}, `learning_rate="fast": expected a number`},
@@ -78,6 +83,7 @@ func TestMapRoundTrip(t *testing.T) {
 	v := Defaults()
 	v.LearningRate = 0.0123
 	v.Architecture = "seed"
+	v.WeightDecay = 0.01
 	back, err := Parse(v.Map())
 	if err != nil {
 		t.Fatal(err)

@@ -139,6 +139,7 @@ func (r *run) execute(ctx context.Context) error {
 		CheckpointEvery: r.hp.CheckpointEvery,
 		LearningRate:    r.hp.LearningRate,
 		ClipNorm:        r.hp.ClipNorm,
+		WeightDecay:     r.hp.WeightDecay,
 		Seed:            r.hp.Seed,
 		OnEpoch:         r.onEpoch,
 		OnCheckpoint:    r.saveCheckpoint,

@@ -605,3 +605,31 @@ func TestTrainStoppedBeforeFirstEpoch(t *testing.T) {
 }
 
 var _ = time.Second
+
+// TestTrainWeightDecay: weight_decay reaches the model's training options (the weights
+// differ from a run without it) and is recorded in model.json.
+func TestTrainWeightDecay(t *testing.T) {
+	weights := map[string][]byte{}
+	for _, decay := range []string{"0", "0.5"} {
+		root := copyFixture(t, "basic")
+		setHyperparameters(t, root, map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4",
+			"batch_size": "8", "learning_rate": "0.01", "patience": "0", "validation_fraction": "0.25",
+			"seed": "7", "weight-decay": decay})
+		if res := runTrain(t, context.Background(), root, nil); res.err != nil {
+			t.Fatalf("weight_decay=%s: Train: %v\nstderr:\n%s", decay, res.err, res.stderr)
+		}
+		m, err := model.Load(filepath.Join(root, "model"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Hyperparameters()["weight_decay"]; got != decay {
+			t.Errorf("saved hyperparameter weight_decay=%q, want %s", got, decay)
+		}
+		if weights[decay], err = os.ReadFile(filepath.Join(root, "model", "weights.bin")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if bytes.Equal(weights["0"], weights["0.5"]) {
+		t.Error("weight_decay=0.5 trained the same weights as weight_decay=0: the option does not reach the model")
+	}
+}
