@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"github.com/blueblood/blueblood/container/hparams"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestResultsTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := m.Train(context.Background(), tr, va, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42})
+			h, err := m.Train(context.Background(), tr, va, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42, WeightDecay: hparams.Defaults().WeightDecay})
 			if err != nil {
 				t.Fatal(err)
 			}
