@@ -1,5 +1,11 @@
 package pipeline
 
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
 // Layout is the feature layout discovered from a table's headers. It is written into
 // the dataset manifest and into the model, and both must agree before training or
 // prediction.
@@ -37,3 +43,42 @@ type Sample struct {
 
 // NumRx is the number of prescription rows in the sample.
 func (s *Sample) NumRx() int { return len(s.Doses) }
+
+// DiffSamples reports the first difference between two sample lists, or nil. Values
+// compare exactly (NaN equals NaN) and pre/post values only where observed: a prepared
+// dataset or an S3 round trip must give back exactly the samples written.
+func DiffSamples(want, got []Sample) error {
+	if len(want) != len(got) {
+		return fmt.Errorf("%d samples, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := &want[i], &got[i]
+		if w.Subject != g.Subject || w.Start != g.Start {
+			return fmt.Errorf("sample %d is %s/%s, want %s/%s", i, g.Subject, g.Start, w.Subject, w.Start)
+		}
+		if !equalF32(w.Pre, g.Pre, w.PreObserved) || !equalF32(w.Post, g.Post, w.PostObserved) ||
+			!slices.Equal(w.PreObserved, g.PreObserved) || !slices.Equal(w.PostObserved, g.PostObserved) {
+			return fmt.Errorf("sample %d (%s/%s): pre/post differ", i, w.Subject, w.Start)
+		}
+		if !equalF32(w.Embeddings, g.Embeddings, nil) || !equalF32(w.Doses, g.Doses, nil) || !slices.Equal(w.Units, g.Units) {
+			return fmt.Errorf("sample %d (%s/%s): prescriptions differ", i, w.Subject, w.Start)
+		}
+	}
+	return nil
+}
+
+// equalF32 compares exactly (NaN equals NaN), only where mask is true when mask is given.
+func equalF32(a, b []float32, mask []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if mask != nil && !mask[i] {
+			continue
+		}
+		if a[i] != b[i] && !(math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i]))) {
+			return false
+		}
+	}
+	return true
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"syscall"
 	"testing"
@@ -55,7 +56,7 @@ func TestPublishDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{"model.json", "vocab", "vocab/new.txt"}
-		if got := listDir(t, dst); !equalStrings(got, want) {
+		if got := listDir(t, dst); !slices.Equal(got, want) {
 			t.Errorf("model/ holds %v, want %v", got, want)
 		}
 		if b, _ := os.ReadFile(filepath.Join(dst, "model.json")); string(b) != "new" {
@@ -75,16 +76,4 @@ func TestPublishDir(t *testing.T) {
 			t.Errorf("model/ holds %v after a failed save, want nothing", got)
 		}
 	})
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
