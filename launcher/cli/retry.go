@@ -12,8 +12,10 @@ type backoff struct {
 	e *Env
 	// base and limit bound the exponential delay for ThrottlingException.
 	base, limit time.Duration
-	// attempts is how many throttled tries are made before giving up.
-	attempts int
+	// patience is how long one call may spend waiting out throttling before it gives
+	// up. A time budget, not an attempt count: parallel callers share the service's rate,
+	// so one of them may be throttled many times in a row while the sweep still moves.
+	patience time.Duration
 	// quotaWait, when positive, makes ResourceLimitExceeded (an account quota such
 	// as concurrent training jobs) a reason to wait and retry without limit,
 	// rather than an error: a sweep then drains as earlier jobs finish.
@@ -24,8 +26,8 @@ type backoff struct {
 
 func (e *Env) newBackoff() *backoff {
 	// A short cap keeps a throttled sweep moving (throttling is a rate limit: the next
-	// request usually succeeds); more attempts keep the total patience near a minute.
-	return &backoff{e: e, base: 200 * time.Millisecond, limit: 5 * time.Second, attempts: 15}
+	// request usually succeeds).
+	return &backoff{e: e, base: 200 * time.Millisecond, limit: 5 * time.Second, patience: 2 * time.Minute}
 }
 
 func isThrottle(code string) bool {
@@ -39,7 +41,7 @@ func isThrottle(code string) bool {
 // do calls fn until it succeeds, fails with an error that is not worth
 // retrying, or ctx ends. key decorrelates the jitter of parallel callers.
 func (b *backoff) do(ctx context.Context, key string, fn func() error) error {
-	throttled := 0
+	throttled, waited := 0, time.Duration(0)
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil {
@@ -50,10 +52,11 @@ func (b *backoff) do(ctx context.Context, key string, fn func() error) error {
 		switch {
 		case isThrottle(code):
 			throttled++
-			if throttled >= b.attempts {
-				return fmt.Errorf("still throttled after %d attempts: %w", throttled, err)
-			}
 			d = b.delay(key, throttled)
+			if waited+d > b.patience {
+				return fmt.Errorf("still throttled after %d attempts over %s: %w", throttled, waited.Round(time.Second), err)
+			}
+			waited += d
 		case code == "ResourceLimitExceeded" && b.quotaWait > 0:
 			d = b.quotaWait
 		default:
