@@ -1,0 +1,93 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/model"
+)
+
+// CheckpointFile is the checkpoint's name inside the checkpoint folder. Jobs run on one
+// host, so one fixed name is enough and lets a restarted spot job find it.
+const CheckpointFile = "blueblood.ckpt"
+
+func (r *run) checkpointPath() string { return filepath.Join(r.cfg.CheckpointDir, CheckpointFile) }
+
+// loadCheckpoint returns the checkpoint to resume from, or nil when there is none. A
+// checkpoint whose layout or network does not match this run fails the job rather than
+// silently starting over.
+func (r *run) loadCheckpoint(cfg model.Config) (*model.Checkpoint, error) {
+	path := r.checkpointPath()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		r.log.printf("no checkpoint at %s; starting from scratch", path)
+		return nil, nil
+	}
+	ck, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := checkpointMatches(ck, cfg, r.hp.Map()); err != nil {
+		return nil, fmt.Errorf("checkpoint %s does not match this job: %v; delete it or restore the original data and hyperparameters", path, err)
+	}
+	r.log.printf("resuming from checkpoint %s (epoch %d, batch %d)", path, ck.Epoch, ck.Batch)
+	// The checkpoint on disk is this position's exact one.
+	r.savedCheckpoint, r.lastCheckpoint = true, [2]int{ck.Epoch, ck.Batch}
+	return ck, nil
+}
+
+func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
+	path := r.checkpointPath()
+	// A stop right after an epoch-boundary checkpoint produces a second one at the same
+	// position, taken after the next epoch's shuffle already advanced the RNG without
+	// saving the order; resuming from it would diverge from an uninterrupted run. The
+	// first one is exact, so keep it.
+	pos := [2]int{ck.Epoch, ck.Batch}
+	if r.savedCheckpoint && r.lastCheckpoint == pos {
+		r.log.printf("checkpoint at epoch %d batch %d already saved", ck.Epoch, ck.Batch)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	// Save is atomic: a kill mid-write keeps the previous good checkpoint.
+	if err := ck.Save(path); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	r.savedCheckpoint, r.lastCheckpoint = true, pos
+	return nil
+}
+
+// checkpointMatches explains why a checkpoint cannot continue this run, naming the
+// first difference in feature layout or network shape.
+func checkpointMatches(ck *model.Checkpoint, cfg model.Config, hp map[string]string) error {
+	if err := sameLayout(ck.Config.Layout, cfg.Layout); err != nil {
+		return fmt.Errorf("the data's feature layout differs from the checkpoint's: %v", err)
+	}
+	c := ck.Config
+	switch {
+	case c.Architecture != "" && c.Architecture != cfg.Architecture:
+		return fmt.Errorf("architecture %s; the checkpoint has %s", cfg.Architecture, c.Architecture)
+	case c.LSTMUnits != cfg.LSTMUnits:
+		return fmt.Errorf("lstm_units=%d; the checkpoint has %d", cfg.LSTMUnits, c.LSTMUnits)
+	case c.EncoderUnits != cfg.EncoderUnits:
+		return fmt.Errorf("encoder_units=%d; the checkpoint has %d", cfg.EncoderUnits, c.EncoderUnits)
+	case c.DropoutRate != cfg.DropoutRate:
+		return fmt.Errorf("dropout_rate=%g; the checkpoint has %g", cfg.DropoutRate, c.DropoutRate)
+	}
+	// Any setting that shapes the training trajectory must match, or the "resumed" model
+	// would silently belong to another run. epochs may grow (train longer) and
+	// checkpoint_every only decides when checkpoints are written.
+	for _, name := range hparams.Names() {
+		if name == "epochs" || name == "checkpoint_every" {
+			continue
+		}
+		if was, ok := ck.Hyperparameters[name]; ok && was != hp[name] {
+			return fmt.Errorf("%s=%s; the checkpoint was written with %s=%s", name, hp[name], name, was)
+		}
+	}
+	return nil
+}

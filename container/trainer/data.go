@@ -1,0 +1,158 @@
+package trainer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// loadData reads every channel, checks their layouts agree, limits prescription rows and
+// splits train by subject where a validation or test channel is missing.
+func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error {
+	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays}
+	r.summary.Data.Channels = map[string]ChannelSummary{}
+	sets := map[string][]pipeline.Sample{}
+	for _, name := range knownChannels {
+		ch := channels[name]
+		if ch == nil {
+			continue
+		}
+		for _, ig := range ch.Ignored {
+			r.log.printf("channel %s: ignoring %s (not .csv or .csv.gz)", name, ig)
+		}
+		var ds *pipeline.Dataset
+		var err error
+		cs := ChannelSummary{Prepared: ch.Prepared}
+		if ch.Prepared {
+			r.log.printf("channel %s: reading prepared dataset %s", name, r.p.Rel(ch.Dir))
+			// The prepared scaler is ignored: scalers are fitted on the training split.
+			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
+		} else {
+			r.log.printf("channel %s: reading %d table file(s)", name, len(ch.Files))
+			var rep *pipeline.Report
+			ds, rep, err = pipeline.ReadTables(ctx, ch.Files, ropts)
+			if err == nil && rep != nil {
+				var buf bytes.Buffer
+				if rep.WriteText(&buf) == nil {
+					r.log.printf("channel %s read report:\n%s", name, strings.TrimRight(buf.String(), "\n"))
+					if name == ChannelTrain {
+						r.readReport = buf.String()
+					}
+				}
+			}
+			for _, f := range ch.Files {
+				rel, _ := filepath.Rel(ch.Dir, f)
+				cs.Files = append(cs.Files, filepath.ToSlash(rel))
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", name, err)
+		}
+		if len(ds.Samples) == 0 {
+			return fmt.Errorf("channel %s: no samples in %s; expected rows with pre_ and post_ values", name, r.p.Rel(ch.Dir))
+		}
+		if name == ChannelTrain {
+			r.layout = ds.Layout
+		} else if err := sameLayout(r.layout, ds.Layout); err != nil {
+			return fmt.Errorf("channel %s: feature layout differs from channel train: %v", name, err)
+		}
+		cs.Samples = len(ds.Samples)
+		r.summary.Data.Channels[name] = cs
+		sets[name] = ds.Samples
+	}
+
+	limit := r.hp.MaxPrescriptions
+	if r.hp.Architecture == model.ArchSeed && r.layout.BlockRows > 0 && (limit == 0 || limit > r.layout.BlockRows) {
+		limit = r.layout.BlockRows // the seed network's block has a fixed number of rows
+	}
+	if limit > 0 {
+		for name, s := range sets {
+			out, affected, err := pipeline.LimitRows(s, limit, r.hp.OverflowPolicy)
+			if err != nil {
+				return fmt.Errorf("channel %s: %w", name, err)
+			}
+			if affected > 0 {
+				r.log.printf("channel %s: %d group(s) over %d prescriptions (%s)", name, affected, limit, r.hp.OverflowPolicy)
+			}
+			r.summary.Data.Truncated += affected
+			sets[name] = out
+		}
+	}
+
+	r.train, r.validation, r.test = sets[ChannelTrain], sets[ChannelValidation], sets[ChannelTest]
+	src := [3]string{"channel", "channel", "channel"}
+	var fr [3]float64
+	if r.validation == nil {
+		fr[1], src[1] = r.hp.ValidationFraction, "split from train"
+	}
+	if r.test == nil && r.hp.TestFraction > 0 {
+		fr[2], src[2] = r.hp.TestFraction, "split from train"
+	}
+	if fr[1] > 0 || fr[2] > 0 {
+		fr[0] = 1 - fr[1] - fr[2]
+		tr, va, te := pipeline.SplitBySubject(r.train, fr, r.hp.Seed)
+		r.train = tr
+		if fr[1] > 0 {
+			r.validation = va
+		}
+		if fr[2] > 0 {
+			r.test = te
+		}
+	}
+	if r.test == nil {
+		src[2] = "none"
+	}
+	switch {
+	case len(r.train) == 0:
+		return fmt.Errorf("channel train: no training samples left after the split; lower validation_fraction/test_fraction or add subjects")
+	case len(r.validation) == 0:
+		return fmt.Errorf("channel train: the validation split is empty (%d subject(s) in train); add a validation channel or more subjects", countSubjects(sets[ChannelTrain]))
+	case src[2] != "none" && len(r.test) == 0:
+		return fmt.Errorf("channel train: the test split is empty; lower test_fraction or add a test channel")
+	}
+	d := &r.summary.Data
+	d.Analytes, d.EmbeddingDim = r.layout.Analytes, r.layout.EmbeddingDim
+	d.Train = splitSummary(src[0], r.train)
+	d.Validation = splitSummary(src[1], r.validation)
+	d.Test = splitSummary(src[2], r.test)
+	r.log.json("data", map[string]SplitSummary{"train": d.Train, "validation": d.Validation, "test": d.Test})
+	return nil
+}
+
+func sameLayout(want, got pipeline.Layout) error {
+	if strings.Join(want.Analytes, ",") != strings.Join(got.Analytes, ",") {
+		return fmt.Errorf("analytes %s; expected %s", strings.Join(got.Analytes, ","), strings.Join(want.Analytes, ","))
+	}
+	if want.EmbeddingDim != got.EmbeddingDim {
+		return fmt.Errorf("embedding width %d; expected %d", got.EmbeddingDim, want.EmbeddingDim)
+	}
+	if want.BlockRows != got.BlockRows || want.BlockFeatures != got.BlockFeatures {
+		return fmt.Errorf("block %dx%d; expected %dx%d", got.BlockRows, got.BlockFeatures, want.BlockRows, want.BlockFeatures)
+	}
+	return nil
+}
+
+func countSubjects(s []pipeline.Sample) int {
+	seen := map[string]bool{}
+	for i := range s {
+		seen[s[i].Subject] = true
+	}
+	return len(seen)
+}
+
+func splitSummary(source string, s []pipeline.Sample) SplitSummary {
+	out := SplitSummary{Source: source, Samples: len(s), Subjects: countSubjects(s)}
+	for i := range s {
+		for _, ok := range s[i].PostObserved {
+			if ok {
+				out.Targets++
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package trainer
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// TrainingInfoFile is written into model/ next to the model's own files: the complete,
+// validated hyperparameters and how the run ended, for people and the launcher.
+const TrainingInfoFile = "training.json"
+
+func (r *run) onEpoch(e model.EpochStats) {
+	if r.firstEpoch {
+		r.firstEpoch = false
+		r.summary.FirstEpochAfter = r.opts.Now().Sub(r.opts.Start).Seconds()
+		r.log.printf("first epoch finished %.2f s after start", r.summary.FirstEpochAfter)
+	}
+	rec := epochRecord(e)
+	r.history = append(r.history, rec)
+	fmt.Fprintln(r.opts.Stdout, metricdef.FormatEpoch(e.Epoch, r.hp.Epochs, epochValues(rec)))
+}
+
+func epochValues(h EpochRecord) []metricdef.Value {
+	return []metricdef.Value{
+		{Name: metricdef.TrainLoss, Value: h.TrainLoss},
+		{Name: metricdef.ValidationLoss, Value: h.ValidationLoss},
+		{Name: metricdef.ValidationRMSE, Value: h.ValidationRMSE},
+		{Name: metricdef.ValidationMAE, Value: h.ValidationMAE},
+	}
+}
+
+func (r *run) finishSummary(h *model.History, resume *model.Checkpoint, stopped bool) {
+	s := &r.summary
+	s.FormatVersion = MetricsFormatVersion
+	s.TrainingJobName = r.opts.Getenv("TRAINING_JOB_NAME")
+	s.EpochsRequested = r.hp.Epochs
+	s.Hyperparameters = r.hp.Map()
+	if resume != nil {
+		s.ResumedFromEpoch = resume.Epoch
+	}
+	s.Status = StatusCompleted
+	if h != nil {
+		// The model's history includes the epochs before a resume.
+		s.History = make([]EpochRecord, len(h.Epochs))
+		for i, e := range h.Epochs {
+			s.History[i] = epochRecord(e)
+		}
+		s.BestEpoch = h.BestEpoch
+		if h.Stopped == model.StopEarly {
+			s.Status = StatusEarlyStop
+		}
+	} else {
+		s.History = r.history
+	}
+	if stopped {
+		s.Status = StatusInterrupted
+	}
+	// Mark only the overall best epoch (EpochStats.Best flags each improvement).
+	for i := range s.History {
+		s.History[i].Best = s.History[i].Epoch == s.BestEpoch
+	}
+	if len(s.History) > 0 {
+		s.EpochsRun = s.History[len(s.History)-1].Epoch
+	}
+}
+
+func epochRecord(e model.EpochStats) EpochRecord {
+	return EpochRecord{
+		Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValidationLoss: e.ValLoss,
+		ValidationRMSE: e.ValRMSE, ValidationMAE: e.ValMAE, Best: e.Best, Seconds: e.Duration.Seconds(),
+	}
+}
+
+// finalValues are the metrics of the best epoch plus the test metrics, printed last.
+func (r *run) finalValues() []metricdef.Value {
+	var vals []metricdef.Value
+	for _, e := range r.summary.History {
+		if e.Epoch == r.summary.BestEpoch {
+			vals = epochValues(e)
+		}
+	}
+	if m, ok := r.summary.Evaluation["test"]; ok {
+		vals = append(vals, testValues(m)...)
+	}
+	return vals
+}
+
+// testValues are the test-split metrics added to the closing line.
+func testValues(m *model.Metrics) []metricdef.Value {
+	return []metricdef.Value{
+		{Name: metricdef.TestLoss, Value: m.MSE},
+		{Name: metricdef.TestRMSE, Value: m.RMSE},
+		{Name: metricdef.TestMAE, Value: m.MAE},
+	}
+}
+
+// writeOutputs evaluates the model and both baselines on validation and test, and
+// writes metrics.json, predictions.csv, the two charts and report.md.
+func (r *run) writeOutputs(m *model.Model) error {
+	dir := r.p.OutputDataDir()
+	s := &r.summary
+	s.Evaluation = map[string]*model.Metrics{}
+	s.Scores = map[string][]ScoreRow{}
+	trainMean := model.TrainMean(r.train, len(r.layout.Analytes))
+	for _, split := range []struct {
+		name    string
+		samples []pipeline.Sample
+	}{{ChannelValidation, r.validation}, {ChannelTest, r.test}} {
+		if len(split.samples) == 0 {
+			continue
+		}
+		met, err := model.Evaluate(m, split.samples, trainMean)
+		if err != nil {
+			return fmt.Errorf("evaluate on %s: %w", split.name, err)
+		}
+		s.Evaluation[split.name] = met
+		s.Scores[split.name] = scoreRows(met)
+	}
+	s.Final = map[string]float64{}
+	for _, v := range r.finalValues() {
+		s.Final[v.Name] = v.Value
+	}
+
+	predSplit, predSamples := ChannelValidation, r.validation
+	if len(r.test) > 0 {
+		predSplit, predSamples = ChannelTest, r.test
+	}
+	s.PredictionsSplit = predSplit
+	pred, err := m.Predict(predSamples)
+	if err != nil {
+		return fmt.Errorf("predict %s: %w", predSplit, err)
+	}
+	if err := WritePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
+		return err
+	}
+	if err := WriteLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
+		return err
+	}
+	errs := StandardizedErrors(r.train, predSamples, pred, len(r.layout.Analytes))
+	if err := WriteErrorChart(filepath.Join(dir, ErrorChartFile), predSplit, errs); err != nil {
+		return err
+	}
+	if err := WriteMetrics(filepath.Join(dir, MetricsFile), s); err != nil {
+		return err
+	}
+	if err := WriteReport(filepath.Join(dir, ReportFile), s, r.readReport); err != nil {
+		return err
+	}
+	r.log.printf("outputs written to %s", dir)
+	return nil
+}
+
+func scoreRows(m *model.Metrics) []ScoreRow {
+	rows := []ScoreRow{{Model: "model", RMSE: m.RMSE, MAE: m.MAE, N: m.Observed}}
+	for _, name := range []string{model.BaselineTrainMean, model.BaselinePostEqualsPre} {
+		if b, ok := m.Baselines[name]; ok {
+			rows = append(rows, ScoreRow{Model: name, RMSE: b.RMSE, MAE: b.MAE, N: m.Observed})
+		}
+	}
+	return rows
+}
+
+// trainingInfo is model/training.json.
+type trainingInfo struct {
+	TrainingJobName  string             `json:"training_job_name,omitempty"`
+	Status           string             `json:"status"`
+	EpochsRun        int                `json:"epochs_run"`
+	BestEpoch        int                `json:"best_epoch"`
+	ResumedFromEpoch int                `json:"resumed_from_epoch,omitempty"`
+	Hyperparameters  map[string]string  `json:"hyperparameters"`
+	Final            map[string]float64 `json:"final_metrics"`
+}
+
+func writeTrainingInfo(path string, s *Summary) error {
+	info := trainingInfo{TrainingJobName: s.TrainingJobName, Status: s.Status, EpochsRun: s.EpochsRun,
+		BestEpoch: s.BestEpoch, ResumedFromEpoch: s.ResumedFromEpoch, Hyperparameters: s.Hyperparameters, Final: s.Final}
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}

@@ -1,0 +1,255 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+type tableKind int
+
+const (
+	kindFinal tableKind = iota // pre/post values and prescriptions in one row
+	kindRx                     // separate prescriptions table
+	kindBlood                  // separate blood-test table
+)
+
+// schema is what a header tells about a table.
+type schema struct {
+	kind                      tableKind
+	file                      string
+	ncol                      int
+	names                     []string
+	subject, start, dose      int
+	unit, drug, embStr, chart int
+	analytes                  []string
+	pre, post                 []int // column per analyte
+	values                    []int // blood table: column per analyte
+	emb                       []int // P0..Pn columns
+	sentinel                  bool  // -1.0 exactly means missing
+}
+
+var pColumn = regexp.MustCompile(`^p([0-9]+)$`)
+
+// idColumns are identifiers that are neither analytes nor features in blood tables.
+var idColumns = map[string]bool{"hadm_id": true, "icustay_id": true, "stay_id": true, "row_id": true}
+
+func findCol(idx map[string]int, names ...string) int {
+	for _, n := range names {
+		if i, ok := idx[n]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error) {
+	s := &schema{file: file, ncol: len(header), names: make([]string, len(header))}
+	idx := make(map[string]int, len(header))
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		s.names[i] = h
+		if h == "" {
+			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: "empty column name in header"}
+		}
+		if j, dup := idx[h]; dup {
+			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("duplicate column %q (first at column %d)", h, j+1)}
+		}
+		idx[h] = i
+	}
+	s.subject = findCol(idx, "subject_id", "subject")
+	s.start = findCol(idx, "prescription_start", "starttime", "start_time", "startdate")
+	s.dose = findCol(idx, "prescription_dose_val_rx", "dose_val_rx", "dose")
+	s.unit = findCol(idx, "prescription_dose_unit_rx", "dose_unit_rx", "unit")
+	s.drug = findCol(idx, "prescription_drug", "drug")
+	s.chart = findCol(idx, "charttime")
+	s.embStr = -1
+	for i, h := range s.names {
+		if strings.Contains(h, "embedding") {
+			if s.embStr >= 0 {
+				return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("second embedding string column %q; expected one", h)}
+			}
+			s.embStr = i
+		}
+	}
+	// P0..Pn must be complete and contiguous
+	pcols := map[int]int{}
+	for i, h := range s.names {
+		if m := pColumn.FindStringSubmatch(h); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			pcols[n] = i
+		}
+	}
+	for n := 0; n < len(pcols); n++ {
+		i, ok := pcols[n]
+		if !ok {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: fmt.Sprintf("embedding columns P0..P%d expected, P%d missing", len(pcols)-1, n)}
+		}
+		s.emb = append(s.emb, i)
+	}
+	// pre_/post_ analytes, timestamps excluded
+	postIdx := map[string]int{}
+	for i, h := range s.names {
+		if a, ok := strings.CutPrefix(h, "post_"); ok && !strings.HasSuffix(a, "time") {
+			postIdx[a] = i
+		}
+	}
+	var pos map[string]int // analyte -> position in opt.Layout
+	if opt.Layout != nil {
+		s.analytes = opt.Layout.Analytes
+		s.pre, s.post = make([]int, len(s.analytes)), make([]int, len(s.analytes))
+		pos = make(map[string]int, len(s.analytes))
+		for k, a := range s.analytes {
+			s.pre[k], s.post[k], pos[a] = -1, -1, k
+		}
+	}
+	found := 0
+	for i, h := range s.names {
+		a, ok := strings.CutPrefix(h, "pre_")
+		if !ok || strings.HasSuffix(a, "time") {
+			continue
+		}
+		j, ok := postIdx[a]
+		if !ok {
+			if !opt.AllowMissingTargets {
+				return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
+			}
+			j = -1
+		}
+		delete(postIdx, a)
+		found++
+		if pos == nil {
+			s.analytes = append(s.analytes, a)
+			s.pre = append(s.pre, i)
+			s.post = append(s.post, j)
+			continue
+		}
+		k, ok := pos[a]
+		if !ok {
+			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed,
+				Reason: fmt.Sprintf("column %s names unknown analyte %q; expected one of %s", h, a, strings.Join(s.analytes, ", "))}
+		}
+		s.pre[k], s.post[k] = i, j
+	}
+	for a, j := range postIdx {
+		return nil, &RowError{File: file, Line: 1, Column: j + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column post_%s has no matching pre_%s", a, a)}
+	}
+	hasEmb := len(s.emb) > 0 || s.embStr >= 0 || s.drug >= 0
+	switch {
+	case found > 0 || (opt.AllowMissingTargets && s.chart < 0):
+		s.kind = kindFinal
+		if opt.Strict {
+			if err := s.strictColumns(); err != nil {
+				return nil, err
+			}
+		}
+		if !hasEmb {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected embedding columns P0..Pn, an embedding string column or prescription_drug"}
+		}
+		if s.dose < 0 {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected a dose column prescription_dose_val_rx"}
+		}
+		if s.subject >= 0 && s.start < 0 {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected prescription_start beside subject_id"}
+		}
+		// raw excerpts (drug names, no embeddings) use empty cells for missing values,
+		// so -1.0 there is a real value
+		s.sentinel = len(s.emb) > 0 || s.embStr >= 0
+	case s.subject >= 0 && s.start >= 0 && hasEmb:
+		s.kind = kindRx
+		if s.dose < 0 {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "prescriptions table: expected a dose column prescription_dose_val_rx"}
+		}
+	case s.subject >= 0 && s.chart >= 0:
+		s.kind = kindBlood
+		for i, h := range s.names {
+			if i == s.subject || i == s.chart || idColumns[h] {
+				continue
+			}
+			s.analytes = append(s.analytes, h)
+			s.values = append(s.values, i)
+		}
+		if len(s.analytes) == 0 {
+			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "blood-test table: expected analyte columns beside subject_id and charttime"}
+		}
+	default:
+		return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed,
+			Reason: "unrecognised table: expected pre_*/post_* columns, a prescriptions table (subject_id, prescription_start, drug or embedding, dose) or a blood-test table (subject_id, charttime, analytes)"}
+	}
+	return s, nil
+}
+
+// strictColumns rejects columns a final table does not define, so a misspelt column
+// cannot be ignored silently, and more than one drug source, which would be ambiguous.
+func (s *schema) strictColumns() error {
+	known := make([]bool, s.ncol)
+	for _, i := range append([]int{s.subject, s.start, s.dose, s.unit, s.drug, s.embStr}, s.emb...) {
+		if i >= 0 {
+			known[i] = true
+		}
+	}
+	for i, h := range s.names {
+		// pre_/post_ values and their times, and other chart times, are the format's
+		if known[i] || strings.HasPrefix(h, "pre_") || strings.HasPrefix(h, "post_") || strings.HasSuffix(h, "time") {
+			continue
+		}
+		return &RowError{File: s.file, Line: 1, Column: i + 1, Class: ClassMalformed,
+			Reason: fmt.Sprintf("unknown column %q; expected subject_id, prescription_start, prescription_dose_val_rx, prescription_dose_unit_rx, pre_<analyte>, post_<analyte>, P0..Pn, an embedding string column or prescription_drug", h)}
+	}
+	sources := 0
+	for _, has := range []bool{len(s.emb) > 0, s.embStr >= 0, s.drug >= 0} {
+		if has {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return &RowError{File: s.file, Line: 1, Column: 1, Class: ClassMalformed,
+			Reason: "more than one drug source; expected only one of P0..Pn, an embedding string column, prescription_drug"}
+	}
+	return nil
+}
+
+// adoptLayout checks a table's analytes and embedding width against earlier tables.
+func (rd *tableReader) adoptLayout(s *schema) error {
+	if len(s.analytes) > 0 {
+		if !rd.hasAnal {
+			rd.layout.Analytes = append([]string(nil), s.analytes...)
+			rd.hasAnal = true
+		} else if !slices.Equal(rd.layout.Analytes, s.analytes) {
+			return fmt.Errorf("%s:1:1: analytes %v differ from earlier tables' %v", s.file, s.analytes, rd.layout.Analytes)
+		}
+	}
+	dim := 0
+	switch {
+	case s.kind == kindBlood:
+		return nil
+	case len(s.emb) > 0:
+		dim = len(s.emb)
+	case s.embStr >= 0:
+		dim = rd.opt.EmbeddingDim // 0: learnt from the first row
+	default:
+		dim = rd.opt.EmbeddingDim
+		if dim <= 0 {
+			dim = DefaultEmbeddingDim
+		}
+	}
+	if dim > 0 {
+		return rd.setDim(dim, s.file, 1, 1)
+	}
+	return nil
+}
+
+func (rd *tableReader) setDim(dim int, file string, line, col int) error {
+	if !rd.dimSet {
+		rd.layout.EmbeddingDim = dim
+		rd.dimSet = true
+		rd.dimFrom = file
+		return nil
+	}
+	if rd.layout.EmbeddingDim != dim {
+		return fmt.Errorf("%s:%d:%d: embedding width %d differs from %d in %s", file, line, col, dim, rd.layout.EmbeddingDim, rd.dimFrom)
+	}
+	return nil
+}

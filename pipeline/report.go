@@ -1,0 +1,136 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"sort"
+)
+
+// RowError is a bad cell or row: it names the file, line and column and says what was
+// expected. Class groups errors for the report ("not a number", "wrong column count").
+type RowError struct {
+	File   string
+	Line   int
+	Column int // 1-based; 0 when the error concerns the whole row
+	Field  string
+	Class  string
+	Reason string
+}
+
+func (e *RowError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d:%d: column %s: %s", e.File, e.Line, e.Column, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Reason)
+}
+
+// Error classes used in reports.
+const (
+	ClassMalformed   = "malformed csv"
+	ClassColumnCount = "wrong column count"
+	ClassNotNumber   = "not a number"
+	ClassNotFinite   = "nan or inf"
+	ClassEmbedding   = "bad embedding"
+	ClassMissingID   = "missing id"
+	ClassBadTime     = "bad time"
+	// classes only Strict, MaxGroupRows and CheckUnit produce
+	ClassMissingDrug  = "missing drug"
+	ClassBadUnit      = "bad unit"
+	ClassInconsistent = "inconsistent group"
+	ClassGroupSize    = "group too large"
+)
+
+// maxKeptRejections bounds the rejected-row list kept in a report; counts stay exact.
+const maxKeptRejections = 100
+
+// AnalyteMissing is the share of samples in which an analyte was not observed.
+type AnalyteMissing struct {
+	Analyte string  `json:"analyte"`
+	Pre     float64 `json:"pre_missing"`
+	Post    float64 `json:"post_missing"`
+}
+
+// Report accounts for everything ReadTables saw and did.
+type Report struct {
+	Files         int            `json:"files"`
+	RowsRead      int            `json:"rows_read"`
+	RowsRejected  int            `json:"rows_rejected"`
+	RejectReasons map[string]int `json:"reject_reasons,omitempty"`
+	// Rejected lists the first rejected rows (up to 100) with their one-line errors.
+	Rejected []string `json:"rejected,omitempty"`
+
+	Groups        int `json:"groups"`
+	Subjects      int `json:"subjects"`
+	Prescriptions int `json:"prescriptions"`
+	// LargestGroup is the most prescription rows in one group; GroupsOver20 counts groups
+	// with more than 20 (the original model's block).
+	LargestGroup int `json:"largest_group"`
+	GroupsOver20 int `json:"groups_over_20"`
+
+	// DoseRanges counts doses written as ranges ("325-650"), read as their midpoint;
+	// MissingDoses counts empty doses; MissingDrugs counts empty drug names (zero embedding).
+	DoseRanges   int `json:"dose_ranges"`
+	MissingDoses int `json:"missing_doses"`
+	MissingDrugs int `json:"missing_drugs"`
+	// InconsistentGroups counts groups whose rows disagree on pre or post values; the
+	// first row's values are used.
+	InconsistentGroups int `json:"inconsistent_groups"`
+	// Joined tables: groups dropped for lack of a pre or post test within the gap.
+	GroupsWithoutPre  int `json:"groups_without_pre"`
+	GroupsWithoutPost int `json:"groups_without_post"`
+
+	MissingRate []AnalyteMissing `json:"missing_rate"`
+}
+
+// WriteText prints the report for people.
+func (r *Report) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("files read:          %d\n", r.Files)
+	ew.printf("rows read:           %d\n", r.RowsRead)
+	ew.printf("rows rejected:       %d\n", r.RowsRejected)
+	for _, k := range sortedKeys(r.RejectReasons) {
+		ew.printf("  %-18s %d\n", k+":", r.RejectReasons[k])
+	}
+	for _, s := range r.Rejected {
+		ew.printf("  %s\n", s)
+	}
+	ew.printf("groups:              %d from %d subjects\n", r.Groups, r.Subjects)
+	ew.printf("prescription rows:   %d (largest group %d, %d groups over 20)\n", r.Prescriptions, r.LargestGroup, r.GroupsOver20)
+	if r.DoseRanges+r.MissingDoses+r.MissingDrugs > 0 {
+		ew.printf("doses:               %d ranges read as midpoint, %d missing; %d drug names missing\n", r.DoseRanges, r.MissingDoses, r.MissingDrugs)
+	}
+	if r.InconsistentGroups > 0 {
+		ew.printf("inconsistent groups: %d (first row's pre/post values used)\n", r.InconsistentGroups)
+	}
+	if r.GroupsWithoutPre+r.GroupsWithoutPost > 0 {
+		ew.printf("join dropped:        %d groups without a pre test, %d without a post test\n", r.GroupsWithoutPre, r.GroupsWithoutPost)
+	}
+	if len(r.MissingRate) > 0 {
+		ew.printf("missing rate per analyte (pre / post):\n")
+		for _, m := range r.MissingRate {
+			ew.printf("  %-22s %5.1f%% / %5.1f%%\n", m.Analyte, 100*m.Pre, 100*m.Post)
+		}
+	}
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, a...)
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
