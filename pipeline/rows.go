@@ -282,7 +282,6 @@ func (rd *tableReader) prescription(s *schema, p *rowParser, dst []float32) (emb
 type rowScratch struct {
 	pre, post       []float32
 	preObs, postObs []bool
-	emb             []float32
 }
 
 func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {

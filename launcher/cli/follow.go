@@ -114,13 +114,3 @@ func jobResult(out *sagemaker.DescribeTrainingJobOutput) error {
 		return &ExitError{Code: ExitStopped, Err: fmt.Errorf("training job %s stopped (%s)", name, out.SecondaryStatus)}
 	}
 }
-
-// metricValue finds a metric in FinalMetricDataList.
-func metricValue(ms []types.MetricData, name string) (float64, bool) {
-	for _, m := range ms {
-		if aws.ToString(m.MetricName) == name && m.Value != nil {
-			return float64(*m.Value), true
-		}
-	}
-	return 0, false
-}
