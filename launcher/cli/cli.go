@@ -147,7 +147,11 @@ func (e *Env) Run(ctx context.Context, args []string) error {
 		u := c.build(e, fs)
 		rest, err := parseInterleaved(fs, args[1:])
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(e.Stdout, "usage: launcher %s [flags]\n\n%s\n\nflags:\n", c.name, c.summary)
+			usage := c.name
+			if ops := operands[c.name]; ops != "" {
+				usage += " " + ops
+			}
+			fmt.Fprintf(e.Stdout, "usage: launcher %s [flags]\n\n%s\n\nflags:\n", usage, c.summary)
 			fs.SetOutput(e.Stdout)
 			fs.PrintDefaults()
 			return nil

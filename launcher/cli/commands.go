@@ -21,3 +21,15 @@ func commands() []command {
 		{"local-serve", "(also: local serve) serve a model on 127.0.0.1 with the trainer binary or image", newLocalServe},
 	}
 }
+
+// operands names the positional arguments a subcommand takes, for its usage line.
+var operands = map[string]string{
+	"status":      "JOB_NAME",
+	"wait":        "JOB_NAME",
+	"logs":        "JOB_NAME",
+	"stop":        "JOB_NAME...",
+	"deploy":      "JOB_NAME|s3://.../model.tar.gz",
+	"predict":     "ENDPOINT",
+	"undeploy":    "ENDPOINT",
+	"download":    "JOB_NAME",
+}

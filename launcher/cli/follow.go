@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -25,10 +26,17 @@ func (e *Env) describeJob(ctx context.Context, c *Clients, name string) (*sagema
 		return err
 	})
 	if err != nil {
+		// the service reports a missing job as a ValidationException
+		if apiErrorCode(err) == "ValidationException" && strings.Contains(err.Error(), "not found") {
+			return nil, fmt.Errorf("describe training job %s: %w in region %s", name, errNoJob, c.SageMaker.Options().Region)
+		}
 		return nil, fmt.Errorf("describe training job %s: %w", name, err)
 	}
 	return out, nil
 }
+
+// errNoJob marks DescribeTrainingJob's "Requested resource not found".
+var errNoJob = errors.New("no such training job")
 
 // follow polls a training job until it ends, printing each secondary status
 // change and, with withLogs, the job's log lines as they arrive.

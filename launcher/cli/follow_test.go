@@ -130,6 +130,7 @@ func TestLogsSeveralStreamsArePrefixed(t *testing.T) {
 	if strings.Count(r.stdout, "hello from host 2") != 1 {
 		t.Error("duplicate line")
 	}
+	h.submit("never-ran")
 	if r := h.run("logs", "never-ran"); r.err != nil || !strings.Contains(r.stderr, "no log lines yet") {
 		t.Errorf("job without logs: %v %s", r.err, r.stderr)
 	}

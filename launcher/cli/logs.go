@@ -30,7 +30,7 @@ func newLogs(e *Env, fs *flag.FlagSet) unit {
 
 func (c *logsCmd) Exec(ctx context.Context, args []string) error {
 	if len(args) != 1 {
-		return usageError("logs needs exactly one training job name")
+		return usageError("usage: launcher logs JOB_NAME [--follow]")
 	}
 	if err := checkName("job name", args[0], false); err != nil {
 		return err
@@ -39,46 +39,52 @@ func (c *logsCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A name with no job behind it is an error, not a job without log lines yet.
+	out, err := c.e.describeJob(ctx, cl, args[0])
+	if err != nil {
+		return err
+	}
 	tail := c.e.newLogTail(cl.Logs, args[0])
 	for {
 		if err := tail.poll(ctx); err != nil {
 			return err
 		}
-		if !c.follow {
+		if !c.follow || terminal(out.TrainingJobStatus) {
 			if tail.lines == 0 {
-				fmt.Fprintf(c.e.Stderr, "no log lines yet for %s\n", args[0])
+				fmt.Fprintf(c.e.Stderr, "no log lines yet for %s (%s)\n", args[0], out.SecondaryStatus)
 			}
 			return nil
 		}
-		out, err := c.e.describeJob(ctx, cl, args[0])
-		if err != nil {
+		if err := c.e.Sleep(ctx, c.e.logPoll()); err != nil {
+			return err
+		}
+		if out, err = c.e.describeJob(ctx, cl, args[0]); err != nil {
 			return err
 		}
 		if terminal(out.TrainingJobStatus) {
 			// One last read: lines written just before the job ended.
 			return tail.poll(ctx)
 		}
-		if err := c.e.Sleep(ctx, c.e.logPoll()); err != nil {
-			return err
-		}
 	}
 }
 
-// logTail reads every stream of one job from where it left off and prints
-// each event once (events are keyed by stream, time and text, so an event
-// seen through two token pages is not printed twice).
+// maxPagesPerPoll bounds one poll of one stream; the rest is read on the next poll.
+const maxPagesPerPoll = 1000
+
+// logTail reads every stream of one job from where it left off. Each stream's
+// forward token marks what was printed, so every event prints once (identical
+// lines included) and nothing grows with the length of the log.
 type logTail struct {
 	c      *cloudwatchlogs.Client
 	b      *backoff // CloudWatch Logs throttles reads too
 	job    string
 	out    io.Writer
 	tokens map[string]string
-	seen   map[string]struct{}
 	lines  int
 }
 
 func (e *Env) newLogTail(c *cloudwatchlogs.Client, job string) *logTail {
-	return &logTail{c: c, b: e.newBackoff(), job: job, out: e.Stdout, tokens: map[string]string{}, seen: map[string]struct{}{}}
+	return &logTail{c: c, b: e.newBackoff(), job: job, out: e.Stdout, tokens: map[string]string{}}
 }
 
 func (t *logTail) streams(ctx context.Context) ([]string, error) {
@@ -108,6 +114,9 @@ func (t *logTail) streams(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// poll prints what is new in every stream. An empty page is not the end of a
+// stream (the service may answer several before the next events); the end is a
+// forward token that comes back unchanged.
 func (t *logTail) poll(ctx context.Context) error {
 	names, err := t.streams(ctx)
 	if err != nil {
@@ -118,13 +127,14 @@ func (t *logTail) poll(ctx context.Context) error {
 		if i := strings.LastIndex(host, "-"); i > 0 {
 			host = host[:i] // algo-1-1764095400 → algo-1
 		}
-		for {
+		for range maxPagesPerPoll {
 			in := &cloudwatchlogs.GetLogEventsInput{
 				LogGroupName:  aws.String(trainingLogGroup),
 				LogStreamName: aws.String(stream),
 				StartFromHead: aws.Bool(true),
 			}
-			if tok, ok := t.tokens[stream]; ok {
+			tok, started := t.tokens[stream]
+			if started {
 				in.NextToken = aws.String(tok)
 			}
 			var page *cloudwatchlogs.GetLogEventsOutput
@@ -137,11 +147,6 @@ func (t *logTail) poll(ctx context.Context) error {
 				return fmt.Errorf("read log stream %s: %w", stream, err)
 			}
 			for _, ev := range page.Events {
-				key := fmt.Sprintf("%s\x00%d\x00%s", stream, aws.ToInt64(ev.Timestamp), aws.ToString(ev.Message))
-				if _, dup := t.seen[key]; dup {
-					continue
-				}
-				t.seen[key] = struct{}{}
 				t.lines++
 				if len(names) > 1 {
 					fmt.Fprintf(t.out, "[%s] %s\n", host, strings.TrimRight(aws.ToString(ev.Message), "\n"))
@@ -150,14 +155,10 @@ func (t *logTail) poll(ctx context.Context) error {
 				}
 			}
 			next := aws.ToString(page.NextForwardToken)
-			// The service returns the same token again at the end of the stream.
-			if next == "" || next == t.tokens[stream] {
+			if next == "" || (started && next == tok) {
 				break
 			}
 			t.tokens[stream] = next
-			if len(page.Events) == 0 {
-				break
-			}
 		}
 	}
 	return nil

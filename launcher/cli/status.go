@@ -22,7 +22,7 @@ func newStatus(e *Env, fs *flag.FlagSet) unit {
 
 func (c *statusCmd) Exec(ctx context.Context, args []string) error {
 	if len(args) != 1 {
-		return usageError("status needs exactly one job name")
+		return usageError("usage: launcher status JOB_NAME [--tuning]")
 	}
 	if err := checkName("job name", args[0], c.tuning); err != nil {
 		return err

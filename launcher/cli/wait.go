@@ -20,7 +20,7 @@ func newWait(e *Env, fs *flag.FlagSet) unit {
 // 3 Failed, 4 Stopped).
 func (c *waitCmd) Exec(ctx context.Context, args []string) error {
 	if len(args) != 1 {
-		return usageError("wait needs exactly one training job name")
+		return usageError("usage: launcher wait JOB_NAME [--logs]")
 	}
 	if err := checkName("job name", args[0], false); err != nil {
 		return err

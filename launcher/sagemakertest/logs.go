@@ -90,7 +90,10 @@ func (s *Server) describeLogStreams(_ context.Context, body []byte) (any, error)
 }
 
 // getLogEvents pages forward with tokens "f/<index>"; like the service, it returns
-// the same forward token again when there is nothing new.
+// the same forward token again when there is nothing new. With WithEmptyLogPages(n)
+// it first answers n empty pages at every position that has events left, each with
+// a new token ("f/<index>.<k>"), as the service may: an empty page is not the end
+// of the stream, an unchanged token is.
 func (s *Server) getLogEvents(_ context.Context, body []byte) (any, error) {
 	var in struct {
 		LogGroupName  string `json:"logGroupName"`
@@ -108,18 +111,30 @@ func (s *Server) getLogEvents(_ context.Context, body []byte) (any, error) {
 	if in.Limit == 0 {
 		in.Limit = 10000
 	}
-	start := 0
+	start, empties := 0, 0
 	if in.NextToken != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(in.NextToken, "f/"))
+		pos, k, hasK := strings.Cut(strings.TrimPrefix(in.NextToken, "f/"), ".")
+		n, err := strconv.Atoi(pos)
+		if hasK && err == nil {
+			empties, err = strconv.Atoi(k)
+		}
 		if err != nil || !strings.HasPrefix(in.NextToken, "f/") {
 			return nil, &Error{Type: "InvalidParameterException", Message: "The specified nextToken is invalid."}
 		}
 		start = n
+	}
+	if start < len(st.events) && empties < s.emptyLogPages {
+		next := fmt.Sprintf("f/%d.%d", start, empties+1)
+		return map[string]any{"events": []any{}, "nextForwardToken": next, "nextBackwardToken": "b/" + strconv.Itoa(start)}, nil
 	}
 	end := min(start+in.Limit, len(st.events))
 	events := []map[string]any{}
 	for _, e := range st.events[min(start, end):end] {
 		events = append(events, map[string]any{"timestamp": e.t.UnixMilli(), "ingestionTime": e.t.UnixMilli(), "message": e.message})
 	}
-	return map[string]any{"events": events, "nextForwardToken": "f/" + strconv.Itoa(end), "nextBackwardToken": "b/" + strconv.Itoa(start)}, nil
+	next := "f/" + strconv.Itoa(end)
+	if start == end && in.NextToken != "" {
+		next = in.NextToken // the end of the stream: the same token again
+	}
+	return map[string]any{"events": events, "nextForwardToken": next, "nextBackwardToken": "b/" + strconv.Itoa(start)}, nil
 }

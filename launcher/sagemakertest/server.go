@@ -97,6 +97,13 @@ func WithOutcome(fn func(Job) Outcome) Option { return func(s *Server) { s.outco
 // WithClock sets the clock used for timestamps.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithEmptyLogPages makes GetLogEvents answer n empty pages, each with a new
+// forward token, before the events at every position, as the service may.
+func WithEmptyLogPages(n int) Option { return func(s *Server) { s.emptyLogPages = n } }
+
+// WithRegion sets the region used in ARNs.
+func WithRegion(r string) Option { return func(s *Server) { s.region = r } }
+
 // WithAccount sets the account id used in ARNs.
 func WithAccount(id string) Option { return func(s *Server) { s.account = id } }
 
@@ -118,6 +125,8 @@ type Server struct {
 	now     func() time.Time
 	account string
 	region  string
+
+	emptyLogPages int
 
 	jobs     map[string]*trainingJob
 	jobOrder []string
