@@ -136,20 +136,20 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		return nil, usagef("--range: %d ranges, at most 30 allowed", len(c.ranges.items))
 	}
 	pr := &types.ParameterRanges{}
-	tuned := map[string]bool{}
+	tuned := map[string]hpRange{}
 	combos := 1
 	for _, t := range c.ranges.items {
 		r, err := parseRange("--range", t)
 		if err != nil {
 			return nil, err
 		}
-		if tuned[r.name] {
+		if _, dup := tuned[r.name]; dup {
 			return nil, usagef("--range: %s appears twice", r.name)
 		}
 		if f, ok := c.job.hp.by[r.name]; ok {
 			return nil, usagef("--range: %s is also set by %s; a tuned hyperparameter cannot be static too", r.name, f)
 		}
-		tuned[r.name] = true
+		tuned[r.name] = r
 		switch r.kind {
 		case kindCategory:
 			pr.CategoricalParameterRanges = append(pr.CategoricalParameterRanges, types.CategoricalParameterRange{Name: aws.String(r.name), Values: r.values})
@@ -199,7 +199,7 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 	}
 	static := map[string]string{}
 	for k, v := range spec.hp {
-		if !tuned[k] {
+		if _, ok := tuned[k]; !ok {
 			static[k] = v
 		}
 	}
@@ -218,13 +218,17 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		ParameterRanges:              pr,
 		TrainingJobEarlyStoppingType: types.TrainingJobEarlyStoppingType(c.earlyStopping),
 	}
-	if c.hyperbandMin > 0 || c.hyperbandMax > 0 {
+	hbMax, err := c.hyperbandMaxResource(strategy, static, tuned)
+	if err != nil {
+		return nil, err
+	}
+	if c.hyperbandMin > 0 || hbMax > 0 {
 		hb := &types.HyperbandStrategyConfig{}
 		if c.hyperbandMin > 0 {
 			hb.MinResource = aws.Int32(int32(c.hyperbandMin))
 		}
-		if c.hyperbandMax > 0 {
-			hb.MaxResource = aws.Int32(int32(c.hyperbandMax))
+		if hbMax > 0 {
+			hb.MaxResource = aws.Int32(int32(hbMax))
 		}
 		cfg.StrategyConfig = &types.HyperParameterTuningJobStrategyConfig{HyperbandStrategyConfig: hb}
 	}
@@ -268,6 +272,49 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		in.WarmStartConfig = ws
 	}
 	return in, nil
+}
+
+// maxHyperbandResource is the service's limit on Hyperband's MaxResource (epochs).
+const maxHyperbandResource = 20000
+
+// hyperbandMaxResource applies the service's rule: without MaxResource it infers
+// it from a static epochs and refuses the job when there is none. With epochs
+// tuned, the range's maximum is the most epochs a trial can run, so it is sent as
+// MaxResource; 0 means the service infers it from the static epochs.
+func (c *tuneCmd) hyperbandMaxResource(strategy types.HyperParameterTuningJobStrategyType, static map[string]string, tuned map[string]hpRange) (int, error) {
+	if strategy != types.HyperParameterTuningJobStrategyTypeHyperband {
+		return 0, nil
+	}
+	if c.hyperbandMax > maxHyperbandResource {
+		return 0, usagef("--hyperband-max %d: expected 1 to %d epochs", c.hyperbandMax, maxHyperbandResource)
+	}
+	send, most, from := c.hyperbandMax, c.hyperbandMax, "--hyperband-max"
+	if most == 0 {
+		e, static := static["epochs"]
+		r, ranged := tuned["epochs"]
+		switch {
+		case static:
+			most, from = atoiOr0(e), "the epochs a trial runs"
+		case ranged && r.kind == kindInteger:
+			most, from = atoiOr0(r.max), "the maximum of --range epochs"
+			send = most
+			fmt.Fprintf(c.e.Stderr, "Hyperband: MaxResource %d epochs, the maximum of --range epochs\n", most)
+		default:
+			return 0, usagef("Hyperband needs --hyperband-max: epochs is tuned by --range, so the service cannot infer MaxResource from a static epochs")
+		}
+		if most > maxHyperbandResource {
+			return 0, usagef("epochs %d: Hyperband's MaxResource (%s) is at most %d", most, from, maxHyperbandResource)
+		}
+	}
+	if c.hyperbandMin > most {
+		return 0, usagef("--hyperband-min %d: expected at most %s (%d)", c.hyperbandMin, from, most)
+	}
+	return send, nil
+}
+
+func atoiOr0(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func tuningTerminal(s types.HyperParameterTuningJobStatus) bool {

@@ -15,6 +15,7 @@ type tuneRequest struct {
 		TrainingJobEarlyStoppingType     string
 		HyperParameterTuningJobObjective struct{ Type, MetricName string }
 		ResourceLimits                   map[string]int
+		StrategyConfig                   json.RawMessage
 		ParameterRanges                  struct {
 			IntegerParameterRanges     []map[string]string
 			ContinuousParameterRanges  []map[string]string
@@ -211,5 +212,37 @@ func TestTuneValidationErrors(t *testing.T) {
 				t.Error("submitted")
 			}
 		})
+	}
+}
+
+// Hyperband's MaxResource comes from --hyperband-max or a static epochs; with
+// epochs tuned, the launcher sends the range's maximum (the service would refuse
+// the job: it cannot infer MaxResource).
+func TestTuneHyperbandMaxResource(t *testing.T) {
+	h := newHarness(t)
+	r := h.run(append([]string{"tune", "--name", "hb-tuned", "--strategy", "Hyperband", "--range", "epochs=5:50"}, base()...)...)
+	if r.err != nil {
+		t.Fatalf("tuned epochs: %v", r.err)
+	}
+	var req tuneRequest
+	_ = json.Unmarshal(h.srv.Bodies("SageMaker.CreateHyperParameterTuningJob")[0], &req)
+	if got := string(req.HyperParameterTuningJobConfig.StrategyConfig); !strings.Contains(got, `"MaxResource":50`) {
+		t.Errorf("StrategyConfig = %s, want MaxResource 50", got)
+	}
+	if r := h.run(append([]string{"tune", "--name", "hb-static", "--strategy", "Hyperband", "--range", "lstm_units=32:128", "--epochs", "30"}, base()...)...); r.err != nil {
+		t.Fatalf("static epochs: %v", r.err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--range", "epochs=5:50", "--hyperband-max", "20001"}, "--hyperband-max 20001: expected 1 to 20000"},
+		{[]string{"--range", "epochs=5,10", "--hyperband-min", "3"}, "Hyperband needs --hyperband-max"},
+		{[]string{"--range", "lstm_units=32:128", "--epochs", "10", "--hyperband-min", "20"}, "--hyperband-min 20: expected at most the epochs a trial runs (10)"},
+	} {
+		r := h.run(append(append([]string{"tune", "--strategy", "Hyperband"}, base()...), tt.args...)...)
+		if ExitCode(r.err) != ExitUsage || !strings.Contains(r.err.Error(), tt.want) {
+			t.Errorf("%v: err = %v, want %q", tt.args, r.err, tt.want)
+		}
 	}
 }

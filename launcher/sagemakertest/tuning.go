@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -190,6 +191,7 @@ func (s *Server) parseTuning(req map[string]any) (*tuningJob, []string) {
 	t.def = def
 	dp := "trainingJobDefinition."
 	c.hyperParameters(def["StaticHyperParameters"], dp+"staticHyperParameters")
+	c.strategyConfig(cfg, strategy, obj(def["StaticHyperParameters"]))
 	if c.required(def, "AlgorithmSpecification", dp+"algorithmSpecification") {
 		a := obj(def["AlgorithmSpecification"])
 		c.algorithm(a, dp+"algorithmSpecification")
@@ -215,6 +217,45 @@ func (s *Server) parseTuning(req map[string]any) (*tuningJob, []string) {
 		c.enum(ws["WarmStartType"], "warmStartConfig.warmStartType", "IdenticalDataAndAlgorithm", "TransferLearning")
 	}
 	return t, c.msgs
+}
+
+// hyperbandEpochKeys are the static hyperparameters the service infers Hyperband's
+// MaxResource from when HyperbandStrategyConfig.MaxResource is absent.
+var hyperbandEpochKeys = []string{"epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs"}
+
+// strategyConfig applies the HyperbandStrategyConfig rules: only with Hyperband;
+// MinResource and MaxResource at least 1, MaxResource at most 20000 and not below
+// MinResource; without MaxResource a static epochs key must be there to infer it.
+func (c *checker) strategyConfig(cfg map[string]any, strategy string, static map[string]any) {
+	p := "hyperParameterTuningJobConfig.strategyConfig.hyperbandStrategyConfig"
+	sc, has := cfg["StrategyConfig"]
+	if has && strategy != "Hyperband" {
+		c.fail(strategy, "hyperParameterTuningJobConfig.strategyConfig", "be set only when the strategy is Hyperband")
+	}
+	if strategy != "Hyperband" {
+		return
+	}
+	hb := obj(obj(sc)["HyperbandStrategyConfig"])
+	var lo, hi float64
+	if v, ok := hb["MinResource"]; ok {
+		lo, _ = c.integer(v, p+".minResource", 1)
+	}
+	if v, ok := hb["MaxResource"]; ok {
+		hi, _ = c.integer(v, p+".maxResource", 1)
+		if hi > 20000 {
+			c.fail(v, p+".maxResource", "have value less than or equal to 20000")
+		}
+		if lo > hi {
+			c.fail(v, p+".maxResource", "be greater than or equal to minResource")
+		}
+		return
+	}
+	for _, k := range hyperbandEpochKeys {
+		if _, ok := static[k]; ok {
+			return
+		}
+	}
+	c.fail(nil, p+".maxResource", "be set: cannot infer MaxResource, none of "+strings.Join(hyperbandEpochKeys, ", ")+" is a static hyperparameter")
 }
 
 func lowerFirst(s string) string { return string(s[0]+'a'-'A') + s[1:] }
