@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -30,6 +31,8 @@ type csvReader struct {
 	long []byte // a line longer than the bufio buffer
 	buf  []byte // unquoted field contents of the slow path
 	ends []int
+
+	maxLine, maxFields int // Limits.LineBytes and Limits.Fields
 }
 
 // csvSyntaxError is a malformed record.
@@ -59,7 +62,24 @@ func newCSVReader(r io.Reader) *csvReader {
 	if !ok || br.Size() < 64<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
 	}
-	return &csvReader{br: br}
+	l := Limits{}.withDefaults()
+	return &csvReader{br: br, maxLine: l.LineBytes, maxFields: l.Fields}
+}
+
+// setLimits applies l's record limits (zero fields keep the defaults).
+func (r *csvReader) setLimits(l Limits) {
+	l = l.withDefaults()
+	r.maxLine, r.maxFields = l.LineBytes, l.Fields
+}
+
+// errLongRecord and errManyFields stop a record over the limits; the reader cannot
+// resynchronise after them, so they end the read rather than count as bad rows.
+func (r *csvReader) errLongRecord(line int) error {
+	return &csvReadError{Line: line, Err: &LimitError{What: "bytes in one record", Limit: int64(r.maxLine), Env: EnvMaxLineBytes}}
+}
+
+func (r *csvReader) errManyFields() error {
+	return &csvReadError{Line: r.start, Err: &LimitError{What: "fields in one record", Limit: int64(r.maxFields), Env: EnvMaxFields}}
 }
 
 // readLine returns the next physical line including its newline, valid until the next
@@ -68,11 +88,19 @@ func (r *csvReader) readLine() ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		r.long = append(r.long[:0], line...)
-		for err == bufio.ErrBufferFull {
+		for err == bufio.ErrBufferFull && len(r.long) <= r.maxLine {
 			line, err = r.br.ReadSlice('\n')
 			r.long = append(r.long, line...)
 		}
 		line = r.long
+	}
+	if len(line) > r.maxLine+2 { // the line ending does not count
+		return nil, r.errLongRecord(r.lineNo + 1)
+	}
+	var le *LimitError
+	if errors.As(err, &le) {
+		// a byte budget is the file's, not the line's where the read-ahead hit it
+		return nil, err
 	}
 	if err != nil && err != io.EOF {
 		// A read error (a truncated .gz, a dropped connection) wins over the partial line
@@ -134,7 +162,13 @@ func (r *csvReader) next() (int, error) {
 			continue
 		}
 		if bytes.IndexByte(l, '"') < 0 {
+			if len(l) > r.maxLine {
+				return 0, r.errLongRecord(r.start)
+			}
 			r.splitSimple(l)
+			if len(r.cols) > r.maxFields {
+				return 0, r.errManyFields()
+			}
 			return len(r.cols), nil
 		}
 		return r.parseQuoted(l, hadNL)
@@ -161,6 +195,9 @@ func (r *csvReader) parseQuoted(l []byte, hadNL bool) (int, error) {
 	line := r.start
 	i := 0
 	for {
+		if len(r.cols) >= r.maxFields {
+			return 0, r.errManyFields()
+		}
 		r.cols = append(r.cols, i+1)
 		r.lines = append(r.lines, line)
 		if i < len(l) && l[i] == '"' {
@@ -175,6 +212,9 @@ func (r *csvReader) parseQuoted(l []byte, hadNL bool) (int, error) {
 					}
 					r.buf = append(r.buf, l[i:]...)
 					r.buf = append(r.buf, '\n')
+					if len(r.buf) > r.maxLine {
+						return 0, r.errLongRecord(r.start)
+					}
 					raw, err := r.readLine()
 					if len(raw) == 0 {
 						if err == nil || err == io.EOF {

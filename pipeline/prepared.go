@@ -181,7 +181,7 @@ func joinName(prefix, name string) string {
 // ReadPrepared reads a prepared dataset from a local directory or s3:// prefix, checking
 // every array's checksum and shape. The scaler is nil when none was stored.
 func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *Scaler, error) {
-	so, err := newSource(src, opt.S3)
+	so, err := newSource(src, opt.S3, opt.Limits.FileBytes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,7 +306,7 @@ func IsPreparedWith(ctx context.Context, path string, opt ReadOptions) (bool, er
 	}
 	var mb []byte
 	if isS3 {
-		so, err := newSource(path, opt.S3)
+		so, err := newSource(path, opt.S3, opt.Limits.FileBytes)
 		if err != nil {
 			return false, err
 		}
@@ -328,7 +328,7 @@ func IsPreparedWith(ctx context.Context, path string, opt ReadOptions) (bool, er
 			return false, err
 		}
 	} else {
-		mb, err = os.ReadFile(filepath.Join(path, manifestName))
+		mb, err = readLocalFile(filepath.Join(path, manifestName), opt.Limits.withDefaults().FileBytes)
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return false, nil
 		}

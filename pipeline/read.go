@@ -48,6 +48,9 @@ type ReadOptions struct {
 	// CheckUnit vets each normalised dose unit ("" when missing), e.g. against a model's
 	// vocabulary; nil accepts every unit.
 	CheckUnit func(unit string) error
+	// Limits bound the bytes, record length and field count of what is read; zero
+	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
+	Limits Limits
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,
@@ -105,7 +108,7 @@ func ReadTable(ctx context.Context, name string, r io.Reader, opt ReadOptions) (
 		return nil, nil, err
 	}
 	rd := newTableReader(ctx, opt)
-	rows, err := rd.readCSV(name, r)
+	rows, err := rd.readCSV(name, rd.budget.reader(r))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,10 +142,12 @@ type tableReader struct {
 	embBuf    []float32
 	blood     []bloodRow
 	sources   []Source
+	budget    *byteBudget // decompressed bytes read so far, against opt.Limits
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
-	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}}
+	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}},
+		budget: &byteBudget{lim: opt.Limits.withDefaults()}}
 	if l := opt.Layout; l != nil {
 		// the given layout plays the part of an earlier table every table must agree with
 		rd.layout = *l
@@ -159,7 +164,7 @@ func (rd *tableReader) readRef(ctx context.Context, ref inputRef) error {
 		return err
 	}
 	defer f.Close()
-	rows, err := rd.readCSV(ref.name, f)
+	rows, err := rd.readCSV(ref.name, rd.budget.reader(f))
 	if err != nil {
 		return err
 	}

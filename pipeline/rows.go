@@ -90,6 +90,7 @@ func (p *rowParser) value(col int, sentinel bool, names []string) (float32, bool
 
 func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 	cr := newCSVReader(r)
+	cr.setLimits(rd.opt.Limits)
 	header, err := cr.Read()
 	if err == io.EOF {
 		return 0, fmt.Errorf("%s:1:1: empty file, expected a header line", file)

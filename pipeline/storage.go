@@ -41,17 +41,34 @@ func storeFor(uri string, store ObjectStore) (ObjectStore, error) {
 	return store, nil
 }
 
-// s3URL splits s3://bucket/key.
+// s3URL splits s3://bucket/key; ok is false for anything that is not an s3:// URI.
 func s3URL(u string) (bucket, key string, ok bool, err error) {
 	if !strings.HasPrefix(u, "s3://") {
 		return "", "", false, nil
 	}
-	rest := strings.TrimPrefix(u, "s3://")
-	bucket, key, _ = strings.Cut(rest, "/")
-	if bucket == "" {
-		return "", "", true, fmt.Errorf("%s: expected s3://bucket/key", u)
+	bucket, key, err = ParseS3URI(u)
+	return bucket, key, true, err
+}
+
+// ParseS3URI splits s3://bucket/key. S3 keys are not paths: "a/../b" is a key of its
+// own, not "b", so a "." or ".." segment is refused rather than silently read from or
+// written to a different place than the user meant. Every s3:// location the project
+// accepts goes through here.
+func ParseS3URI(u string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("%s: expected s3://bucket/key", u)
 	}
-	return bucket, key, true, nil
+	bucket, key, _ = strings.Cut(rest, "/")
+	if bucket == "" || bucket == "." || bucket == ".." {
+		return "", "", fmt.Errorf("%s: expected s3://bucket/key", u)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "." || seg == ".." {
+			return "", "", fmt.Errorf("%s: %q segment in the key; S3 keys are not paths, write the key without it", u, seg)
+		}
+	}
+	return bucket, key, nil
 }
 
 // inputRef is one readable table: a local file or one S3 object.
@@ -133,6 +150,66 @@ func expandInput(ctx context.Context, in string, store ObjectStore) ([]inputRef,
 	return refs, nil
 }
 
+// openRegular opens a local file only if it is a regular file: a FIFO would block the
+// open (or the read) forever and a device such as /dev/zero never ends. The type is
+// checked before opening, so a FIFO is never opened, and again on the opened file.
+func openRegular(name, p string) (*os.File, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, unwrapPathErr(err))
+	}
+	if err := regularFile(name, st); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, unwrapPathErr(err))
+	}
+	if st, err = f.Stat(); err == nil {
+		err = regularFile(name, st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func regularFile(name string, st os.FileInfo) error {
+	if st.Mode().IsRegular() {
+		return nil
+	}
+	what := "not a regular file"
+	switch t := st.Mode().Type(); {
+	case t&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case t&os.ModeDevice != 0:
+		what = "a device"
+	case t&os.ModeSocket != 0:
+		what = "a socket"
+	case t&os.ModeDir != 0:
+		what = "a directory"
+	}
+	return fmt.Errorf("%s: is %s; expected a regular file", name, what)
+}
+
+// readLocalFile reads a whole local file that must be regular and at most max bytes.
+func readLocalFile(p string, max int64) ([]byte, error) {
+	f, err := openRegular(p, p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: %v", p, &LimitError{What: "bytes in one file", Limit: max, Env: EnvMaxFileBytes})
+	}
+	return b, nil
+}
+
 func unwrapPathErr(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
@@ -191,9 +268,9 @@ func (o *openedTable) finish() (sum string, n int64, err error) {
 func openRef(ctx context.Context, ref inputRef, store ObjectStore) (*openedTable, error) {
 	var rc io.ReadCloser
 	if ref.local != "" {
-		f, err := os.Open(ref.local)
+		f, err := openRegular(ref.name, ref.local)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref.name, unwrapPathErr(err))
+			return nil, err
 		}
 		rc = f
 	} else {
@@ -389,7 +466,10 @@ type source interface {
 	where(name string) string
 }
 
-func newSource(src string, store ObjectStore) (source, error) {
+// newSource opens a prepared dataset; maxBytes bounds each file read from it (0: the
+// default Limits.FileBytes).
+func newSource(src string, store ObjectStore, maxBytes int64) (source, error) {
+	maxBytes = Limits{FileBytes: maxBytes}.withDefaults().FileBytes
 	bucket, key, isS3, err := s3URL(src)
 	if err != nil {
 		return nil, err
@@ -399,28 +479,28 @@ func newSource(src string, store ObjectStore) (source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &s3Source{c: c, bucket: bucket, prefix: strings.TrimSuffix(key, "/")}, nil
+		return &s3Source{c: c, bucket: bucket, prefix: strings.TrimSuffix(key, "/"), max: maxBytes}, nil
 	}
-	return dirSource(src), nil
+	return dirSource{dir: src, max: maxBytes}, nil
 }
 
-type dirSource string
+type dirSource struct {
+	dir string
+	max int64
+}
 
 func (d dirSource) where(name string) string {
-	return filepath.Join(string(d), filepath.FromSlash(name))
+	return filepath.Join(d.dir, filepath.FromSlash(name))
 }
 
 func (d dirSource) get(_ context.Context, name string) ([]byte, error) {
-	b, err := os.ReadFile(d.where(name))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.where(name), unwrapPathErr(err))
-	}
-	return b, nil
+	return readLocalFile(d.where(name), d.max)
 }
 
 type s3Source struct {
 	c              ObjectStore
 	bucket, prefix string
+	max            int64
 }
 
 func (s *s3Source) where(name string) string {
@@ -440,9 +520,12 @@ func (s *s3Source) get(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: cannot read object: %w", s.where(name), err)
 	}
 	defer body.Close()
-	b, err := io.ReadAll(body)
+	b, err := io.ReadAll(io.LimitReader(body, s.max+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.where(name), err)
+	}
+	if int64(len(b)) > s.max {
+		return nil, fmt.Errorf("%s: %v", s.where(name), &LimitError{What: "bytes in one file", Limit: s.max, Env: EnvMaxFileBytes})
 	}
 	return b, nil
 }
