@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // Constraints from the SageMaker API model (see sagemaker-api-constraints.md),
@@ -57,6 +59,10 @@ func checkS3URI(flag, uri string) error {
 	}
 	if m := reS3URI.FindStringSubmatch(uri); !reBucket.MatchString(m[1]) {
 		return usagef("%s %q: bucket %q is not a valid S3 bucket name", flag, uri, m[1])
+	}
+	// "." and ".." segments: refused in one place for the trainer, pipeline and launcher
+	if _, _, err := pipeline.ParseS3URI(uri); err != nil {
+		return usagef("%s %v", flag, err)
 	}
 	return nil
 }
