@@ -39,7 +39,9 @@
 //
 // FitScaler fits on training samples only: per-analyte standardisation over observed pre
 // and post values, a signed log1p standardisation of doses and a sorted unit vocabulary
-// in which code 0 is reserved for units never seen in training.
+// in which code 0 is reserved for units never seen in training. An analyte with fewer
+// than MinScaleCount training values is thin: its std is max(sd, |mean|), and
+// Scaler.Thin lists it.
 //
 // # Sources
 //

@@ -22,6 +22,11 @@ type Scaler struct {
 	Std      []float64 `json:"std"`  // per analyte; 1 where a value is constant or unseen
 	// Observed counts the training values each analyte's mean and std came from.
 	Observed []int `json:"observed"`
+	// MinCount is the fewest training values a std is fitted from; Thin lists the analytes
+	// with fewer, whose std is the fallback max(sd, |mean|) (1 when that is 0 or the analyte
+	// was never observed): two values 2 apart must not make a unit of 2.
+	MinCount int      `json:"min_count,omitempty"`
+	Thin     []string `json:"thin_analytes,omitempty"`
 
 	DoseMean float64 `json:"dose_mean"` // of sign(d)*log1p(|d|) over observed training doses
 	DoseStd  float64 `json:"dose_std"`
@@ -30,6 +35,13 @@ type Scaler struct {
 	// reserved for units not seen in training (including an empty unit).
 	Units []string `json:"units"`
 }
+
+// MinScaleCount is the fewest training values (pre and post together) an analyte's
+// standard deviation is fitted from; below it the std is the fallback max(sd, |mean|).
+const MinScaleCount = 10
+
+// ThinRule says in words how thin analytes are scaled, for summaries and reports.
+var ThinRule = fmt.Sprintf("fewer than %d training values: std = max(sd, |mean|)", MinScaleCount)
 
 // FitScaler fits a scaler on training samples only.
 func FitScaler(train []Sample, l Layout) (*Scaler, error) {
@@ -75,8 +87,15 @@ func FitScaler(train []Sample, l Layout) (*Scaler, error) {
 			}
 		}
 	}
+	s.MinCount = MinScaleCount
 	for j := 0; j < na; j++ {
 		s.Mean[j], s.Std[j] = meanStd(sum[j], sq[j], s.Observed[j])
+		if s.Observed[j] < MinScaleCount {
+			s.Thin = append(s.Thin, l.Analytes[j])
+			if s.Observed[j] > 0 {
+				s.Std[j] = math.Max(s.Std[j], math.Abs(s.Mean[j]))
+			}
+		}
 	}
 	s.DoseMean, s.DoseStd = meanStd(dsum, dsq, dn)
 	for u := range units {

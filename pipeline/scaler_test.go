@@ -13,9 +13,14 @@ func TestFitScaler(t *testing.T) {
 		return Sample{Pre: pre[:], PreObserved: obs[:], Post: post[:], PostObserved: []bool{true, obs[1]},
 			Embeddings: []float32{0}, Doses: []float32{dose}, Units: []string{unit}}
 	}
-	train := []Sample{
+	two := []Sample{
 		mk([2]float32{1, -1}, [2]float32{3, 100}, [2]bool{true, false}, 9, "mg"),
 		mk([2]float32{5, 7}, [2]float32{7, -3}, [2]bool{true, true}, float32(math.NaN()), "7"),
+	}
+	// five copies: the same means and stds from enough values (MinScaleCount) to fit them
+	var train []Sample
+	for range 5 {
+		train = append(train, two...)
 	}
 	sc, err := FitScaler(train, l)
 	if err != nil {
@@ -25,10 +30,10 @@ func TestFitScaler(t *testing.T) {
 	if math.Abs(sc.Mean[0]-4) > 1e-9 || math.Abs(sc.Std[0]-math.Sqrt(5)) > 1e-9 {
 		t.Fatalf("a: mean %v std %v", sc.Mean[0], sc.Std[0])
 	}
-	if math.Abs(sc.Mean[1]-2) > 1e-9 || math.Abs(sc.Std[1]-5) > 1e-9 || sc.Observed[1] != 2 {
+	if math.Abs(sc.Mean[1]-2) > 1e-9 || math.Abs(sc.Std[1]-5) > 1e-9 || sc.Observed[1] != 10 || len(sc.Thin) != 0 {
 		t.Fatalf("b: mean %v std %v n %d (unobserved values must not count)", sc.Mean[1], sc.Std[1], sc.Observed[1])
 	}
-	// one observed dose: std falls back to 1, mean is log1p(9)
+	// one dose value: std falls back to 1, mean is log1p(9)
 	if math.Abs(sc.DoseMean-math.Log1p(9)) > 1e-9 || sc.DoseStd != 1 {
 		t.Fatalf("dose mean %v std %v", sc.DoseMean, sc.DoseStd)
 	}
@@ -95,4 +100,43 @@ func TestScalerRxRowAndJSON(t *testing.T) {
 		}
 	}()
 	sc.RxRow(&smp, 0, make([]float32, 2))
+}
+
+// TestFitScalerThinAnalytes: an analyte with fewer than MinScaleCount training values gets
+// the fallback scale max(sd, |mean|), so two values 123 and 127 (sd 2) cannot turn one test
+// value 37 units off into an error of 18.5 standard units; the thin analytes are listed.
+func TestFitScalerThinAnalytes(t *testing.T) {
+	l := Layout{Analytes: []string{"ph", "glucose", "never"}, EmbeddingDim: 1}
+	var train []Sample
+	for i := range 20 {
+		s := Sample{Pre: []float32{7.3 + 0.01*float32(i%5), 0, 0}, PreObserved: []bool{true, false, false},
+			Post: []float32{7.35, 0, 0}, PostObserved: []bool{true, false, false},
+			Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}}
+		if i < 2 {
+			s.Pre[1], s.PreObserved[1] = 123+4*float32(i), true
+		}
+		train = append(train, s)
+	}
+	sc, err := FitScaler(train, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Observed[0] < MinScaleCount || sc.Std[0] > 0.05 {
+		t.Fatalf("ph: %d values, std %v: a well-observed analyte keeps its sample std", sc.Observed[0], sc.Std[0])
+	}
+	if sc.Mean[1] != 125 || sc.Std[1] != 125 {
+		t.Fatalf("glucose (2 values): mean %v std %v, want mean 125 and the fallback scale |mean| = 125", sc.Mean[1], sc.Std[1])
+	}
+	if sc.Mean[2] != 0 || sc.Std[2] != 1 {
+		t.Fatalf("never observed: mean %v std %v, want 0 and 1", sc.Mean[2], sc.Std[2])
+	}
+	if !slices.Equal(sc.Thin, []string{"glucose", "never"}) || sc.MinCount != MinScaleCount {
+		t.Fatalf("thin %v (min count %d), want [glucose never] below %d", sc.Thin, sc.MinCount, MinScaleCount)
+	}
+	if got := sc.ScaleAnalyte(1, 162) - sc.ScaleAnalyte(1, 125); got > 0.5 {
+		t.Fatalf("a glucose value 37 above the mean is %v standard units away; want the fallback to keep it small", got)
+	}
+	if err := sc.Check(l); err != nil {
+		t.Fatal(err)
+	}
 }
