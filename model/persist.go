@@ -206,7 +206,7 @@ type Checkpoint struct {
 	LossSum   float64
 	LossCount int64
 
-	Best      []float32 // nil until an epoch finished
+	Best      []float32 // nil until the untrained weights or an epoch had a finite validation loss
 	BestLoss  float64
 	BestEpoch int
 	SinceBest int
@@ -224,7 +224,7 @@ func (m *Model) checkpoint(st *trainState, opt TrainOptions) *Checkpoint {
 	if st.perm != nil {
 		c.Perm = append([]int(nil), st.perm...)
 	}
-	c.History = History{Epochs: append([]EpochStats(nil), st.hist.Epochs...), BestEpoch: st.hist.BestEpoch}
+	c.History = History{Initial: st.hist.Initial, Epochs: append([]EpochStats(nil), st.hist.Epochs...), BestEpoch: st.hist.BestEpoch}
 	return c
 }
 
@@ -283,7 +283,7 @@ func (m *Model) restore(c *Checkpoint, opt TrainOptions, st *trainState) error {
 	st.lossSum, st.lossCount = c.LossSum, c.LossCount
 	st.best = clone32(c.Best)
 	st.bestLoss, st.bestEpoch, st.sinceBest = c.BestLoss, c.BestEpoch, c.SinceBest
-	st.hist = History{Epochs: append([]EpochStats(nil), c.History.Epochs...), BestEpoch: c.History.BestEpoch}
+	st.hist = History{Initial: c.History.Initial, Epochs: append([]EpochStats(nil), c.History.Epochs...), BestEpoch: c.History.BestEpoch}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,8 +52,11 @@ type EpochStats struct {
 
 // History is the record of a Train call (including epochs before a resume).
 type History struct {
+	// Initial holds the validation figures of the untrained weights (Epoch 0), which
+	// early stopping weighs like any epoch's.
+	Initial   EpochStats   `json:"initial"`
 	Epochs    []EpochStats `json:"epochs"`
-	BestEpoch int          `json:"best_epoch"` // 1-based; 0 if no epoch finished
+	BestEpoch int          `json:"best_epoch"` // 1-based; 0 when no epoch beat the untrained weights
 	Stopped   string       `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"
 }
 
@@ -166,6 +170,19 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 		st.hist.BestEpoch = st.bestEpoch
 	}
 
+	if opt.Resume == nil {
+		// epoch 0: the untrained weights (the baseline, see initParams) compete too
+		vl, vrmse, vmae, err := m.scaledLoss(vs)
+		if err != nil {
+			return nil, err
+		}
+		st.hist.Initial = EpochStats{ValLoss: vl, ValRMSE: vrmse, ValMAE: vmae}
+		if vl < st.bestLoss {
+			st.hist.Initial.Best = true
+			st.bestLoss = vl
+			st.best = slices.Clone(m.params)
+		}
+	}
 	if opt.Patience > 0 && st.epoch > 0 && st.sinceBest >= opt.Patience {
 		finish(StopEarly) // resumed from a run that had already stopped early
 		return &st.hist, nil
