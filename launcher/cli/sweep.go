@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -140,12 +141,25 @@ func (c *sweepCmd) plan(spec *jobSpec) ([]map[string]string, []string, error) {
 	return trials, keys, nil
 }
 
-// fingerprint identifies a sweep by what it would submit (apart from names).
-func fingerprint(spec *jobSpec, data [3]string, baseName string, trials []map[string]string) string {
+// fingerprint identifies a sweep by what it would submit (apart from names) and
+// where: every request field comes from one template request, so a flag that
+// changes the jobs changes the fingerprint without being listed here.
+func fingerprint(spec *jobSpec, data [3]string, baseName string, trials []map[string]string, where string) string {
+	template := spec.trainingInput("", nil, nil) // channels are not resolved yet: data stands for them
 	h := sha256.New()
-	_ = json.NewEncoder(h).Encode([]any{baseName, spec.image, spec.role, spec.output, data,
-		spec.instanceType, spec.instanceCount, spec.volumeSize, spec.maxRuntime, spec.spot, spec.checkpoint, trials})
+	_ = json.NewEncoder(h).Encode([]any{baseName, data, spec.bucket, spec.prefix, template, trials, where})
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// target says where jobs go: the region and endpoint of the clients, and the
+// account of the role (SageMaker runs a job with a role of the caller's account).
+func target(ctx context.Context, e *Env, role string) string {
+	where := "account " + strings.SplitN(role, ":", 6)[4]
+	if cl, err := e.aws(ctx); err == nil {
+		o := cl.SageMaker.Options()
+		where += " region " + o.Region + " endpoint " + aws.ToString(o.BaseEndpoint)
+	}
+	return where
 }
 
 func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
@@ -173,7 +187,7 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fp := fingerprint(spec, data, c.baseName, trials)
+	fp := fingerprint(spec, data, c.baseName, trials, target(ctx, c.e, spec.role))
 	if c.manifest == "" {
 		c.manifest = fmt.Sprintf("%s-sweep-%s.json", sanitizeBase(c.baseName), fp[:8])
 	}
@@ -285,7 +299,12 @@ func (c *sweepCmd) submit(ctx context.Context, cl *Clients, m *manifest, inputs 
 					// Submitted by an earlier, interrupted run: the name carries this
 					// sweep's id, so the job is ours; record it instead of failing.
 					out, derr := c.e.describeJob(ctx, cl, *in.TrainingJobName)
-					if derr == nil {
+					switch {
+					case derr != nil:
+					case !maps.Equal(out.HyperParameters, in.HyperParameters):
+						// same name, other settings: another sweep started in the same second
+						err = fmt.Errorf("a job of this name exists with other hyperparameters; rerun later for a new sweep id")
+					default:
 						err, arn = nil, aws.ToString(out.TrainingJobArn)
 						existed.Add(1)
 					}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
 )
 
@@ -375,5 +377,43 @@ func TestSweep81RealBackoffTakesSeconds(t *testing.T) {
 	t.Logf("81-job sweep, 25 injected throttles, real backoff, --max-parallel 4 (the README's): %s", elapsed.Round(time.Millisecond))
 	if elapsed > 30*time.Second {
 		t.Errorf("81-job sweep took %s; want seconds", elapsed)
+	}
+}
+
+// A rerun with anything that changes the jobs, or where they go, is another sweep:
+// it submits its own jobs instead of reporting the first sweep's as submitted.
+func TestSweepFingerprintCoversRequestAndRegion(t *testing.T) {
+	t.Chdir(t.TempDir()) // the default manifest lands in the working folder
+	h := newHarness(t)
+	sweep := func(h *harness, extra ...string) result {
+		t.Helper()
+		return h.run(append(append([]string{"sweep", "--grid", "epochs=10,20"}, base()...), extra...)...)
+	}
+	if r := sweep(h); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r := sweep(h); r.err != nil || !strings.Contains(r.stderr, "2 already submitted") {
+		t.Fatalf("same sweep again: %v %s", r.err, r.stderr)
+	}
+	jobs := 2
+	for _, extra := range [][]string{
+		{"--env", "MODE=fast"},
+		{"--tag", "team=blood"},
+		{"--input-mode", "FastFile"},
+		{"--network-isolation"},
+		{"--spot", "--checkpoint", "s3://" + testBucket + "/ckpt", "--max-wait", "90000"},
+		{"--spot", "--checkpoint", "s3://" + testBucket + "/ckpt", "--max-wait", "100000"},
+	} {
+		h.now = h.now.Add(time.Minute) // a later run: a new sweep id
+		r := sweep(h, extra...)
+		jobs += 2
+		if r.err != nil || !strings.Contains(r.stderr, "0 already submitted") || len(h.srv.TrainingJobNames()) != jobs {
+			t.Errorf("%v: %v, %d jobs on the server, want %d\n%s", extra, r.err, len(h.srv.TrainingJobNames()), jobs, r.stderr)
+		}
+	}
+	west := newHarness(t, sagemakertest.WithRegion("us-west-2"))
+	west.clients.SageMaker = sagemaker.New(west.clients.SageMaker.Options(), func(o *sagemaker.Options) { o.Region = "us-west-2" })
+	if r := sweep(west, "--wait"); r.err != nil || len(west.srv.TrainingJobNames()) != 2 {
+		t.Errorf("same sweep in us-west-2: %v, %d jobs there\n%s", r.err, len(west.srv.TrainingJobNames()), r.stderr)
 	}
 }
