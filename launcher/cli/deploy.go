@@ -131,6 +131,9 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 			endpoint = src
 		}
 	}
+	if image == "" {
+		return usagef("--image is required with an s3:// model: the serving image URI (the training image serves too: account.dkr.ecr.region.amazonaws.com/repo:tag)")
+	}
 	if err := checkImage("--image", image); err != nil {
 		return err
 	}

@@ -227,7 +227,7 @@ func TestDeployBadInput(t *testing.T) {
 		{"not a tarball", append([]string{"deploy", "s3://" + testBucket + "/output/model.pkl"}, img...), "expected the model.tar.gz", ExitUsage},
 		{"bad bucket", append([]string{"deploy", "s3://Bad_Bucket/model.tar.gz"}, img...), "is not a valid S3 bucket name", ExitUsage},
 		{"bad job name", []string{"deploy", "job_1"}, "MODEL_SOURCE (a training job name) \"job_1\"", ExitUsage},
-		{"missing image for s3", []string{"deploy", testModelTar, "--role", testRole}, "--image is required", ExitUsage},
+		{"missing image for s3", []string{"deploy", testModelTar, "--role", testRole}, "--image is required with an s3:// model: the serving image URI", ExitUsage},
 		{"bad role", []string{"deploy", testModelTar, "--image", testImage, "--role", "admin"}, "--role \"admin\": expected an IAM role ARN", ExitUsage},
 		{"bad endpoint name", append([]string{"deploy", testModelTar, "--name", "my_endpoint"}, img...), "--name \"my_endpoint\"", ExitUsage},
 		{"serverless with instances", append([]string{"deploy", testModelTar, "--serverless-memory", "2048", "--instance-type", "ml.m5.xlarge"}, img...), "drop --instance-type", ExitUsage},

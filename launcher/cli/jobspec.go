@@ -103,7 +103,7 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 		fs.StringVar(&f.channelPaths[i], ch, "", ch+" channel: S3 URI or local file/folder (uploaded under --bucket)")
 	}
 	fs.StringVar(&f.instanceType, "instance-type", "ml.m5.xlarge", "training instance type")
-	fs.IntVar(&f.instanceCount, "instance-count", 1, "number of instances")
+	fs.IntVar(&f.instanceCount, "instance-count", 1, "number of instances (1: the trainer runs on one instance)")
 	fs.IntVar(&f.volumeSize, "volume-size", 30, "EBS volume size in GB (holds /opt/ml and the data)")
 	fs.StringVar(&f.maxRuntime, "max-runtime", "86400", "stop the job after this many seconds (or a duration like 2h)")
 	fs.BoolVar(&f.spot, "spot", false, "use managed spot training (needs --checkpoint)")
@@ -193,8 +193,10 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 	if !reInstance.MatchString(f.instanceType) {
 		return nil, usagef("--instance-type %q: expected an instance type like ml.m5.xlarge", f.instanceType)
 	}
-	if f.instanceCount < 1 || f.instanceCount > 100 {
-		return nil, usagef("--instance-count %d: expected 1 to 100", f.instanceCount)
+	if f.instanceCount != 1 {
+		// The trainer refuses a resourceconfig.json with more than one host; a job
+		// with more would be paid for and fail.
+		return nil, usagef("--instance-count %d: expected 1; the trainer runs on a single instance (multi-host training does not exist yet)", f.instanceCount)
 	}
 	if f.volumeSize < 1 || f.volumeSize > 16384 {
 		return nil, usagef("--volume-size %d: expected 1 to 16384 GB", f.volumeSize)

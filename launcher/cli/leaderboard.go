@@ -102,7 +102,8 @@ func writeLeaderboardCSV(w io.Writer, objective string, keys []string, rs []tria
 	for i, r := range rs {
 		obj := ""
 		if v, ok := r.metrics[objective]; ok {
-			obj = strconv.FormatFloat(v, 'g', -1, 64)
+			// metrics arrive as float32: their shortest float32 text (0.705625, not 0.7056249976158142)
+			obj = strconv.FormatFloat(v, 'g', -1, 32)
 		}
 		row := []string{strconv.Itoa(i + 1), r.name, r.status, obj}
 		for _, k := range keys {

@@ -223,7 +223,7 @@ func TestTrainValidationErrors(t *testing.T) {
 		{"max wait without spot", base("--max-wait", "7200"), "--max-wait applies only with --spot"},
 		{"checkpoint not S3", base("--spot", "--checkpoint", "/tmp/ck"), `--checkpoint "/tmp/ck/": expected an S3 URI`},
 		{"instance type", base("--instance-type", "m5.xlarge"), `--instance-type "m5.xlarge"`},
-		{"instance count", base("--instance-count", "0"), "--instance-count 0: expected 1 to 100"},
+		{"instance count", base("--instance-count", "0"), "--instance-count 0: expected 1"},
 		{"volume", base("--volume-size", "0"), "--volume-size 0"},
 		{"runtime zero", base("--max-runtime", "0"), "--max-runtime 0: expected 1 to 2419200 seconds"},
 		{"runtime too long", base("--max-runtime", "700h"), `--max-runtime "700h"`},
@@ -301,5 +301,25 @@ func TestPresignedURLsNeverInOutput(t *testing.T) {
 		if !strings.Contains(r.err.Error(), "https://b.s3.amazonaws.com/m.tar.gz?<query hidden>") {
 			t.Errorf("%v: error does not name the URL: %v", args[:2], r.err)
 		}
+	}
+}
+
+// The trainer fails a job with more than one host, so no command sends one
+// (not even as a dry run that looks fine).
+func TestInstanceCountAboveOneRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{
+		append([]string{"train", "--dry-run"}, base("--instance-count", "2")...),
+		append([]string{"train"}, base("--instance-count", "100")...),
+		append([]string{"sweep", "--dry-run", "--grid", "epochs=10,20"}, base("--instance-count", "2")...),
+		append([]string{"tune", "--dry-run", "--range", "lstm_units=32:128"}, base("--instance-count", "4")...),
+	} {
+		r := h.run(args...)
+		if ExitCode(r.err) != ExitUsage || !strings.Contains(r.err.Error(), "the trainer runs on a single instance") || r.stdout != "" {
+			t.Errorf("%s: %v, stdout %q", args[0], r.err, r.stdout)
+		}
+	}
+	if n := len(h.srv.TrainingJobNames()); n != 0 {
+		t.Errorf("%d jobs submitted", n)
 	}
 }
