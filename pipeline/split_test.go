@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -83,4 +86,97 @@ func TestSplitBySubject(t *testing.T) {
 	if len(tr) != 1 || len(va) != 1 || len(te) != 1 {
 		t.Fatalf("3 subjects split %d/%d/%d, want 1/1/1", len(tr), len(va), len(te))
 	}
+}
+
+// unevenSubjects has 33 subjects holding 1 to 40 samples each, like the real table
+// (a few subjects own most of its groups).
+func unevenSubjects() []Sample {
+	var out []Sample
+	for s := 0; s < 33; s++ {
+		n := 1 + (s*s*7+3*s)%40
+		for g := 0; g < n; g++ {
+			smp := groupOf(fmt.Sprintf("p%02d", s), 1, 1)
+			smp.Start = fmt.Sprintf("2125-%02d-%02d", 1+g/28, 1+g%28)
+			out = append(out, smp)
+		}
+	}
+	return out
+}
+
+// TestSplitBySubjectBalancesSamples: the split's sample counts follow the fractions (not
+// its subject counts), whatever the seed, and no subject is in two splits.
+func TestSplitBySubjectBalancesSamples(t *testing.T) {
+	samples := unevenSubjects()
+	fr := [3]float64{0.7, 0.15, 0.15}
+	for seed := int64(0); seed < 20; seed++ {
+		tr, va, te := SplitBySubject(samples, fr, seed)
+		owner := map[string]int{}
+		for k, part := range [][]Sample{tr, va, te} {
+			want := fr[k] * float64(len(samples))
+			if d := math.Abs(float64(len(part)) - want); d > 2 {
+				t.Errorf("seed %d: split %d has %d samples, want %.1f +- 2", seed, k, len(part), want)
+			}
+			for _, s := range part {
+				if o, ok := owner[s.Subject]; ok && o != k {
+					t.Fatalf("seed %d: subject %s in splits %d and %d", seed, s.Subject, o, k)
+				}
+				owner[s.Subject] = k
+			}
+		}
+	}
+}
+
+// TestFoldsBySubject: k folds with balanced sample counts, each subject in one fold,
+// deterministic from the seed and independent of row order.
+func TestFoldsBySubject(t *testing.T) {
+	samples := unevenSubjects()
+	for seed := int64(0); seed < 10; seed++ {
+		folds, err := FoldsBySubject(samples, 5, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := map[string]int{}
+		total := 0
+		for f, part := range folds {
+			total += len(part)
+			want := float64(len(samples)) / 5
+			if d := math.Abs(float64(len(part)) - want); d > 2 {
+				t.Errorf("seed %d: fold %d has %d samples, want %.1f +- 2", seed, f, len(part), want)
+			}
+			for _, s := range part {
+				if o, ok := owner[s.Subject]; ok && o != f {
+					t.Fatalf("seed %d: subject %s in folds %d and %d", seed, s.Subject, o, f)
+				}
+				owner[s.Subject] = f
+			}
+		}
+		if total != len(samples) {
+			t.Fatalf("folds hold %d samples, want %d", total, len(samples))
+		}
+	}
+	a, _ := FoldsBySubject(samples, 5, 3)
+	rev := slices.Clone(samples)
+	slices.Reverse(rev)
+	b, _ := FoldsBySubject(rev, 5, 3)
+	for f := range a {
+		if subjectSet(a[f]) != subjectSet(b[f]) {
+			t.Fatalf("fold %d: row order changed the folds: %s vs %s", f, subjectSet(a[f]), subjectSet(b[f]))
+		}
+	}
+	if _, err := FoldsBySubject(manySubjects(3, 2), 5, 1); err == nil || !strings.Contains(err.Error(), "3 subjects") {
+		t.Fatalf("5 folds of 3 subjects: err %v, want one naming the 3 subjects", err)
+	}
+}
+
+func subjectSet(ss []Sample) string {
+	m := map[string]bool{}
+	for _, s := range ss {
+		m[s.Subject] = true
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
 }
