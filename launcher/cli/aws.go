@@ -39,10 +39,22 @@ func DefaultClients(ctx context.Context) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region configured: set AWS_REGION or a region in the AWS profile")
 	}
+	// Resolve credentials now (the SDK would at the first call) so that their
+	// absence reads as what to do, not as the provider chain's raw errors.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errNoCredentials
+	}
 	// An S3 endpoint override is usually an S3-compatible store that wants path-style URLs.
 	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
 	return NewClients(cfg, pathStyle), nil
 }
+
+// errNoCredentials is the one-line advice when no credential source answers.
+var errNoCredentials = errors.New("no AWS credentials found: set AWS_PROFILE to a profile in ~/.aws (run aws sso login --profile NAME for SSO), " +
+	"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run on an instance with a role")
 
 // NewClients builds the clients from a configuration; tests point cfg.BaseEndpoint
 // (or per-service options) at their servers.
