@@ -118,16 +118,9 @@ func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedF
 	if !info.IsDir() {
 		return fmt.Errorf("channel %s: %s is not a folder", ch.Name, rel)
 	}
-	if isPrepared != nil {
-		ok, err := isPrepared(ctx, ch.Dir)
-		if err != nil {
-			return fmt.Errorf("channel %s: %w", ch.Name, err)
-		}
-		if ok {
-			ch.Prepared = true
-			return nil
-		}
-	}
+	var files, other []string
+	var unsafe []error // files that are no regular file inside the channel, in walk order
+	root, rootErr := filepath.EvalSymlinks(ch.Dir)
 	err = filepath.WalkDir(ch.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("channel %s: %s: %v", ch.Name, p.Rel(path), errors.Unwrap(err))
@@ -141,17 +134,39 @@ func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedF
 		if d.IsDir() {
 			return nil
 		}
+		r, _ := filepath.Rel(ch.Dir, path)
+		if err := safeFile(p, ch.Dir, root, rootErr, path, d); err != nil {
+			if IsTableFile(path) {
+				return fmt.Errorf("channel %s: %w", ch.Name, err)
+			}
+			unsafe = append(unsafe, err)
+		}
 		if IsTableFile(path) {
-			ch.Files = append(ch.Files, path)
+			files = append(files, path)
 		} else {
-			r, _ := filepath.Rel(ch.Dir, path)
-			ch.Ignored = append(ch.Ignored, filepath.ToSlash(r))
+			other = append(other, filepath.ToSlash(r))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	if isPrepared != nil {
+		// pipeline.IsPrepared opens the manifest only if it is a regular file
+		ok, err := isPrepared(ctx, ch.Dir)
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", ch.Name, err)
+		}
+		if ok && len(unsafe) > 0 {
+			// every file of a prepared dataset may be read
+			return fmt.Errorf("channel %s: %w", ch.Name, unsafe[0])
+		}
+		if ok {
+			ch.Prepared = true
+			return nil
+		}
+	}
+	ch.Files, ch.Ignored = files, other
 	sort.Strings(ch.Files)
 	if len(ch.Files) == 0 {
 		what := "it is empty"
@@ -161,6 +176,50 @@ func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedF
 		return fmt.Errorf("channel %s: no .csv or .csv.gz tables and no prepared dataset in %s (%s)", ch.Name, rel, what)
 	}
 	return nil
+}
+
+// safeFile accepts a regular file, or a symbolic link that resolves to a regular file
+// inside the channel folder dir (root is dir resolved). A FIFO would block the reader
+// forever, a device such as /dev/zero never ends, and a link out of the channel reads
+// what the job was never given.
+func safeFile(p Paths, dir, root string, rootErr error, path string, d fs.DirEntry) error {
+	name := p.Rel(path)
+	t := d.Type()
+	if t.IsRegular() {
+		return nil
+	}
+	if t&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return fmt.Errorf("%s: broken symbolic link: %v; expected a regular file", name, errors.Unwrap(err))
+		}
+		if rootErr != nil {
+			return fmt.Errorf("%s: %v", name, rootErr)
+		}
+		if r, err := filepath.Rel(root, target); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s: symbolic link to %s, outside the channel; expected a regular file inside %s", name, target, p.Rel(dir))
+		}
+		st, err := os.Stat(target)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, errors.Unwrap(err))
+		}
+		t = st.Mode().Type()
+		if t.IsRegular() {
+			return nil
+		}
+	}
+	what := "not a regular file"
+	switch {
+	case t&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case t&fs.ModeDevice != 0:
+		what = "a device"
+	case t&fs.ModeSocket != 0:
+		what = "a socket"
+	case t&fs.ModeDir != 0:
+		what = "a link to a folder"
+	}
+	return fmt.Errorf("%s: is %s; expected a regular file", name, what)
 }
 
 // IsTableFile reports whether a file name is a raw table the pipeline reads.

@@ -14,7 +14,11 @@ import (
 // loadData reads every channel, checks their layouts agree, limits prescription rows and
 // splits train by subject where a validation or test channel is missing.
 func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error {
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays}
+	lim, err := pipeline.LimitsFromEnv(r.opts.Getenv)
+	if err != nil {
+		return err
+	}
+	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, Limits: lim}
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	for _, name := range knownChannels {
