@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/pipeline"
 	"gonum.org/v1/gonum/mat"
 )
@@ -228,7 +227,7 @@ func TestNoiseFloor(t *testing.T) {
 		add("train_mean", d.scoreScaled(ss, func(i, j int) float64 { return float64(d.sc.ScaleAnalyte(j, d.mean[j])) }))
 	}
 	if os.Getenv("BLUEBLOOD_FLOOR_TRAIN") != "" {
-		seed, decay := int64(42), hparams.Defaults().WeightDecay
+		seed, decay := int64(42), defaultWeightDecay()
 		if v := os.Getenv("BLUEBLOOD_FLOOR_SEED"); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {

@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"fmt"
-	"github.com/blueblood/blueblood/container/hparams"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +76,7 @@ func TestResultsTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := m.Train(context.Background(), tr, va, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42, WeightDecay: hparams.Defaults().WeightDecay})
+			h, err := m.Train(context.Background(), tr, va, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42, WeightDecay: defaultWeightDecay()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,49 +1,52 @@
 package hparams
 
 import (
+	"maps"
 	"os"
 	"strings"
 	"testing"
 )
 
 func TestParseDefaults(t *testing.T) {
-	v, err := Parse(map[string]string{})
+	plain, err := Parse(map[string]string{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Values{Epochs: 40, LearningRate: 0.001, LSTMUnits: 64, DropoutRate: 0.2, BatchSize: 32,
-		Architecture: "pooled-residual", EncoderUnits: 64, Seed: 42, Patience: 10, WeightDecay: 0.003, ValidationFraction: 0.15,
-		OverflowPolicy: "truncate", CheckpointEvery: 1}
-	if v != want {
-		t.Fatalf("defaults:\n got %+v\nwant %+v", v, want)
+	if len(plain) != len(Specs) {
+		t.Fatalf("Parse gave %d values for %d specs", len(plain), len(Specs))
+	}
+	for _, s := range Specs {
+		if plain[s.Name] != s.Default {
+			t.Errorf("%s = %q, want the default %q", s.Name, plain[s.Name], s.Default)
+		}
 	}
 }
 
 func TestParseEncodings(t *testing.T) {
 	tests := []struct {
-		name string
-		raw  map[string]string
-		want func(Values) bool
+		name      string
+		raw       map[string]string
+		key, want string // want is the plain value of key
 	}{
-		{"plain", map[string]string{"learning_rate": "0.01"}, func(v Values) bool { return v.LearningRate == 0.01 }},
-		{"json string", map[string]string{"learning_rate": `"0.01"`}, func(v Values) bool { return v.LearningRate == 0.01 }},
-		{"bare tuning float", map[string]string{"learning_rate": "0.01390030725982051"}, func(v Values) bool { return v.LearningRate == 0.01390030725982051 }},
-		{"integral float for int", map[string]string{"epochs": "20.0"}, func(v Values) bool { return v.Epochs == 20 }},
-		{"json int string", map[string]string{"lstm_units": `"128"`}, func(v Values) bool { return v.LSTMUnits == 128 }},
-		{"kebab alias", map[string]string{"batch-size": "8"}, func(v Values) bool { return v.BatchSize == 8 }},
-		{"weight decay", map[string]string{"weight_decay": "0.003"}, func(v Values) bool { return v.WeightDecay == 0.003 }},
-		{"weight decay alias", map[string]string{"weight-decay": `"0.01"`}, func(v Values) bool { return v.WeightDecay == 0.01 }},
-		{"enum", map[string]string{"architecture": `"seed"`}, func(v Values) bool { return v.Architecture == "seed" }},
-		{"ignored sagemaker keys", map[string]string{"_tuning_objective_metric": "validation:rmse", "sagemaker_program": "x"}, func(v Values) bool { return v.Epochs == 40 }},
+		{"plain", map[string]string{"learning_rate": "0.01"}, "learning_rate", "0.01"},
+		{"json string", map[string]string{"learning_rate": `"0.01"`}, "learning_rate", "0.01"},
+		{"bare tuning float", map[string]string{"learning_rate": "0.01390030725982051"}, "learning_rate", "0.01390030725982051"},
+		{"integral float for int", map[string]string{"epochs": "20.0"}, "epochs", "20"},
+		{"json int string", map[string]string{"lstm_units": `"128"`}, "lstm_units", "128"},
+		{"kebab alias", map[string]string{"batch-size": "8"}, "batch_size", "8"},
+		{"weight decay", map[string]string{"weight_decay": "0.003"}, "weight_decay", "0.003"},
+		{"weight decay alias", map[string]string{"weight-decay": `"0.01"`}, "weight_decay", "0.01"},
+		{"enum", map[string]string{"architecture": `"seed"`}, "architecture", "seed"},
+		{"ignored sagemaker keys", map[string]string{"_tuning_objective_metric": "validation:rmse", "sagemaker_program": "x"}, "epochs", "40"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := Parse(tt.raw)
+			plain, err := Parse(tt.raw)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !tt.want(v) {
-				t.Fatalf("unexpected values %+v", v)
+			if plain[tt.key] != tt.want {
+				t.Fatalf("%s = %q, want %q", tt.key, plain[tt.key], tt.want)
 			}
 		})
 	}
@@ -79,20 +82,64 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestMapRoundTrip(t *testing.T) {
-	v := Defaults()
-	v.LearningRate = 0.0123
-	v.Architecture = "seed"
-	v.WeightDecay = 0.01
-	back, err := Parse(v.Map())
+// target stands for the structs the trainer decodes into: fields of every kind, one of
+// them promoted from an embedded struct.
+type target struct {
+	embedded
+	Rate  float64
+	Small int32
+	Name  string
+}
+
+type embedded struct{ Count int64 }
+
+var targetSpecs = []Spec{
+	{Name: "count", Field: "Count", Kind: Int},
+	{Name: "rate", Field: "Rate", Kind: Float},
+	{Name: "small", Field: "Small", Kind: Int},
+	{Name: "name", Field: "Name", Kind: Enum},
+}
+
+func TestDecodeEncodeRoundTrip(t *testing.T) {
+	plain := map[string]string{"count": "7", "rate": "0.0123", "small": "-3", "name": "seed"}
+	var v target
+	if err := decode(targetSpecs, plain, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Count != 7 || v.Rate != 0.0123 || v.Small != -3 || v.Name != "seed" {
+		t.Fatalf("decoded %+v", v)
+	}
+	back, err := encode(targetSpecs, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back != v {
-		t.Fatalf("round trip: got %+v want %+v", back, v)
+	if !maps.Equal(back, plain) {
+		t.Fatalf("round trip: got %v want %v", back, plain)
 	}
-	if len(v.Map()) != len(Specs) {
-		t.Fatalf("Map has %d keys, Specs %d: a spec is missing from Values", len(v.Map()), len(Specs))
+}
+
+func TestDecodeBindingErrors(t *testing.T) {
+	plain := map[string]string{"count": "7", "rate": "1", "small": "1", "name": "x"}
+	tests := []struct {
+		specs []Spec
+		plain map[string]string
+		want  string
+	}{
+		{[]Spec{{Name: "lost", Field: "Lost", Kind: Int}}, plain, `lost binds to field "Lost", which hparams.target lacks`},
+		{[]Spec{{Name: "rate", Field: "Rate", Kind: Int}}, plain, "rate is integer but field hparams.target.Rate is float64"},
+		{[]Spec{{Name: "name", Field: "Name", Kind: Float}}, plain, "name is float but field hparams.target.Name is string"},
+		{[]Spec{{Name: "small", Field: "Small", Kind: Int}}, map[string]string{"small": "3000000000"}, `small="3000000000": expected an integer`},
+		{[]Spec{{Name: "count", Field: "Count", Kind: Int}}, map[string]string{}, "count: no value"},
+	}
+	for _, tt := range tests {
+		var v target
+		err := decode(tt.specs, tt.plain, &v)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decode(%v) error = %v, want it to contain %q", tt.specs[0].Name, err, tt.want)
+		}
+	}
+	if err := decode(targetSpecs, plain, target{}); err == nil || !strings.Contains(err.Error(), "pointer to a struct") {
+		t.Errorf("decode into a non-pointer: %v", err)
 	}
 }
 
@@ -110,12 +157,18 @@ func TestSpecsConsistent(t *testing.T) {
 		if _, err := s.Check(s.Default); err != nil {
 			t.Errorf("%s: default does not validate: %v", s.Name, err)
 		}
+		if s.Field == "" {
+			t.Errorf("%s: no Field", s.Name)
+		}
 		if s.Doc == "" {
 			t.Errorf("%s: no doc", s.Name)
 		}
 		if s.Tunable {
 			tunables++
 		}
+	}
+	if got := Tunables(); len(got) != tunables {
+		t.Errorf("Tunables() = %v, want the %d specs marked Tunable", got, tunables)
 	}
 	if tunables != 5 {
 		t.Errorf("%d tunables, want the five of the brief", tunables)

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/blueblood/blueblood/container/hparams"
 )
 
 // ChannelConfig is one entry of inputdataconfig.json. Only TrainingInputMode matters to
@@ -41,7 +39,7 @@ type ResourceConfig struct {
 
 // Config is everything the trainer reads from input/config.
 type Config struct {
-	Hyperparameters hparams.Values
+	Hyperparameters Hyperparameters
 	// RawHyperparameters is hyperparameters.json with every value as text, as received.
 	RawHyperparameters map[string]string
 	// Channels is inputdataconfig.json; nil when the file is absent.
@@ -62,7 +60,7 @@ func LoadConfig(p Paths) (*Config, error) {
 		return nil, err
 	}
 	cfg.RawHyperparameters = raw
-	if cfg.Hyperparameters, err = hparams.Parse(raw); err != nil {
+	if cfg.Hyperparameters, err = parseHyperparameters(raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Rel(p.Hyperparameters()), err)
 	}
 

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,34 +32,34 @@ func TestLoadConfigHyperparameters(t *testing.T) {
 	tests := []struct {
 		name  string
 		json  string
-		check func(t *testing.T, v hparams.Values)
+		check func(t *testing.T, v Hyperparameters)
 	}{
-		{"empty object gives defaults", `{}`, func(t *testing.T, v hparams.Values) {
-			if v != hparams.Defaults() {
+		{"empty object gives defaults", `{}`, func(t *testing.T, v Hyperparameters) {
+			if !maps.Equal(v.Map(), hparams.Defaults()) {
 				t.Errorf("got %+v, want defaults", v)
 			}
 		}},
-		{"plain strings", `{"epochs":"20","learning_rate":"0.005","lstm_units":"16","dropout_rate":"0.3","batch_size":"64"}`, func(t *testing.T, v hparams.Values) {
+		{"plain strings", `{"epochs":"20","learning_rate":"0.005","lstm_units":"16","dropout_rate":"0.3","batch_size":"64"}`, func(t *testing.T, v Hyperparameters) {
 			if v.Epochs != 20 || v.LearningRate != 0.005 || v.LSTMUnits != 16 || v.DropoutRate != 0.3 || v.BatchSize != 64 {
 				t.Errorf("got %+v", v)
 			}
 		}},
-		{"json-encoded strings from framework estimators", `{"learning_rate":"\"0.02\"","architecture":"\"seed\"","epochs":"\"5\""}`, func(t *testing.T, v hparams.Values) {
+		{"json-encoded strings from framework estimators", `{"learning_rate":"\"0.02\"","architecture":"\"seed\"","epochs":"\"5\""}`, func(t *testing.T, v Hyperparameters) {
 			if v.LearningRate != 0.02 || v.Architecture != "seed" || v.Epochs != 5 {
 				t.Errorf("got %+v", v)
 			}
 		}},
-		{"bare numbers from tuning jobs", `{"learning_rate":0.01390030725982051,"batch_size":128,"epochs":12.0}`, func(t *testing.T, v hparams.Values) {
+		{"bare numbers from tuning jobs", `{"learning_rate":0.01390030725982051,"batch_size":128,"epochs":12.0}`, func(t *testing.T, v Hyperparameters) {
 			if v.LearningRate != 0.01390030725982051 || v.BatchSize != 128 || v.Epochs != 12 {
 				t.Errorf("got %+v", v)
 			}
 		}},
-		{"kebab-case aliases", `{"learning-rate":"0.2","lstm-units":"8","dropout-rate":"0","batch-size":"4"}`, func(t *testing.T, v hparams.Values) {
+		{"kebab-case aliases", `{"learning-rate":"0.2","lstm-units":"8","dropout-rate":"0","batch-size":"4"}`, func(t *testing.T, v Hyperparameters) {
 			if v.LearningRate != 0.2 || v.LSTMUnits != 8 || v.DropoutRate != 0 || v.BatchSize != 4 {
 				t.Errorf("got %+v", v)
 			}
 		}},
-		{"sagemaker keys ignored", `{"_tuning_objective_metric":"validation:rmse","sagemaker_program":"train.py","sagemaker_estimator_class_name":"Estimator","epochs":"2"}`, func(t *testing.T, v hparams.Values) {
+		{"sagemaker keys ignored", `{"_tuning_objective_metric":"validation:rmse","sagemaker_program":"train.py","sagemaker_estimator_class_name":"Estimator","epochs":"2"}`, func(t *testing.T, v Hyperparameters) {
 			if v.Epochs != 2 {
 				t.Errorf("got %+v", v)
 			}

@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/container/metricdef"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
@@ -60,7 +59,7 @@ type run struct {
 	p    Paths
 	log  *logger
 	cfg  *Config
-	hp   hparams.Values
+	hp   Hyperparameters
 
 	layout     pipeline.Layout
 	train      []pipeline.Sample
@@ -101,13 +100,8 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("channel train: %w", err)
 	}
-	mcfg := model.Config{
-		Architecture: r.hp.Architecture,
-		LSTMUnits:    r.hp.LSTMUnits,
-		EncoderUnits: r.hp.EncoderUnits,
-		DropoutRate:  r.hp.DropoutRate,
-		Layout:       r.layout,
-	}
+	mcfg := r.hp.Config
+	mcfg.Layout = r.layout
 	m, err := model.New(mcfg, scaler, r.hp.Seed)
 	if err != nil {
 		return err
@@ -121,19 +115,9 @@ func (r *run) execute(ctx context.Context) error {
 
 	trainStart := r.opts.Now()
 	r.firstEpoch = true
-	hist, trainErr := m.Train(ctx, r.train, r.validation, model.TrainOptions{
-		Epochs:          r.hp.Epochs,
-		BatchSize:       r.hp.BatchSize,
-		Patience:        r.hp.Patience,
-		CheckpointEvery: r.hp.CheckpointEvery,
-		LearningRate:    r.hp.LearningRate,
-		ClipNorm:        r.hp.ClipNorm,
-		WeightDecay:     r.hp.WeightDecay,
-		Seed:            r.hp.Seed,
-		OnEpoch:         r.onEpoch,
-		OnCheckpoint:    r.saveCheckpoint,
-		Resume:          resume,
-	})
+	topts := r.hp.TrainOptions
+	topts.OnEpoch, topts.OnCheckpoint, topts.Resume = r.onEpoch, r.saveCheckpoint, resume
+	hist, trainErr := m.Train(ctx, r.train, r.validation, topts)
 	stopped := false
 	switch {
 	case trainErr == nil:

@@ -62,14 +62,9 @@ func composeName(base, suffix string, limit int) string {
 func jobStamp(t time.Time) string    { return t.UTC().Format("20060102150405") }
 func tuningStamp(t time.Time) string { return t.UTC().Format("060102-150405") }
 
-// hpAbbrev are the short forms used in generated names (the original project's
-// names looked like lstm-e10-lr0d001-u32-d2-b1).
-var hpAbbrev = map[string]string{
-	"epochs": "e", "learning_rate": "lr", "lstm_units": "u", "dropout_rate": "d", "batch_size": "b",
-}
-
-// hpTag renders the given hyperparameters as a name fragment, e.g.
-// "e20-lr0p001-u64-d0p2", in Specs order.
+// hpTag renders the given hyperparameters as a name fragment in Specs order, each as its
+// spec's abbreviation and value, e.g. "e20-lr0p001-u64-d0p2" (the original project's names
+// looked like lstm-e10-lr0d001-u32-d2-b1).
 func hpTag(hp map[string]string, keys []string) string {
 	want := map[string]bool{}
 	for _, k := range keys {
@@ -81,12 +76,7 @@ func hpTag(hp map[string]string, keys []string) string {
 		if !ok || !want[s.Name] {
 			continue
 		}
-		ab, ok := hpAbbrev[s.Name]
-		if !ok {
-			for _, w := range strings.Split(s.Name, "_") {
-				ab += w[:1]
-			}
-		}
+		ab := s.Abbreviation()
 		if _, err := strconv.ParseFloat(v, 64); err == nil {
 			// Numbers: "." and a minus sign are not name characters.
 			v = strings.NewReplacer(".", "p", "e+", "e", "e-", "em").Replace(v)

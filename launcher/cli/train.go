@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/blueblood/blueblood/container/hparams"
 )
 
 type trainCmd struct {
@@ -44,7 +46,7 @@ func (c *trainCmd) Exec(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		name = composeName(c.baseName+"-"+hpTag(spec.hp, tunableNames()), jobStamp(c.e.Now()), maxJobName)
+		name = composeName(c.baseName+"-"+hpTag(spec.hp, hparams.Tunables()), jobStamp(c.e.Now()), maxJobName)
 	}
 	tags := c.e.defaultTags()
 	if err := checkTagCount(append(tags, spec.tags...)); err != nil {
@@ -100,8 +102,4 @@ func printDryRun(ctx context.Context, e *Env, call func(*sagemaker.Client) error
 		fmt.Fprintf(e.Stdout, "%s\n", b)
 	}
 	return nil
-}
-
-func tunableNames() []string {
-	return []string{"epochs", "learning_rate", "lstm_units", "dropout_rate", "batch_size"}
 }
