@@ -9,12 +9,28 @@ import (
 	"time"
 )
 
-// parseNumber parses one numeric cell. NaN and infinities are rejected because they
-// would poison scaling silently.
+// maxMagnitude bounds a plausible cell: the original tables' largest value is a dose of
+// 25,000, embeddings and scaled values lie near 0..1. Beyond it a value is a unit or
+// typing error, and one such value (3e38) turns training and predictions into infinities.
+const maxMagnitude = 1e9
+
+// parseNumber parses one numeric cell. NaN, infinities and magnitudes over 1e9 are
+// rejected because they would poison scaling silently.
 func parseNumber(s string) (float64, error) {
-	if v, ok := fastFloat(s); ok {
-		return v, nil
+	v, ok := fastFloat(s)
+	if !ok {
+		var err error
+		if v, err = parseSlow(s); err != nil {
+			return 0, err
+		}
 	}
+	if v > maxMagnitude || v < -maxMagnitude {
+		return 0, fmt.Errorf("expected a finite number of magnitude at most 1e9, got %q", clip(s))
+	}
+	return v, nil
+}
+
+func parseSlow(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("expected a number, got an empty cell")
@@ -29,9 +45,6 @@ func parseNumber(s string) (float64, error) {
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("expected a finite number, got %q", clip(s))
-	}
-	if v > math.MaxFloat32 || v < -math.MaxFloat32 {
-		return 0, fmt.Errorf("expected a number within float32 range, got %q", clip(s))
 	}
 	return v, nil
 }

@@ -25,7 +25,7 @@ func TestParseEmbedding(t *testing.T) {
 		{"[1 two 3]", nil, "embedding value 1: expected a number, got \"two\""},
 		{"[1 nan 3]", nil, "embedding value 1: expected a finite number"},
 		{"[1 inf]", nil, "expected a finite number"},
-		{"[1 1e39]", nil, "within float32 range"},
+		{"[1 1e39]", nil, "magnitude at most 1e9"},
 	}
 	for _, tc := range tests {
 		got, err := ParseEmbedding(tc.in)

@@ -29,7 +29,7 @@ const (
 	ClassMalformed   = "malformed csv"
 	ClassColumnCount = "wrong column count"
 	ClassNotNumber   = "not a number"
-	ClassNotFinite   = "nan or inf"
+	ClassNotFinite   = "nan, inf or > 1e9"
 	ClassEmbedding   = "bad embedding"
 	ClassMissingID   = "missing id"
 	ClassBadTime     = "bad time"
