@@ -22,14 +22,36 @@ type request struct {
 	ids     []string
 	starts  []string
 	csv     bool
+	lines   bool // JSON Lines: case i is line i+1
 }
 
 // label names sample i in an error message the way the request named it.
 func (r *request) label(i int) string {
-	if r.csv {
+	switch {
+	case r.csv:
 		return fmt.Sprintf("group (%s, %s)", r.ids[i], r.starts[i])
+	case r.lines:
+		return fmt.Sprintf("line %d", i+1)
 	}
 	return fmt.Sprintf("cases[%d]", i)
+}
+
+// field names field f of sample i: cases[2].pre.ph, line 3: pre.ph or
+// group (7, 2125-01-01): pre.ph.
+func (r *request) field(i int, f string) string {
+	if r.csv || r.lines {
+		return r.label(i) + ": " + f
+	}
+	return r.label(i) + "." + f
+}
+
+// at joins a case's path and one of its fields; a case read alone (a JSON line) has no
+// path.
+func at(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
 }
 
 // caseT and rxT are a JSON case as decoded in the common, valid case: one pass, no
@@ -104,10 +126,10 @@ func parseJSON(body []byte, lm *loadedModel) (*request, error) {
 // buildSample checks a decoded case against the model and fills s.
 func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) error {
 	if c.Prescriptions == nil {
-		return fmt.Errorf("%s.prescriptions: missing; expected a list of prescriptions", path)
+		return fmt.Errorf("%s: missing; expected a list of prescriptions", at(path, "prescriptions"))
 	}
 	if len(c.Prescriptions) > lm.maxRx {
-		return fmt.Errorf("%s.prescriptions: %d prescriptions; the model takes at most %d", path, len(c.Prescriptions), lm.maxRx)
+		return fmt.Errorf("%s: %d prescriptions; the model takes at most %d", at(path, "prescriptions"), len(c.Prescriptions), lm.maxRx)
 	}
 	*s = newSample(len(lm.layout.Analytes), c.ID)
 	// names in sorted order, so the error for several unknown analytes is stable
@@ -119,7 +141,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 	for _, name := range names {
 		idx, ok := lm.index[name]
 		if !ok {
-			return fmt.Errorf("%s.pre.%s: unknown analyte %q; the model knows %s", path, name, name, strings.Join(lm.layout.Analytes, ", "))
+			return fmt.Errorf("%s: unknown analyte %q; the model knows %s", at(path, "pre."+name), name, strings.Join(lm.layout.Analytes, ", "))
 		}
 		if v := c.Pre[name]; v != nil {
 			s.Pre[idx], s.PreObserved[idx] = *v, true
@@ -129,7 +151,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 	s.Embeddings = make([]float32, 0, len(c.Prescriptions)*dim)
 	for j := range c.Prescriptions {
 		rx := &c.Prescriptions[j]
-		rpath := fmt.Sprintf("%s.prescriptions[%d]", path, j)
+		rpath := at(path, fmt.Sprintf("prescriptions[%d]", j))
 		var emb []float32
 		switch {
 		case rx.Drug != nil && rx.Embedding != nil:
@@ -222,15 +244,15 @@ func diagnoseCase(raw json.RawMessage, path string) error {
 		return fieldError(path, err)
 	}
 	if c.Prescriptions == nil {
-		return fmt.Errorf("%s.prescriptions: missing; expected a list of prescriptions", path)
+		return fmt.Errorf("%s: missing; expected a list of prescriptions", at(path, "prescriptions"))
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Pre)) {
 		if _, _, err := parseNumber(c.Pre[name]); err != nil {
-			return fmt.Errorf("%s.pre.%s: %w", path, name, err)
+			return fmt.Errorf("%s: %w", at(path, "pre."+name), err)
 		}
 	}
 	for j, rr := range c.Prescriptions {
-		rpath := fmt.Sprintf("%s.prescriptions[%d]", path, j)
+		rpath := at(path, fmt.Sprintf("prescriptions[%d]", j))
 		var rx struct {
 			Drug      *string         `json:"drug"`
 			Embedding []float64       `json:"embedding"`

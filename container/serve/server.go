@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +54,9 @@ const (
 	// DefaultShutdownGrace stays under the 30 s SageMaker waits between SIGTERM and
 	// SIGKILL.
 	DefaultShutdownGrace = 25 * time.Second
+	// DefaultRequestTimeout bounds one invocation, body and waiting included; SageMaker
+	// gives up after 60 s, and an answer it no longer waits for is wasted work.
+	DefaultRequestTimeout = 50 * time.Second
 	// DefaultMaxPrescriptions bounds a case's prescriptions when the model sets no limit:
 	// the network's cost grows with the rows, and the original data's largest group has 42.
 	DefaultMaxPrescriptions = 256
@@ -68,6 +68,8 @@ type options struct {
 	shutdownGrace  time.Duration
 	logger         *slog.Logger
 	requestTimeout time.Duration
+	maxInflight    int
+	memoryBudget   int64
 }
 
 // Option configures a Server.
@@ -87,9 +89,18 @@ func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.shu
 // WithLogger sets the server's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithRequestTimeout bounds one invocation, waiting for a slot included (SageMaker gives
-// up after 60 s).
+// WithRequestTimeout bounds one invocation, waiting for a slot included; past it the
+// answer is 503 (default DefaultRequestTimeout).
 func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
+
+// WithMaxInflight bounds the invocations admitted at once, those waiting for a
+// prediction slot included; more get 503 with Retry-After (default DefaultMaxInflight).
+func WithMaxInflight(n int) Option { return func(o *options) { o.maxInflight = n } }
+
+// WithMemoryBudget bounds the memory charged to admitted invocations, BodyCost of each
+// body; a request that does not fit gets 503 with Retry-After before its body is read
+// (default DefaultMemoryBudget).
+func WithMemoryBudget(bytes int64) Option { return func(o *options) { o.memoryBudget = bytes } }
 
 // Server answers SageMaker's /ping and /invocations. Create it with New.
 type Server struct {
@@ -97,6 +108,7 @@ type Server struct {
 	opts  options
 	model atomic.Pointer[loadedModel]
 	slots chan struct{}
+	adm   *admission
 }
 
 // loadedModel caches what every request needs from the model.
@@ -118,15 +130,17 @@ func New(load Loader, opts ...Option) *Server {
 		maxConcurrent:  runtime.GOMAXPROCS(0),
 		shutdownGrace:  DefaultShutdownGrace,
 		logger:         slog.New(slog.DiscardHandler),
-		requestTimeout: 60 * time.Second,
+		requestTimeout: DefaultRequestTimeout,
+		maxInflight:    DefaultMaxInflight,
+		memoryBudget:   DefaultMemoryBudget,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.maxConcurrent < 1 {
-		o.maxConcurrent = 1
-	}
-	return &Server{load: load, opts: o, slots: make(chan struct{}, o.maxConcurrent)}
+	o.maxConcurrent = max(1, o.maxConcurrent)
+	o.maxInflight = max(1, o.maxInflight)
+	o.memoryBudget = max(1, o.memoryBudget)
+	return &Server{load: load, opts: o, slots: make(chan struct{}, o.maxConcurrent), adm: newAdmission(o.maxInflight, o.memoryBudget)}
 }
 
 // Ready reports whether the model is loaded.
@@ -258,132 +272,20 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// executionParameters answers batch transform's question for its settings: payloads up
+// to the body limit, and as many at once as run without waiting and fit the memory budget
+// (more would get 503).
 func (s *Server) executionParameters(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; expected GET")
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"MaxConcurrentTransforms": s.opts.maxConcurrent,
+		"MaxConcurrentTransforms": min(s.opts.maxConcurrent, s.adm.concurrentAtMost(s.opts.maxBody)),
 		"BatchStrategy":           "MULTI_RECORD",
 		"MaxPayloadInMB":          max(1, s.opts.maxBody>>20),
 	})
-}
-
-// Content types the server understands.
-const (
-	contentJSON = "application/json"
-	contentCSV  = "text/csv"
-)
-
-func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; expected POST")
-		return
-	}
-	ct := r.Header.Get("Content-Type")
-	mediaType, params, err := mime.ParseMediaType(ct)
-	switch {
-	case ct == "":
-		writeError(w, http.StatusUnsupportedMediaType, "missing Content-Type; expected application/json or text/csv")
-		return
-	case err != nil:
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("malformed Content-Type %q; expected application/json or text/csv", ct))
-		return
-	case mediaType != contentJSON && mediaType != contentCSV:
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q; expected application/json or text/csv", mediaType))
-		return
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported charset %q; expected utf-8", cs))
-		return
-	}
-	lm := s.model.Load()
-	if lm == nil {
-		writeError(w, http.StatusServiceUnavailable, "model not loaded yet")
-		return
-	}
-
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the %d byte limit", tooBig.Limit))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
-		return
-	}
-
-	var req *request
-	if mediaType == contentJSON {
-		req, err = parseJSON(body, lm)
-	} else {
-		req, err = parseCSV(r.Context(), body, lm)
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-
-	if ic, ok := lm.m.(InputChecker); ok {
-		for i := range req.samples {
-			if err := ic.CheckInput(&req.samples[i]); err != nil {
-				writeError(w, http.StatusBadRequest, req.label(i)+": "+err.Error())
-				return
-			}
-		}
-	}
-
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.requestTimeout)
-	defer cancel()
-	preds, err := s.predict(ctx, lm, req.samples)
-	if err != nil {
-		if ctx.Err() != nil {
-			writeError(w, http.StatusServiceUnavailable, "server busy: no prediction slot before the deadline")
-			return
-		}
-		s.opts.logger.Error("prediction failed", "err", err, "cases", len(req.samples))
-		writeError(w, http.StatusInternalServerError, "prediction failed")
-		return
-	}
-
-	w.Header().Set("X-Model-Version", lm.version)
-	if mediaType == contentJSON {
-		writeJSON(w, http.StatusOK, jsonResponse(lm, req, preds))
-		return
-	}
-	w.Header().Set("Content-Type", contentCSV)
-	w.WriteHeader(http.StatusOK)
-	if err := writeCSV(w, lm, req, preds); err != nil {
-		s.opts.logger.Warn("write answer", "err", err)
-	}
-}
-
-// predict runs the model in one of the bounded slots and checks the shape of its answer,
-// so a model bug surfaces as a logged 500 rather than a panic or a short answer.
-func (s *Server) predict(ctx context.Context, lm *loadedModel, samples []pipeline.Sample) (preds [][]float32, err error) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-s.slots }()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("model panicked: %v", p)
-		}
-	}()
-	preds, err = lm.m.Predict(samples)
-	if err != nil {
-		return nil, err
-	}
-	if len(preds) != len(samples) {
-		return nil, fmt.Errorf("model returned %d predictions for %d samples", len(preds), len(samples))
-	}
-	for i, p := range preds {
-		if len(p) != len(lm.layout.Analytes) {
-			return nil, fmt.Errorf("model returned %d values for sample %d; expected %d", len(p), i, len(lm.layout.Analytes))
-		}
-	}
-	return preds, nil
 }
 
 type errorBody struct {

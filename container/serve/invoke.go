@@ -1,0 +1,228 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// Content types the server understands.
+const (
+	contentJSON      = "application/json"
+	contentJSONLines = "application/jsonlines"
+	contentCSV       = "text/csv"
+	contentTypes     = "application/json, application/jsonlines or text/csv"
+)
+
+// predictBatch is the most cases one Predict call gets: the model's largest evaluation
+// batch, so the answers are those of one Predict call over the whole request, while a
+// request whose client has gone, or whose deadline has passed, stops within one batch.
+const predictBatch = 64
+
+func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; expected POST")
+		return
+	}
+	mediaType, err := requestType(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+		return
+	}
+	lm := s.model.Load()
+	if lm == nil {
+		writeError(w, http.StatusServiceUnavailable, "model not loaded yet")
+		return
+	}
+	if r.ContentLength > s.opts.maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the %d byte limit", s.opts.maxBody))
+		return
+	}
+	// Admission comes before the body is read: a refused request costs no memory.
+	size := r.ContentLength
+	if size < 0 { // chunked: charge the most it may send
+		size = s.opts.maxBody
+	}
+	release, ok := s.adm.acquire(size)
+	if !ok {
+		// Closing the connection spares reading the body: net/http would read up to
+		// 256 kB of it to keep the connection.
+		w.Header().Set("Connection", "close")
+		busy(w, "server busy: too many requests in progress; retry later")
+		return
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.requestTimeout)
+	defer cancel()
+
+	body, err := readBody(w, r, s.opts.maxBody)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the %d byte limit", tooBig.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		return
+	}
+
+	var req *request
+	switch mediaType {
+	case contentJSON:
+		req, err = parseJSON(body, lm)
+	case contentJSONLines:
+		req, err = parseJSONLines(body, lm)
+	default:
+		req, err = parseCSV(ctx, body, lm)
+	}
+	body = nil // the samples hold what the answer needs
+	if err != nil {
+		if ctx.Err() != nil {
+			s.stopped(w, r, ctx)
+			return
+		}
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if ic, ok := lm.m.(InputChecker); ok {
+		for i := range req.samples {
+			if err := ic.CheckInput(&req.samples[i]); err != nil {
+				writeError(w, http.StatusBadRequest, req.label(i)+": "+err.Error())
+				return
+			}
+		}
+	}
+
+	preds, err := s.predict(ctx, lm, req.samples)
+	if err != nil {
+		if ctx.Err() != nil {
+			s.stopped(w, r, ctx)
+			return
+		}
+		s.opts.logger.Error("prediction failed", "err", err, "cases", len(req.samples))
+		writeError(w, http.StatusInternalServerError, "prediction failed")
+		return
+	}
+	if msg, bad := nonFinite(lm, req, preds); bad {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+
+	w.Header().Set("X-Model-Version", lm.version)
+	switch mediaType {
+	case contentJSON:
+		writeJSON(w, http.StatusOK, jsonResponse(lm, req, preds))
+		return
+	case contentJSONLines:
+		w.Header().Set("Content-Type", contentJSONLines)
+		w.WriteHeader(http.StatusOK)
+		err = writeJSONLines(w, lm, req, preds)
+	default:
+		w.Header().Set("Content-Type", contentCSV)
+		w.WriteHeader(http.StatusOK)
+		err = writeCSV(w, lm, req, preds)
+	}
+	if err != nil {
+		s.opts.logger.Warn("write answer", "err", err)
+	}
+}
+
+// requestType checks a request's Content-Type and returns its media type.
+func requestType(ct string) (string, error) {
+	mediaType, params, err := mime.ParseMediaType(ct)
+	switch {
+	case ct == "":
+		return "", errors.New("missing Content-Type; expected " + contentTypes)
+	case err != nil:
+		return "", fmt.Errorf("malformed Content-Type %q; expected %s", ct, contentTypes)
+	case mediaType != contentJSON && mediaType != contentJSONLines && mediaType != contentCSV:
+		return "", fmt.Errorf("unsupported Content-Type %q; expected %s", mediaType, contentTypes)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+		return "", fmt.Errorf("unsupported charset %q; expected utf-8", cs)
+	}
+	return mediaType, nil
+}
+
+// readBody reads the body in one allocation when its length is declared (io.ReadAll
+// would grow its buffer by copying, holding up to twice the body).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n >= 0 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
+}
+
+// busy answers 503 with Retry-After, for a request refused or out of time.
+func busy(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", retryAfterSeconds)
+	writeError(w, http.StatusServiceUnavailable, msg)
+}
+
+// stopped answers a request whose context ended: past its deadline it gets 503; a client
+// that has gone gets nothing.
+func (s *Server) stopped(w http.ResponseWriter, r *http.Request, ctx context.Context) {
+	if r.Context().Err() != nil {
+		s.opts.logger.Debug("client gone; request dropped")
+		return
+	}
+	busy(w, fmt.Sprintf("server busy: no answer within the %v deadline; retry later or send fewer cases", s.opts.requestTimeout))
+}
+
+// predict runs the model in one of the bounded slots, a batch at a time while ctx lasts,
+// and checks the shape of its answer, so a model bug surfaces as a logged 500 rather
+// than a panic or a short answer.
+func (s *Server) predict(ctx context.Context, lm *loadedModel, samples []pipeline.Sample) ([][]float32, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.slots }()
+	preds := make([][]float32, 0, len(samples))
+	for start := 0; start < len(samples); start += predictBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch := samples[start:min(start+predictBatch, len(samples))]
+		p, err := predictOnce(lm, batch)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p...)
+	}
+	return preds, nil
+}
+
+func predictOnce(lm *loadedModel, samples []pipeline.Sample) (preds [][]float32, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("model panicked: %v", p)
+		}
+	}()
+	preds, err = lm.m.Predict(samples)
+	if err != nil {
+		return nil, err
+	}
+	if len(preds) != len(samples) {
+		return nil, fmt.Errorf("model returned %d predictions for %d samples", len(preds), len(samples))
+	}
+	for i, p := range preds {
+		if len(p) != len(lm.layout.Analytes) {
+			return nil, fmt.Errorf("model returned %d values for sample %d; expected %d", len(p), i, len(lm.layout.Analytes))
+		}
+	}
+	return preds, nil
+}
