@@ -303,23 +303,27 @@ func (c *Checkpoint) validateFor(nTrain int) error {
 	return nil
 }
 
-// Save writes the checkpoint atomically (gob encoding).
+// Save writes the checkpoint atomically (gob encoding behind a checksum line).
 func (c *Checkpoint) Save(path string) error {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("model: encode checkpoint: %w", err)
 	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	if err := writeAtomic(path, sealCheckpoint(buf.Bytes())); err != nil {
 		return fmt.Errorf("model: save checkpoint: %w", err)
 	}
 	return nil
 }
 
-// LoadCheckpoint reads a checkpoint written by Checkpoint.Save.
+// LoadCheckpoint reads a checkpoint written by Checkpoint.Save, refusing one whose
+// checksum does not match.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("model: load checkpoint: %w", err)
+	}
+	if data, err = openCheckpoint(data); err != nil {
+		return nil, fmt.Errorf("model: load checkpoint %s: %w", path, err)
 	}
 	var c Checkpoint
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&c); err != nil {
