@@ -49,7 +49,10 @@ func lineCase(text []byte) (caseT, error) {
 	case text[0] != '{':
 		return c, fmt.Errorf("expected a JSON case object, got %s", describeJSON(text))
 	}
-	if strictDecode(text, &c) != nil {
+	if err := strictDecode(text, &c); err != nil {
+		if errors.Is(err, errTrailingData) {
+			return c, errors.New("unexpected data after the case; expected one JSON case per line")
+		}
 		if err := diagnoseCase(text, ""); err != nil {
 			return c, err
 		}

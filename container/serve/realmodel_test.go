@@ -254,7 +254,12 @@ func TestRealModelOverflowIs400(t *testing.T) {
 	}{
 		{"json", "application/json", `{"cases":[{"prescriptions":[]},{"pre":{"ph":3e38},"prescriptions":[]}]}`, "cases[1]: pre ph: 3e+38 is too far outside the training range"},
 		{"csv", "text/csv", "subject_id,prescription_start,prescription_drug,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph\n7,2125-01-01,Heparin,1,mg,-3e38\n",
-			"group (7, 2125-01-01): pre ph: -3e+38 is too far outside"},
+			"body:2:27: column pre_ph: expected a finite number"}, // the table reader's own bound
+		// each value in float32 range, yet the network overflows: 400 naming the value
+		{"json embedding", "application/json", `{"cases":[{"prescriptions":[{"embedding":[0,0,3e38,0,0,0,0,0],"dose":1,"unit":"mg"}]}]}`,
+			"cases[0].prescriptions[0].embedding[2]: 3e+38 makes the prediction of"},
+		{"jsonlines embedding", "application/jsonlines", `{"prescriptions":[]}` + "\n" + `{"prescriptions":[{"embedding":[0,0,0,0,0,0,0,-3e38],"dose":1,"unit":"mg"}]}`,
+			"line 2: prescriptions[0].embedding[7]: -3e+38 makes the prediction of"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -349,6 +349,8 @@ func toFloat32(f float64) (float32, error) {
 	return v, nil
 }
 
+var errTrailingData = errors.New("unexpected data after the JSON value")
+
 // strictDecode decodes one JSON value, rejecting unknown fields and trailing data.
 func strictDecode(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -357,7 +359,7 @@ func strictDecode(b []byte, v any) error {
 		return err
 	}
 	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
+		return errTrailingData
 	}
 	return nil
 }

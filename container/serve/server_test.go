@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -218,6 +219,86 @@ func TestCSVRoundTrip(t *testing.T) {
 	}
 }
 
+// TestJSONLines: application/jsonlines (batch transform's SplitType Line) is one case per
+// line, answered one line per case in the same order.
+func TestJSONLines(t *testing.T) {
+	m := newFake()
+	ts := startLoaded(t, m)
+	body := `{"id":"a","pre":{"ph":7.3},"prescriptions":[{"embedding":[1,0.5,0.25,0],"dose":60,"unit":"mg"}]}` + "\r\n" +
+		`{"prescriptions":[]}` + "\n" +
+		`{"id":"c","pre":{"pco2":40},"prescriptions":[{"drug":"Vasopressin","unit":"7"}]}` + "\n\n"
+	a := post(t, ts.url, "application/jsonlines", []byte(body))
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	if ct := a.header.Get("Content-Type"); ct != "application/jsonlines" {
+		t.Errorf("Content-Type %q, want application/jsonlines", ct)
+	}
+	if a.header.Get("X-Model-Version") != "fake-v1" {
+		t.Errorf("X-Model-Version %q", a.header.Get("X-Model-Version"))
+	}
+	nan := float32(math.NaN())
+	want := []pipeline.Sample{
+		{Pre: []float32{7.3, 0, 0}, PreObserved: []bool{true, false, false}, Embeddings: []float32{1, 0.5, 0.25, 0}, Doses: []float32{60}, Units: []string{"mg"}},
+		{Pre: []float32{0, 0, 0}, PreObserved: []bool{false, false, false}},
+		{Pre: []float32{0, 40, 0}, PreObserved: []bool{false, true, false}, Embeddings: pipeline.EmbedText("Vasopressin", 4), Doses: []float32{nan}, Units: []string{"7"}},
+	}
+	lines := strings.Split(strings.TrimSuffix(string(a.body), "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d answer lines for %d cases: %s", len(lines), len(want), a.body)
+	}
+	var got [][]float32
+	for i, l := range lines {
+		var p serve.Prediction
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatalf("line %d: %v: %s", i+1, err, l)
+		}
+		if wantID := []string{"a", "", "c"}[i]; p.ID != wantID {
+			t.Errorf("line %d id %q, want %q", i+1, p.ID, wantID)
+		}
+		got = append(got, p.Post.Vals)
+	}
+	if err := sameBits(got, m.compute(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestExecutionParameters: batch transform is told the body limit and as many concurrent
+// transforms as run at once within the memory budget.
+func TestExecutionParameters(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []serve.Option
+		wantConc int
+		wantMB   int
+	}{
+		{"workers bound", []serve.Option{serve.WithMaxConcurrency(3)}, 3, 6},
+		{"budget bound", []serve.Option{serve.WithMaxConcurrency(4), serve.WithMaxBodyBytes(20 << 20), serve.WithMemoryBudget(serve.BodyCost(20<<20) * 2)}, 2, 20},
+		{"budget below one payload", []serve.Option{serve.WithMaxConcurrency(4), serve.WithMemoryBudget(1 << 20)}, 1, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startLoaded(t, newFake(), tc.opts...)
+			resp, err := http.Get(ts.url + "/execution-parameters")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got struct {
+				MaxConcurrentTransforms int
+				BatchStrategy           string
+				MaxPayloadInMB          int
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got.MaxConcurrentTransforms != tc.wantConc || got.MaxPayloadInMB != tc.wantMB || got.BatchStrategy != "MULTI_RECORD" {
+				t.Fatalf("got %+v, want %d concurrent, %d MB, MULTI_RECORD", got, tc.wantConc, tc.wantMB)
+			}
+		})
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	ts := startLoaded(t, newFake(), serve.WithMaxBodyBytes(4096))
 	emb := `"embedding":[1,2,3,4]`
@@ -287,6 +368,14 @@ func TestBadRequests(t *testing.T) {
 		{"csv bad start", "text/csv", "subject_id,prescription_start,prescription_dose_val_rx,prescription_drug,prescription_dose_unit_rx\n1,yesterday,1,a,mg\n", 400, `body:2:3: column prescription_start: expected a time like 2125-10-05T00:00:00, got "yesterday"`},
 		{"csv group disagrees on pre", "text/csv", "subject_id,prescription_start,prescription_dose_val_rx,prescription_drug,prescription_dose_unit_rx,pre_ph\n1,2125-01-01,1,a,mg,7.3\n1,2125-01-01,1,b,mg,7.4\n", 400, "body:3:21: column pre_ph: \"7.4\" differs from line 2"},
 		{"csv too many prescriptions", "text/csv", "subject_id,prescription_start,prescription_dose_val_rx,prescription_drug,prescription_dose_unit_rx\n1,2125-01-01,1,a,mg\n1,2125-01-01,1,b,mg\n1,2125-01-01,1,c,mg\n1,2125-01-01,1,d,mg\n", 400, "body:5:1: group (1, 2125-01-01) has more than 3 prescriptions"},
+
+		{"jsonlines empty", "application/jsonlines", "\n \n", 400, "empty body; expected one JSON case per line"},
+		{"jsonlines empty line", "application/jsonlines", `{"prescriptions":[]}` + "\n\n" + `{"prescriptions":[]}`, 400, "line 2: empty; expected a JSON case object"},
+		{"jsonlines array line", "application/jsonlines", `{"prescriptions":[]}` + "\n[1]", 400, "line 2: expected a JSON case object, got an array"},
+		{"jsonlines cases object", "application/jsonlines", `{"cases":[{"prescriptions":[]}]}`, 400, "line 1: cases: unknown field; expected id, pre, prescriptions"},
+		{"jsonlines bad dose", "application/jsonlines", `{"prescriptions":[]}` + "\n" + `{"prescriptions":[{` + emb + `,"dose":"x","unit":"mg"}]}`, 400, "line 2: prescriptions[0].dose: expected a number or null, got a string"},
+		{"jsonlines unknown unit", "application/jsonlines", `{"prescriptions":[{` + emb + `,"dose":1,"unit":"kg"}]}`, 400, `line 1: prescriptions[0].unit: unknown unit "kg"`},
+		{"jsonlines two values on a line", "application/jsonlines", `{"prescriptions":[]} {"prescriptions":[]}`, 400, "line 1: unexpected data after the case; expected one JSON case per line"},
 
 		{"too large", "application/json", `{"cases":[` + strings.Repeat(`{"prescriptions":[]},`, 300) + `{"prescriptions":[]}]}`, 413, "over the 4096 byte limit"},
 	}
