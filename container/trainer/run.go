@@ -24,17 +24,24 @@ func Train(ctx context.Context, opts Options) (err error) {
 	log := &logger{w: opts.Stderr, now: opts.Now, start: opts.Start}
 	// A failure file from an earlier local run would be mistaken for this run's.
 	os.Remove(p.Failure())
+	// Space for the failure file is taken now, before any output can fill the volume.
+	slot, rerr := reserveFailure(p.Failure())
+	if rerr != nil {
+		log.printf("cannot reserve space for the failure file: %v", rerr)
+	}
 	defer func() {
 		if err == nil || errors.Is(err, ErrStopped) {
+			slot.release()
 			return
 		}
 		if ctx.Err() != nil {
 			// SIGTERM before training started (e.g. while reading data): the job is
 			// Stopped, not Failed, and there is nothing to save.
+			slot.release()
 			err = fmt.Errorf("%w before training started: %v", ErrStopped, err)
 			return
 		}
-		if werr := WriteFailure(p.Failure(), err); werr != nil {
+		if werr := slot.write(err); werr != nil {
 			log.printf("cannot write failure file: %v", werr)
 		}
 	}()
