@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+
+	"github.com/blueblood/blueblood/container/hparams"
 )
 
 // ChannelConfig is one entry of inputdataconfig.json. Only TrainingInputMode matters to
@@ -111,42 +112,25 @@ func rebase(p Paths, path string) string {
 	return clean
 }
 
-// readHyperparameters decodes hyperparameters.json into strings. SageMaker sends strings,
-// but tuning jobs and hand-written files may hold bare numbers or booleans, so those are
-// accepted as their literal text; nested objects, arrays and null are not.
+// readHyperparameters reads hyperparameters.json into strings (see hparams.FromJSON).
 func readHyperparameters(p Paths) (map[string]string, error) {
 	path := p.Hyperparameters()
 	rel := p.Rel(path)
-	var obj map[string]json.RawMessage
-	found, err := readJSON(p, path, &obj)
+	data, found, err := readConfigFile(p, path)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
 		return nil, fmt.Errorf("%s: missing; SageMaker always writes it (use {} for all defaults)", rel)
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
+	// Decoding into a map first gives syntax and top-level errors their line and column.
+	var obj map[string]json.RawMessage
+	if err := decodeJSON(rel, data, &obj); err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	out := make(map[string]string, len(obj))
-	for _, k := range keys {
-		v := bytes.TrimSpace(obj[k])
-		switch {
-		case len(v) == 0 || bytes.Equal(v, []byte("null")):
-			return nil, fmt.Errorf("%s: hyperparameter %s is null; expected a string or number", rel, k)
-		case v[0] == '"':
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
-				return nil, fmt.Errorf("%s: hyperparameter %s: %v", rel, k, err)
-			}
-			out[k] = s
-		case v[0] == '{' || v[0] == '[':
-			return nil, fmt.Errorf("%s: hyperparameter %s is a JSON %s; expected a string or number", rel, k, map[byte]string{'{': "object", '[': "array"}[v[0]])
-		default: // number or boolean literal
-			out[k] = string(v)
-		}
+	out, err := hparams.FromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	return out, nil
 }
@@ -155,21 +139,34 @@ func readHyperparameters(p Paths) (map[string]string, error) {
 // error; anything else unreadable is an error naming the file and, for syntax errors,
 // the line and column.
 func readJSON(p Paths, path string, v any) (found bool, err error) {
+	data, found, err := readConfigFile(p, path)
+	if !found || err != nil {
+		return found, err
+	}
+	return true, decodeJSON(p.Rel(path), data, v)
+}
+
+// readConfigFile reads one config file; a missing file returns found=false and no error.
+func readConfigFile(p Paths, path string) (data []byte, found bool, err error) {
 	rel := p.Rel(path)
-	data, err := os.ReadFile(path)
+	data, err = os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("%s: cannot read: %v", rel, errors.Unwrap(err))
+		return nil, false, fmt.Errorf("%s: cannot read: %v", rel, errors.Unwrap(err))
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return true, fmt.Errorf("%s: empty file; expected a JSON object", rel)
+		return nil, true, fmt.Errorf("%s: empty file; expected a JSON object", rel)
 	}
+	return data, true, nil
+}
+
+func decodeJSON(rel string, data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
-		return true, jsonError(rel, data, err)
+		return jsonError(rel, data, err)
 	}
-	return true, nil
+	return nil
 }
 
 func jsonError(rel string, data []byte, err error) error {

@@ -64,6 +64,11 @@ func TestLoadConfigHyperparameters(t *testing.T) {
 				t.Errorf("got %+v", v)
 			}
 		}},
+		{"sagemaker keys of every JSON type ignored", `{"sagemaker_obj":{"a":[1,{"b":null}]},"sagemaker_list":[1,"x"],"sagemaker_n":3,"sagemaker_null":null,"_tuning_objective_metric":{"Name":"validation:rmse"},"epochs":"2"}`, func(t *testing.T, v Hyperparameters) {
+			if v.Epochs != 2 || v.BatchSize != 32 {
+				t.Errorf("got %+v", v)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +106,10 @@ func TestLoadConfigErrors(t *testing.T) {
 			"hyperparameter epochs is null; expected a string or number"},
 		{"object value", map[string]string{hpPath: `{"epochs":{"v":1}}`},
 			"hyperparameter epochs is a JSON object; expected a string or number"},
+		{"same key twice, the bad value first", map[string]string{hpPath: `{"epochs":"-5","epochs":"2"}`},
+			"input/config/hyperparameters.json: hyperparameter epochs appears twice; expected each key once"},
+		{"same key twice, the bad value last", map[string]string{hpPath: `{"epochs":"2","epochs":"-5"}`},
+			"input/config/hyperparameters.json: hyperparameter epochs appears twice; expected each key once"},
 		{"missing hyperparameters.json", map[string]string{"input/config/resourceconfig.json": `{}`},
 			"input/config/hyperparameters.json: missing"},
 		{"empty hyperparameters.json", map[string]string{hpPath: "  \n"},

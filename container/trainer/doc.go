@@ -6,8 +6,8 @@
 //   - input/config/hyperparameters.json (required; "{}" for defaults): a flat JSON object.
 //     Values may be plain strings ("0.001"), JSON-encoded strings ("\"0.001\""), or bare
 //     numbers. Names and aliases, defaults and ranges are in package hparams. Keys starting
-//     with "_" or "sagemaker_" are ignored; any other unknown key fails the job and names
-//     the closest known one.
+//     with "_" or "sagemaker_" are ignored whatever their value; a key given twice fails the
+//     job, and so does any other unknown key, naming the closest known one.
 //   - input/config/inputdataconfig.json (optional): the channels; File and FastFile
 //     modes are accepted, Pipe is rejected. Without it the folders under input/data are
 //     the channels.
