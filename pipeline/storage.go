@@ -369,34 +369,34 @@ func (d *dirSink) put(_ context.Context, name string, data []byte) error {
 	return os.WriteFile(p, data, 0o644)
 }
 
-func (d *dirSink) commit(context.Context) error {
+func (d *dirSink) commit(ctx context.Context) error {
 	st, err := os.Stat(d.dst)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if err := os.Rename(d.tmp, d.dst); err != nil {
-			d.abort(nil)
+			d.abort(ctx)
 			return fmt.Errorf("%s: %w", d.dst, err)
 		}
 		return nil
 	case err != nil:
-		d.abort(nil)
+		d.abort(ctx)
 		return fmt.Errorf("%s: %w", d.dst, unwrapPathErr(err))
 	case !st.IsDir():
-		d.abort(nil)
+		d.abort(ctx)
 		return fmt.Errorf("%s: exists and is not a directory", d.dst)
 	}
 	if !replaceable(d.dst) {
-		d.abort(nil)
+		d.abort(ctx)
 		return fmt.Errorf("%s: exists and is neither empty nor a prepared dataset; refusing to replace it", d.dst)
 	}
 	old := d.tmp + ".old"
 	if err := os.Rename(d.dst, old); err != nil {
-		d.abort(nil)
+		d.abort(ctx)
 		return fmt.Errorf("%s: %w", d.dst, err)
 	}
 	if err := os.Rename(d.tmp, d.dst); err != nil {
 		os.Rename(old, d.dst)
-		d.abort(nil)
+		d.abort(ctx)
 		return fmt.Errorf("%s: %w", d.dst, err)
 	}
 	return os.RemoveAll(old)
