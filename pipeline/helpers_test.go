@@ -23,3 +23,5 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 	}
 	return z.Bytes()
 }
+
+func f32Bytes(v []float32) []byte { return appendF32(make([]byte, 0, 4*len(v)), v) }

@@ -108,8 +108,6 @@ func itemSize(descr string) int {
 	return 0
 }
 
-func f32Bytes(v []float32) []byte { return appendF32(make([]byte, 0, 4*len(v)), v) }
-
 func appendF32(b []byte, v []float32) []byte {
 	for _, x := range v {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
