@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/blueblood/blueblood/pipeline"
-	"gorgonia.org/tensor"
 )
 
 // benchConfig is the production shape: 25 analytes, 128-dim embeddings, 20x130 blocks,
@@ -22,7 +21,7 @@ func benchConfig(arch string) Config {
 }
 
 // BenchmarkTrainStep measures one optimiser step (fill, forward, backward, Adam) as
-// Train runs it, in samples per second. Pooled batches have 1..12 prescription rows
+// Train runs it (data-parallel shards on GOMAXPROCS cores), in samples per second. Pooled batches have 1..12 prescription rows
 // (mean ~6, like the data), padded to 16.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, arch := range []string{ArchPooledResidual, ArchSeed} {
@@ -35,11 +34,8 @@ func BenchmarkTrainStep(b *testing.B) {
 				batch := randomScaled(r, cfg, bs, 12)
 				batch[0].n = 12 // fix the row bucket
 				batch[0].rx = make([]float32, 12*cfg.Layout.RxFeatures())
-				ng, err := buildGraph(cfg, specs, m.params, graphKey{batch: bs, rows: m.batchRows(batch), train: true}, tensor.Float32)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer ng.close()
+				sh := newShardedStep(m, bs)
+				defer sh.close()
 				a := newAdam(len(m.params), 1e-3)
 				grads := make([]float32, len(m.params))
 				drop := make([]float32, bs*cfg.LSTMUnits)
@@ -47,7 +43,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.ResetTimer()
 				start := time.Now()
 				for i := 0; i < b.N; i++ {
-					if _, _, err := m.step(ng, batch, drop, grads, a, 0, 0); err != nil {
+					if _, _, err := sh.step(batch, drop, grads, a, 0, 0); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -344,21 +344,21 @@ func (ng *netGraph) close() {
 // weight. drop, when non-nil, is the dropout mask [batch, U]. It returns the number of
 // observed targets in the batch.
 func (ng *netGraph) fill(cfg Config, batch []*scaled, drop []float32) int {
-	l := cfg.Layout
-	a := len(l.Analytes)
-	rxf := l.RxFeatures()
-	count := 0
-	for _, s := range batch {
-		for _, m := range s.postMask {
-			if m != 0 {
-				count++
-			}
-		}
-	}
+	count := observedCount(batch)
 	inv := float32(0)
 	if count > 0 {
 		inv = 1 / float32(count)
 	}
+	ng.fillWeighted(cfg, batch, drop, inv)
+	return count
+}
+
+// fillWeighted is fill with each observed target weighted by inv: one over the observed
+// count of the whole batch when this graph runs one shard of it.
+func (ng *netGraph) fillWeighted(cfg Config, batch []*scaled, drop []float32, inv float32) {
+	l := cfg.Layout
+	a := len(l.Analytes)
+	rxf := l.RxFeatures()
 	for _, buf := range ng.in {
 		clear(buf)
 	}
@@ -423,5 +423,4 @@ func (ng *netGraph) fill(cfg Config, batch []*scaled, drop []float32) int {
 			}
 		}
 	}
-	return count
 }

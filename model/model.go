@@ -191,14 +191,22 @@ func (m *Model) putEval(ng *netGraph) {
 	m.mu.Unlock()
 }
 
-// predictScaled writes scaled predictions [len(ss), A] into out.
+// predictScaled writes scaled predictions [len(ss), A] into out. The evaluation batches
+// depend on len(ss) only and run on the machine's cores side by side.
 func (m *Model) predictScaled(ss []*scaled, out []float32) error {
 	a := len(m.cfg.Layout.Analytes)
+	type span struct{ start, end, b int }
+	var spans []span
 	for start := 0; start < len(ss); {
 		b := evalBatch(len(ss) - start)
 		end := min(start+b, len(ss))
-		batch := ss[start:end]
-		ng, err := m.getEval(graphKey{batch: b, rows: m.batchRows(batch)})
+		spans = append(spans, span{start, end, b})
+		start = end
+	}
+	return parallelFor(len(spans), func(i int) error {
+		sp := spans[i]
+		batch := ss[sp.start:sp.end]
+		ng, err := m.getEval(graphKey{batch: sp.b, rows: m.batchRows(batch)})
 		if err != nil {
 			return err
 		}
@@ -207,11 +215,10 @@ func (m *Model) predictScaled(ss []*scaled, out []float32) error {
 			ng.close()
 			return err
 		}
-		ng.copyPred(out[start*a : end*a])
+		ng.copyPred(out[sp.start*a : sp.end*a])
 		m.putEval(ng)
-		start = end
-	}
-	return nil
+		return nil
+	})
 }
 
 // Predict returns predictions in original units, one slice of len(Layout.Analytes) per

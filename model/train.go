@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/blueblood/blueblood/pipeline"
-	"gorgonia.org/tensor"
 )
 
 // errNonFiniteGrad reports a gradient that overflowed although the loss did not.
@@ -149,12 +148,8 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	}
 	m.recordOptions(opt)
 
-	graphs := map[graphKey]*netGraph{}
-	defer func() {
-		for _, ng := range graphs {
-			ng.close()
-		}
-	}()
+	sharded := newShardedStep(m, opt.BatchSize)
+	defer sharded.close()
 	grads := make([]float32, len(m.params))
 	u := m.cfg.LSTMUnits
 	drop := make([]float32, opt.BatchSize*u)
@@ -203,17 +198,8 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 			for _, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(tr))] {
 				batch = append(batch, tr[idx])
 			}
-			key := graphKey{batch: opt.BatchSize, rows: m.batchRows(batch), train: true}
-			ng := graphs[key]
-			if ng == nil {
-				if ng, err = buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32); err != nil {
-					finish(StopFailed)
-					return &st.hist, err
-				}
-				graphs[key] = ng
-			}
 			m.dropoutMask(rr, drop)
-			loss, count, err := m.step(ng, batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
+			loss, count, err := sharded.step(batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
 			if err != nil {
 				finish(StopFailed)
 				return &st.hist, fmt.Errorf("model: epoch %d batch %d (of %d): %w", st.epoch+1, st.batch+1, nb, err)
@@ -270,31 +256,6 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	}
 	finish(StopCompleted)
 	return &st.hist, nil
-}
-
-// step runs forward and backward on one batch and, if the loss is finite and the batch
-// has observed targets, applies one Adam update. It returns the batch loss and the
-// number of observed targets. A weight decay > 0 adds decay·w to the gradient of every
-// weight matrix after clipping (biases are left alone), as PyTorch's Adam(weight_decay=)
-// does after clip_grad_norm_.
-func (m *Model) step(ng *netGraph, batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
-	count := ng.fill(m.cfg, batch, drop)
-	if err := ng.run(); err != nil {
-		return 0, 0, err
-	}
-	loss := ng.loss()
-	if count == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, count, nil // nothing observed gives no signal; a bad loss is the caller's error
-	}
-	ng.copyGrads(grads)
-	if norm := clipGlobalNorm(grads, clip); math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return loss, count, errNonFiniteGrad // before the update: the weights stay good
-	}
-	if decay > 0 {
-		addWeightDecay(m.specs, m.params, grads, float32(decay))
-	}
-	a.update(m.params, grads)
-	return loss, count, nil
 }
 
 // addWeightDecay adds d·w to the gradient of every weight matrix in specs; biases (and

@@ -1,0 +1,199 @@
+package model
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	gonumblas "gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/tensor"
+)
+
+// Data-parallel training steps.
+//
+// A batch is split into fixed shards whose layout depends on the batch size only, never
+// on the number of cores: each shard runs forward and backward on its own graph and tape
+// machine (the weights are shared and only read during the pass), the shard gradients
+// are summed in shard order, and one Adam step follows. The arithmetic is therefore the
+// same on 1 or 16 cores and the trained model is bit-for-bit the same; more cores only
+// run more shards at once. Every shard weighs its targets by the whole batch's observed
+// count, so the summed loss and gradient are the batch's.
+
+// Shard sizes: shards of about shardSamples samples, at most maxShards per batch. 16
+// samples still keep a matrix product efficient, and 8 shards keep a 4- or 8-vCPU
+// instance busy at batch 128.
+const (
+	shardSamples = 16
+	maxShards    = 8
+)
+
+// Shards returns how many shards, of at most how many samples, a training batch of
+// batchSize is split into. It depends on batchSize only.
+func Shards(batchSize int) (n, size int) {
+	if batchSize < 1 {
+		return 1, 1
+	}
+	n = min(maxShards, (batchSize+shardSamples-1)/shardSamples)
+	return n, (batchSize + n - 1) / n
+}
+
+// shardedStep runs training steps for one batch size. Not safe for concurrent use.
+type shardedStep struct {
+	m      *Model
+	n      int
+	size   int
+	graphs []map[graphKey]*netGraph // per shard slot: compiled graphs by row bucket
+	used   []*netGraph              // this step's graph per shard; nil for an empty shard
+	losses []float64
+}
+
+func newShardedStep(m *Model, batchSize int) *shardedStep {
+	n, size := Shards(batchSize)
+	s := &shardedStep{m: m, n: n, size: size, graphs: make([]map[graphKey]*netGraph, n),
+		used: make([]*netGraph, n), losses: make([]float64, n)}
+	for i := range s.graphs {
+		s.graphs[i] = map[graphKey]*netGraph{}
+	}
+	return s
+}
+
+func (s *shardedStep) close() {
+	for _, gs := range s.graphs {
+		for _, ng := range gs {
+			ng.close()
+		}
+	}
+}
+
+// step runs forward and backward on batch (at most n*size samples; drop is the batch's
+// dropout mask) and, if the loss is finite and the batch has observed targets, applies one
+// Adam update. It returns the batch loss and the number of observed targets.
+func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
+	m := s.m
+	u := m.cfg.LSTMUnits
+	count := observedCount(batch)
+	inv := float32(0)
+	if count > 0 {
+		inv = 1 / float32(count)
+	}
+	err := parallelFor(s.n, func(k int) error {
+		s.used[k], s.losses[k] = nil, 0
+		lo := k * s.size
+		if lo >= len(batch) {
+			return nil // the tail of a short last batch
+		}
+		part := batch[lo:min(lo+s.size, len(batch))]
+		key := graphKey{batch: s.size, rows: m.batchRows(part), train: true}
+		ng := s.graphs[k][key]
+		if ng == nil {
+			var err error
+			if ng, err = buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32); err != nil {
+				return err
+			}
+			s.graphs[k][key] = ng
+		}
+		ng.fillWeighted(m.cfg, part, drop[lo*u:min((lo+s.size)*u, len(drop))], inv)
+		if err := ng.run(); err != nil {
+			return err
+		}
+		s.used[k], s.losses[k] = ng, ng.loss()
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	loss := 0.0
+	for _, l := range s.losses {
+		loss += l
+	}
+	if count == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, count, nil // nothing observed gives no signal; a bad loss is the caller's error
+	}
+	s.reduce(grads)
+	return loss, count, m.update(grads, a, clip, decay)
+}
+
+// reduce sums the shards' gradients into grads, shard by shard in order for every
+// element; workers take disjoint ranges of the buffer, so the sums do not depend on them.
+func (s *shardedStep) reduce(grads []float32) {
+	const chunk = 1 << 14
+	nc := (len(grads) + chunk - 1) / chunk
+	_ = parallelFor(nc, func(c int) error {
+		lo, hi := c*chunk, min((c+1)*chunk, len(grads))
+		first := true
+		for _, ng := range s.used {
+			if ng == nil {
+				continue
+			}
+			for b, blk := range ng.blocks {
+				// the part of block b inside [lo, hi)
+				from, to := max(lo, blk.off), min(hi, blk.off+blk.size)
+				if from >= to {
+					continue
+				}
+				src := (*ng.gradVs[b]).Data().([]float32)[from-blk.off : to-blk.off]
+				if first {
+					copy(grads[from:to], src)
+				} else {
+					gonumblas.Implementation{}.Saxpy(to-from, 1, src, 1, grads[from:to], 1)
+				}
+			}
+			first = false
+		}
+		return nil
+	})
+}
+
+// update clips, decays and applies one Adam step to the model's weights. A weight decay
+// > 0 adds decay·w to the gradient of every weight matrix after clipping (biases are left
+// alone), as PyTorch's Adam(weight_decay=) does after clip_grad_norm_.
+func (m *Model) update(grads []float32, a *adam, clip, decay float64) error {
+	if norm := clipGlobalNorm(grads, clip); math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return errNonFiniteGrad // before the update: the weights stay good
+	}
+	if decay > 0 {
+		addWeightDecay(m.specs, m.params, grads, float32(decay))
+	}
+	a.update(m.params, grads)
+	return nil
+}
+
+// parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the error of the
+// lowest index that failed. Which goroutine runs an index never changes a result.
+func parallelFor(n int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	errs := make([]error, n)
+	if workers <= 1 {
+		for i := range n {
+			errs[i] = fn(i)
+		}
+		return firstErr(errs)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr(errs)
+}
+
+func firstErr(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
