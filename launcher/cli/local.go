@@ -24,6 +24,7 @@ type localCmd struct {
 	name         string
 	instanceType string
 	keep         bool
+	force        bool
 	env          kvFlag
 	hp           hpValues
 }
@@ -35,7 +36,8 @@ func newLocal(e *Env, fs *flag.FlagSet) unit {
 	for i, ch := range channelNames {
 		fs.StringVar(&c.channelPaths[i], ch, "", ch+" channel: a local file or folder")
 	}
-	fs.StringVar(&c.output, "output", "blueblood-run", "folder that receives model/ and output/")
+	fs.StringVar(&c.output, "output", "blueblood-run", "folder that receives model/ and output/ (must be empty or new, see --force)")
+	fs.BoolVar(&c.force, "force", false, "write into a non-empty --output; model/ and output/ are replaced only if an earlier local run wrote them")
 	fs.StringVar(&c.name, "name", "", "TRAINING_JOB_NAME for the run (default blueblood-local-<time>)")
 	fs.StringVar(&c.instanceType, "instance-type", "ml.m5.xlarge", "instance type written to resourceconfig.json")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary /opt/ml tree and print where it is")
@@ -61,9 +63,16 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		if _, err := os.Stat(p); err != nil {
 			return usagef("--%s %q: local path does not exist", channelNames[i], p)
 		}
+		// Regular files only: a device or FIFO (--train /dev/zero) would be copied forever.
+		if _, err := listFiles(p); err != nil {
+			return usagef("--%s %q: %v", channelNames[i], p, err)
+		}
 	}
 	if c.output == "" {
 		return usagef("--output: expected a folder")
+	}
+	if err := checkOutputDir(c.output, c.force); err != nil {
+		return err
 	}
 	if !reInstance.MatchString(c.instanceType) {
 		return usagef("--instance-type %q: expected an instance type like ml.m5.xlarge", c.instanceType)
@@ -78,6 +87,9 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	for _, kv := range c.env.items {
 		if !reEnvKey.MatchString(kv[0]) {
 			return usagef("--env %q: expected a variable name of letters, digits and _ not starting with a digit", kv[0])
+		}
+		if err := checkNotCredential("--env", kv[0]); err != nil {
+			return err
 		}
 		env[kv[0]] = kv[1]
 	}
@@ -101,12 +113,16 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	}
 	var cmd *exec.Cmd
 	if c.image != "" {
+		// "-e NAME" takes the value from docker's own environment, so no value
+		// shows in the arguments (printed below, and visible to ps).
 		dargs := []string{"run", "--rm", "--network", "none", "-v", root + ":/opt/ml", "-e", "TRAINING_JOB_NAME=" + name}
-		for k, v := range sortedMap(env) {
-			dargs = append(dargs, "-e", k+"="+v)
-		}
-		cmd = exec.CommandContext(ctx, bin, append(dargs, c.image, "train")...)
+		cmd = exec.CommandContext(ctx, bin)
 		cmd.Env = c.baseEnv()
+		for k, v := range sortedMap(env) {
+			dargs = append(dargs, "-e", k)
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Args = append(cmd.Args, append(dargs, c.image, "train")...)
 	} else {
 		cmd = exec.CommandContext(ctx, bin, "train")
 		cmd.Env = append(c.baseEnv(), "SAGEMAKER_BASE_DIR="+root, "TRAINING_JOB_NAME="+name)
@@ -254,13 +270,53 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// copyArtifacts replaces dir/model and dir/output with the run's, each through a
-// temp folder and a rename so a reader never sees a half-copied tree.
+// localMarker, in an --output folder, names the run that wrote its model/ and
+// output/: only those are ever replaced (with --force).
+const localMarker = ".blueblood-local"
+
+var artifactDirs = []string{"model", "output"}
+
+// checkOutputDir runs before any work: dir must be new or empty, or with force,
+// hold no model/ or output/ that an earlier local run did not write. It creates
+// dir, so a folder that cannot be written fails now, not after training.
+func checkOutputDir(dir string, force bool) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usagef("--output %s: %v", dir, err)
+		}
+		return nil
+	case err != nil:
+		if info, serr := os.Stat(dir); serr == nil && !info.IsDir() {
+			return usagef("--output %s: exists and is not a folder", dir)
+		}
+		return usagef("--output %s: %v", dir, err)
+	case len(entries) == 0:
+		return nil
+	case !force:
+		return usagef("--output %s: folder is not empty; choose a new folder, or give --force to write model/ and output/ into it", dir)
+	}
+	_, merr := os.Stat(filepath.Join(dir, localMarker))
+	for _, sub := range artifactDirs {
+		if _, err := os.Lstat(filepath.Join(dir, sub)); err == nil && merr != nil {
+			return usagef("--output %s: %s/ exists and no earlier launcher local run wrote it; it is not replaced, choose another folder", dir, sub)
+		}
+	}
+	return nil
+}
+
+// copyArtifacts puts the run's model/ and output/ into dir, each through a temp
+// folder and a rename so a reader never sees a half-copied tree. An earlier
+// run's folders (marked) are replaced; anything else there is left alone.
 func copyArtifacts(root, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := checkOutputDir(dir, true); err != nil { // again: something may have appeared during the run
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, localMarker), []byte("model/ and output/ here were written by launcher local\n"), 0o644); err != nil {
 		return fmt.Errorf("--output %s: %w", dir, err)
 	}
-	for _, sub := range []string{"model", "output"} {
+	for _, sub := range artifactDirs {
 		tmp, err := os.MkdirTemp(dir, "."+sub+"-")
 		if err != nil {
 			return fmt.Errorf("--output %s: %w", dir, err)

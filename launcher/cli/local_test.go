@@ -12,15 +12,16 @@ import (
 func TestLocalBuildsTreeRunsTrainerAndCopiesArtifacts(t *testing.T) {
 	h := newHarness(t)
 	out := filepath.Join(t.TempDir(), "run")
-	// A stale file from an earlier run must not survive.
-	if err := os.MkdirAll(filepath.Join(out, "model"), 0o755); err != nil {
-		t.Fatal(err)
+	args := []string{"local", "--trainer", "testdata/fake-trainer.sh", "--train", "testdata/train.csv", "--output", out,
+		"--epochs", "2", "--hp", "lstm_units=8", "--name", "local-test-1"}
+	if r := h.run(args...); r.err != nil {
+		t.Fatalf("first run: %v\n%s\n%s", r.err, r.stdout, r.stderr)
 	}
+	// A stale file from the earlier run must not survive a --force rerun.
 	if err := os.WriteFile(filepath.Join(out, "model", "stale.bin"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run("local", "--trainer", "testdata/fake-trainer.sh", "--train", "testdata/train.csv", "--output", out,
-		"--epochs", "2", "--hp", "lstm_units=8", "--name", "local-test-1")
+	r := h.run(append(args, "--force")...)
 	if r.err != nil {
 		t.Fatalf("%v\n%s\n%s", r.err, r.stdout, r.stderr)
 	}
@@ -145,8 +146,11 @@ func TestLocalImageRunsDockerWithoutNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.String())
 	}
-	if !regexp.MustCompile(`docker run --rm --network none -v \S+/opt_ml:/opt/ml -e TRAINING_JOB_NAME=dock-1 -e A=1 blueblood:dev train\n`).MatchString(o.String()) {
+	if !regexp.MustCompile(`docker run --rm --network none -v \S+/opt_ml:/opt/ml -e TRAINING_JOB_NAME=dock-1 -e A blueblood:dev train\n`).MatchString(o.String()) {
 		t.Errorf("docker invocation:\n%s", o.String())
+	}
+	if !strings.Contains(o.String(), "container env A=1\n") {
+		t.Errorf("the --env value did not reach docker's environment:\n%s", o.String())
 	}
 	if b, err := os.ReadFile(filepath.Join(out, "model", "model.json")); err != nil || !strings.Contains(string(b), "docker") {
 		t.Errorf("model from the container not copied: %q %v", b, err)

@@ -55,12 +55,22 @@ func listFiles(root string) ([]localFile, error) {
 		return nil, err
 	}
 	if !info.IsDir() {
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+		}
 		return []localFile{{root, filepath.Base(root)}}, nil
 	}
 	var out []localFile
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
+		}
+		// Regular files only (links followed): a device or FIFO never ends.
+		if info, err := os.Stat(p); err != nil || !info.Mode().IsRegular() {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%s: not a regular file (%s)", p, info.Mode().Type())
 		}
 		rel, _ := filepath.Rel(root, p)
 		out = append(out, localFile{p, filepath.ToSlash(rel)})
