@@ -53,6 +53,20 @@ func SplitBySubject(samples []Sample, fractions [3]float64, seed int64) (train, 
 // sample counts as equal as whole subjects allow, subjects visited in the order of a hash
 // of (seed, subject). Samples keep their input order within each fold.
 func FoldsBySubject(samples []Sample, k int, seed int64) ([][]Sample, error) {
+	which, err := SubjectFolds(samples, k, seed)
+	if err != nil {
+		return nil, err
+	}
+	folds := make([][]Sample, k)
+	for _, smp := range samples {
+		f := which[smp.Subject]
+		folds[f] = append(folds[f], smp)
+	}
+	return folds, nil
+}
+
+// SubjectFolds is FoldsBySubject's assignment: each subject's fold, 0..k-1.
+func SubjectFolds(samples []Sample, k int, seed int64) (map[string]int, error) {
 	subjects, sizes := subjectsInKeyOrder(samples, seed)
 	if k < 2 {
 		return nil, fmt.Errorf("folds=%d: expected 2 or more", k)
@@ -70,12 +84,7 @@ func FoldsBySubject(samples []Sample, k int, seed int64) ([][]Sample, error) {
 	for i, s := range subjects {
 		which[s] = part[i]
 	}
-	folds := make([][]Sample, k)
-	for _, smp := range samples {
-		f := which[smp.Subject]
-		folds[f] = append(folds[f], smp)
-	}
-	return folds, nil
+	return which, nil
 }
 
 // subjectsInKeyOrder lists the distinct subjects, ordered by their (seed, subject) hash,

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -167,3 +168,44 @@ func WriteErrorChart(path, split string, errs []float64) error {
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// WriteCVChart draws a cross-validation as a PNG: every method's RMSE per fold (one line
+// each, ringed points) so folds where the model loses to a baseline stand out.
+func WriteCVChart(path string, res *model.CVResult) error {
+	ch := &chart{title: fmt.Sprintf("%d-fold cross-validation by subject (seed %d)", res.Folds, res.Seed),
+		xLabel: "fold", yLabel: "RMSE (standard units, observed cells)",
+		x0: 1, x1: float64(max(res.Folds, 2)), y0: math.Inf(1), y1: math.Inf(-1), xWhole: true}
+	for _, f := range res.PerFold {
+		for _, v := range f.RMSE {
+			if isFinite(v) {
+				ch.y0, ch.y1 = math.Min(ch.y0, v), math.Max(ch.y1, v)
+			}
+		}
+	}
+	if isFinite(ch.y0) && isFinite(ch.y1) {
+		ch.y1 += 0.4 * math.Max(ch.y1-ch.y0, 0.05) // room for the legend above the lines
+	}
+	if _, _, err := ch.layout(); err != nil {
+		return fmt.Errorf("cv chart: %w", err)
+	}
+	dashes := [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+	glyphs := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.RingGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}}
+	var legend []legendEntry
+	for i, ms := range res.Methods {
+		line := draw.LineStyle{Color: color.Black, Width: vg.Points(1), Dashes: dashes[i%len(dashes)]}
+		mark := draw.GlyphStyle{Color: color.Black, Radius: vg.Points(3), Shape: glyphs[i%len(glyphs)]}
+		var pts []vg.Point
+		for _, f := range res.PerFold {
+			if v := f.RMSE[ms.Method]; isFinite(v) {
+				pts = append(pts, ch.pt(float64(f.Fold), v))
+			}
+		}
+		ch.polyline(line, pts)
+		for _, p := range pts {
+			ch.area.DrawGlyph(mark, p)
+		}
+		legend = append(legend, legendEntry{label: fmt.Sprintf("%s (%.3f)", ms.Method, ms.Mean), line: &line, glyph: &mark})
+	}
+	ch.legend(legend)
+	return ch.save(path)
+}

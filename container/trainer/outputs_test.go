@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -90,6 +91,12 @@ func TestCharts(t *testing.T) {
 		}},
 		{"errors", func(p string) error { return WriteErrorChart(p, "test", []float64{-1, 0, 0.5, 0.5, 2}) }},
 		{"errors empty", func(p string) error { return WriteErrorChart(p, "test", nil) }},
+		{"cross-validation", func(p string) error {
+			return WriteCVChart(p, &model.CVResult{Folds: 2, Seed: 1,
+				Methods: []model.MethodSummary{{Method: "model", Mean: 1}, {Method: "post_equals_pre", Mean: 1.1}},
+				PerFold: []model.FoldResult{{Fold: 1, RMSE: map[string]float64{"model": 0.9, "post_equals_pre": 1}},
+					{Fold: 2, RMSE: map[string]float64{"model": 1.1, "post_equals_pre": math.NaN()}}}})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

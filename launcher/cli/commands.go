@@ -15,6 +15,7 @@ func commands() []command {
 		{"local", "run the trainer on this machine against an /opt/ml tree", newLocal},
 		{"prepare", "turn raw tables into a train/validation/test dataset", newPrepare},
 		{"synth", "write a synthetic dataset", newSynth},
+		{"cv", "cross-validate the network and baselines by subject on this machine", newCV},
 		{"deploy", "put a trained model behind a SageMaker endpoint (create or update)", newDeploy},
 		{"predict", "send cases (.json or .csv) to an endpoint and print the answer", newPredict},
 		{"undeploy", "delete an endpoint with its configuration and model", newUndeploy},

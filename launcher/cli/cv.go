@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/container/trainer"
+	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// Files cvCmd writes into --output.
+const (
+	cvJSONFile  = "cv.json"
+	cvChartFile = "cv.png"
+)
+
+// cvCmd is "launcher cv": k-fold cross-validation by subject, in this process.
+type cvCmd struct {
+	e        *Env
+	inputs   listFlag
+	folds    int
+	seed     int64
+	output   string
+	parallel int
+	hp       hpValues
+}
+
+func newCV(e *Env, fs *flag.FlagSet) unit {
+	c := &cvCmd{e: e}
+	fs.Var(&c.inputs, "input", "table or folder to read (repeatable; local files only)")
+	fs.IntVar(&c.folds, "folds", 5, "number of folds, each a set of whole subjects")
+	fs.Int64Var(&c.seed, "seed", 42, "seed of the folds, the inner validation splits, the networks and the bootstrap")
+	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
+	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
+	c.hp.register(fs)
+	return c
+}
+
+func (c *cvCmd) Exec(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usagef("cv: unexpected argument %q", args[0])
+	}
+	if len(c.inputs) == 0 {
+		return usagef("--input is required: a table or folder")
+	}
+	for _, in := range c.inputs {
+		if strings.HasPrefix(in, "s3://") {
+			return usagef("--input %s: cv reads local files only; copy the table here first", in)
+		}
+	}
+	if c.folds < 2 || c.folds > 100 {
+		return usagef("--folds %d: expected an integer in [2, 100]", c.folds)
+	}
+	if c.parallel < 0 {
+		return usagef("--parallel %d: expected 0 (one per core) or more", c.parallel)
+	}
+	spec, _ := hparams.Lookup("seed")
+	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
+		return usageError(err.Error())
+	}
+	plain, err := hparams.Parse(c.hp.values)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	var hp trainer.Hyperparameters
+	if err := hparams.Decode(plain, &hp); err != nil {
+		return err
+	}
+	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays})
+	if err != nil {
+		return err
+	}
+	samples, err := limitForArchitecture(ds, hp)
+	if err != nil {
+		return err
+	}
+	cfg := hp.Config
+	cfg.Layout = ds.Layout
+	out := c.e.Stdout
+	fmt.Fprintf(out, "%d samples from %d subjects; %d folds by subject (seed %d), %s, %d epochs max\n",
+		len(samples), countSubjectsIn(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
+	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
+		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
+		Config: cfg, Train: hp.TrainOptions,
+		OnFold: func(f model.FoldResult) {
+			fmt.Fprintf(out, "fold %d: %d train, %d validation, %d test samples (%d subjects); best epoch %d of %d; model %.3f, post_equals_pre %.3f (%.1f s)\n",
+				f.Fold, f.TrainSamples, f.ValidationSamples, f.TestSamples, f.TestSubjects, f.BestEpoch, f.EpochsRun,
+				f.RMSE[model.MethodModel], f.RMSE[model.MethodPersistence], f.Seconds)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(c.output, cvJSONFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Inputs          []string          `json:"inputs"`
+			Hyperparameters map[string]string `json:"hyperparameters"`
+			*model.CVResult
+		}{c.inputs, plain, res})
+	}); err != nil {
+		return err
+	}
+	if err := trainer.WriteCVChart(filepath.Join(c.output, cvChartFile), res); err != nil {
+		return err
+	}
+	writeCVTable(out, res)
+	fmt.Fprintf(out, "\n%s, %s written to %s (%.1f s)\n", cvJSONFile, cvChartFile, c.output, res.Seconds)
+	return nil
+}
+
+// limitForArchitecture applies max_prescriptions as the trainer does (the seed network's
+// block bounds its rows).
+func limitForArchitecture(ds *pipeline.Dataset, hp trainer.Hyperparameters) ([]pipeline.Sample, error) {
+	limit := hp.MaxPrescriptions
+	if hp.Architecture == model.ArchSeed && (limit == 0 || limit > ds.Layout.BlockRows) {
+		limit = ds.Layout.BlockRows
+	}
+	if limit == 0 {
+		return ds.Samples, nil
+	}
+	out, _, err := pipeline.LimitRows(ds.Samples, limit, hp.OverflowPolicy)
+	return out, err
+}
+
+func countSubjectsIn(s []pipeline.Sample) int {
+	seen := map[string]bool{}
+	for i := range s {
+		seen[s[i].Subject] = true
+	}
+	return len(seen)
+}
+
+// writeCVTable prints the summary as a Markdown table, the form the README shows.
+func writeCVTable(w io.Writer, res *model.CVResult) {
+	fmt.Fprintf(w, "\n%s; mean ± sd over %d folds; difference to post_equals_pre per fold, its mean and 95%% bootstrap interval (negative = better)\n\n", model.CVScorer, res.Folds)
+	fmt.Fprintf(w, "| method | RMSE | vs post_equals_pre | 95%% interval | folds better | per fold |\n|---|---|---|---|---|---|\n")
+	for _, m := range res.Methods {
+		var per []string
+		for _, f := range res.PerFold {
+			per = append(per, fmt.Sprintf("%.3f", f.RMSE[m.Method]))
+		}
+		if m.Method == model.MethodPersistence {
+			fmt.Fprintf(w, "| %s | %.3f ± %.3f | | | | %s |\n", m.Method, m.Mean, m.SD, strings.Join(per, " "))
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %.3f ± %.3f | %+.3f | [%+.3f, %+.3f] | %d of %d | %s |\n",
+			m.Method, m.Mean, m.SD, m.DiffMean, m.DiffLow, m.DiffHigh, m.Better, res.Folds, strings.Join(per, " "))
+	}
+	var mod *model.MethodSummary
+	for i := range res.Methods {
+		if res.Methods[i].Method == model.MethodModel {
+			mod = &res.Methods[i]
+		}
+	}
+	for _, m := range res.Methods {
+		if mod != nil && m.Method != model.MethodModel && mod.Mean > m.Mean {
+			fmt.Fprintf(w, "\nThe model does not beat %s on mean RMSE (%.3f against %.3f).", m.Method, mod.Mean, m.Mean)
+		}
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCVRunsInProcess: launcher cv trains every fold here (no Docker, no AWS), prints
+// the table and writes cv.json and cv.png; bad flags are usage errors.
+func TestCVRunsInProcess(t *testing.T) {
+	h := newHarness(t)
+	out := filepath.Join(t.TempDir(), "cv")
+	r := h.run("cv", "--input", filepath.Join("..", "..", "pipeline", "testdata", "synthetic_small.csv"),
+		"--folds", "3", "--seed", "4", "--epochs", "2", "--hp", "lstm_units=8", "--output", out)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	for _, want := range []string{"3 folds by subject (seed 4)", "fold 1:", "fold 3:", "| model |", "| ridge |", "| post_equals_pre |", "| train_mean |"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(out, "cv.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Folds           int               `json:"folds"`
+		Hyperparameters map[string]string `json:"hyperparameters"`
+		Methods         []struct {
+			Method string  `json:"method"`
+			Mean   float64 `json:"mean_rmse"`
+		} `json:"methods"`
+		PerFold []json.RawMessage `json:"per_fold"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Folds != 3 || len(got.PerFold) != 3 || len(got.Methods) != 4 || got.Hyperparameters["epochs"] != "2" || got.Hyperparameters["seed"] != "4" {
+		t.Fatalf("cv.json: %+v", got)
+	}
+	if st, err := os.Stat(filepath.Join(out, "cv.png")); err != nil || st.Size() == 0 {
+		t.Fatalf("cv.png: %v", err)
+	}
+	for _, bad := range [][]string{{"cv"}, {"cv", "--input", "x.csv", "--folds", "1"}, {"cv", "--input", "s3://b/k.csv"},
+		{"cv", "--input", "x.csv", "--hp", "lstm_units=0"}} {
+		if r := h.run(bad...); ExitCode(r.err) != ExitUsage {
+			t.Errorf("%v: %v, want a usage error", bad, r.err)
+		}
+	}
+}

@@ -1,0 +1,351 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// Method names in a cross-validation: the network and the three baselines.
+const (
+	MethodModel       = "model"
+	MethodPersistence = BaselinePostEqualsPre
+	MethodTrainMean   = BaselineTrainMean
+	MethodRidge       = BaselineRidge
+)
+
+// cvMethods is the order methods are reported in.
+var cvMethods = []string{MethodModel, MethodRidge, MethodPersistence, MethodTrainMean}
+
+// bootstrapDraws is the number of bootstrap resamples behind each interval.
+const bootstrapDraws = 2000
+
+// CVOptions configures CrossValidate.
+type CVOptions struct {
+	Folds int
+	Seed  int64 // folds, inner splits, weights, shuffling and the bootstrap
+	// ValidationFraction is the share of each fold's training samples (by subject)
+	// held out for early stopping.
+	ValidationFraction float64
+	// Parallel is how many folds train at once; 0 means runtime.NumCPU().
+	Parallel int
+	Config   Config // the network; its Layout is the data's
+	Train    TrainOptions
+	// OnFold is called (from one goroutine at a time) as each fold finishes.
+	OnFold func(FoldResult)
+}
+
+// FoldResult is one fold: who was where and every method's score on its test subjects.
+type FoldResult struct {
+	Fold              int                `json:"fold"` // 1-based
+	TrainSamples      int                `json:"train_samples"`
+	ValidationSamples int                `json:"validation_samples"`
+	TestSamples       int                `json:"test_samples"`
+	TestSubjects      int                `json:"test_subjects"`
+	Targets           int                `json:"targets"` // observed test cells scored
+	RMSE              map[string]float64 `json:"rmse"`
+	BestEpoch         int                `json:"best_epoch"` // 0: the untrained network (post = pre) won
+	EpochsRun         int                `json:"epochs_run"`
+	RidgePenalty      float64            `json:"ridge_penalty"`
+	ThinAnalytes      []string           `json:"thin_analytes,omitempty"`
+	Seconds           float64            `json:"seconds"`
+
+	bySubject map[string][]subjectSE // method -> per test subject
+}
+
+// subjectSE is one test subject's squared error and cell count for one method.
+type subjectSE struct {
+	se float64
+	n  int
+}
+
+// MethodSummary is one method over all folds.
+type MethodSummary struct {
+	Method string  `json:"method"`
+	Mean   float64 `json:"mean_rmse"`
+	SD     float64 `json:"sd_rmse"` // over folds (n-1)
+	// Against persistence (post = pre): the per-fold differences in RMSE (negative is
+	// better), their mean, a 95% bootstrap interval of that mean (test subjects resampled
+	// within each fold) and the folds where the method scored lower.
+	DiffToPersistence []float64 `json:"diff_to_persistence"`
+	DiffMean          float64   `json:"diff_mean"`
+	DiffLow           float64   `json:"diff_ci_low"`
+	DiffHigh          float64   `json:"diff_ci_high"`
+	Better            int       `json:"folds_better"`
+}
+
+// CVResult is a whole cross-validation.
+type CVResult struct {
+	Folds    int             `json:"folds"`
+	Seed     int64           `json:"seed"`
+	Samples  int             `json:"samples"`
+	Subjects int             `json:"subjects"`
+	Scorer   string          `json:"scorer"`
+	Methods  []MethodSummary `json:"methods"`
+	PerFold  []FoldResult    `json:"per_fold"`
+	Seconds  float64         `json:"seconds"`
+}
+
+// CVScorer describes the one score every method gets.
+const CVScorer = "RMSE over observed post values in per-analyte standard units (the fold's training scaler)"
+
+// CrossValidate runs k-fold cross-validation grouped by subject: for each fold, the
+// scaler, the training mean and the ridge baseline are fitted on the other folds, the
+// network trains on them with an inner validation split (by subject) for early stopping,
+// and all methods are scored on the fold's subjects with one scorer. Folds run in parallel.
+func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions) (*CVResult, error) {
+	started := time.Now()
+	if opt.ValidationFraction <= 0 || opt.ValidationFraction >= 1 {
+		return nil, fmt.Errorf("cross-validation: validation fraction %v: expected a number in (0, 1)", opt.ValidationFraction)
+	}
+	which, err := pipeline.SubjectFolds(samples, opt.Folds, opt.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("cross-validation: %w", err)
+	}
+	if err := opt.Config.withDefaults().Validate(); err != nil {
+		return nil, err
+	}
+	par := opt.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]FoldResult, opt.Folds)
+	errs := make([]error, opt.Folds)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, par)
+	for f := 0; f < opt.Folds; f++ {
+		var train, test []pipeline.Sample
+		for i := range samples {
+			if which[samples[i].Subject] == f {
+				test = append(test, samples[i])
+			} else {
+				train = append(train, samples[i])
+			}
+		}
+		wg.Add(1)
+		go func(f int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				errs[f] = ctx.Err()
+				return
+			}
+			r, err := runFold(ctx, f, train, test, opt)
+			if err != nil {
+				errs[f] = fmt.Errorf("fold %d: %w", f+1, err)
+				cancel()
+				return
+			}
+			results[f] = *r
+			if opt.OnFold != nil {
+				mu.Lock()
+				opt.OnFold(*r)
+				mu.Unlock()
+			}
+		}(f)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	res := &CVResult{Folds: opt.Folds, Seed: opt.Seed, Samples: len(samples), Subjects: len(which),
+		Scorer: CVScorer, PerFold: results}
+	res.Methods = summarise(results, opt.Seed)
+	res.Seconds = time.Since(started).Seconds()
+	return res, nil
+}
+
+// runFold fits and scores every method on one fold.
+func runFold(ctx context.Context, f int, train, test []pipeline.Sample, opt CVOptions) (*FoldResult, error) {
+	started := time.Now()
+	l := opt.Config.Layout
+	sc, err := pipeline.FitScaler(train, l)
+	if err != nil {
+		return nil, err
+	}
+	seed := opt.Seed + int64(f)
+	inner, val, _ := pipeline.SplitBySubject(train, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, seed)
+	if len(val) == 0 || len(inner) == 0 {
+		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", countSubjects(train))
+	}
+	m, err := New(opt.Config, sc, seed)
+	if err != nil {
+		return nil, err
+	}
+	topt := opt.Train
+	topt.Seed = seed
+	topt.OnEpoch, topt.OnCheckpoint, topt.Resume = nil, nil, nil
+	hist, err := m.Train(ctx, inner, val, topt)
+	if err != nil {
+		return nil, err
+	}
+	ridge, err := FitRidge(train, sc, l, seed)
+	if err != nil {
+		return nil, err
+	}
+	mean := TrainMean(train, len(l.Analytes))
+	modelPred, err := m.Predict(test)
+	if err != nil {
+		return nil, err
+	}
+	preds := map[string][][]float32{
+		MethodModel:       modelPred,
+		MethodRidge:       ridge.Predict(test),
+		MethodPersistence: Persistence(test, mean),
+		MethodTrainMean:   constantPredictions(len(test), mean),
+	}
+	r := &FoldResult{Fold: f + 1, TrainSamples: len(inner), ValidationSamples: len(val), TestSamples: len(test),
+		TestSubjects: countSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
+		EpochsRun: len(hist.Epochs), RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
+		bySubject: map[string][]subjectSE{}}
+	for _, name := range cvMethods {
+		per, rmse, n := scoreBySubject(sc, test, preds[name])
+		r.bySubject[name], r.RMSE[name], r.Targets = per, rmse, n
+	}
+	r.Seconds = time.Since(started).Seconds()
+	return r, nil
+}
+
+// Persistence is the post = pre baseline in original units: the pre value where it was
+// observed, the training mean where not.
+func Persistence(samples []pipeline.Sample, trainMean []float32) [][]float32 {
+	out := make([][]float32, len(samples))
+	for i := range samples {
+		s := &samples[i]
+		row := make([]float32, len(trainMean))
+		for j := range row {
+			row[j] = trainMean[j]
+			if j < len(s.PreObserved) && s.PreObserved[j] {
+				row[j] = s.Pre[j]
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+func constantPredictions(n int, v []float32) [][]float32 {
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// scoreBySubject is the one scorer: squared errors in standard units over observed post
+// values, summed per subject (in sorted subject order), and the overall RMSE.
+func scoreBySubject(sc *pipeline.Scaler, samples []pipeline.Sample, pred [][]float32) ([]subjectSE, float64, int) {
+	acc := map[string]*subjectSE{}
+	var se float64
+	n := 0
+	for i := range samples {
+		s := &samples[i]
+		a := acc[s.Subject]
+		if a == nil {
+			a = &subjectSE{}
+			acc[s.Subject] = a
+		}
+		for j, ok := range s.PostObserved {
+			if !ok {
+				continue
+			}
+			d := float64(sc.ScaleAnalyte(j, pred[i][j]) - sc.ScaleAnalyte(j, s.Post[j]))
+			a.se += d * d
+			a.n++
+			se += d * d
+			n++
+		}
+	}
+	names := make([]string, 0, len(acc))
+	for k := range acc {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]subjectSE, len(names))
+	for i, k := range names {
+		out[i] = *acc[k]
+	}
+	return out, math.Sqrt(se / float64(max(n, 1))), n
+}
+
+// summarise computes each method's mean and sd over folds and its paired difference to
+// persistence with a stratified bootstrap interval.
+func summarise(folds []FoldResult, seed int64) []MethodSummary {
+	var out []MethodSummary
+	for _, name := range cvMethods {
+		ms := MethodSummary{Method: name}
+		var vals []float64
+		for _, f := range folds {
+			vals = append(vals, f.RMSE[name])
+			d := f.RMSE[name] - f.RMSE[MethodPersistence]
+			ms.DiffToPersistence = append(ms.DiffToPersistence, d)
+			if d < 0 {
+				ms.Better++
+			}
+		}
+		ms.Mean, ms.SD = meanSD(vals)
+		ms.DiffMean, _ = meanSD(ms.DiffToPersistence)
+		ms.DiffLow, ms.DiffHigh = bootstrapDiff(folds, name, seed)
+		out = append(out, ms)
+	}
+	return out
+}
+
+func meanSD(v []float64) (float64, float64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	m := s / float64(len(v))
+	if len(v) < 2 {
+		return m, 0
+	}
+	var q float64
+	for _, x := range v {
+		q += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(q / float64(len(v)-1))
+}
+
+// bootstrapDiff is the 95% percentile interval of the mean over folds of RMSE(method) -
+// RMSE(persistence), resampling each fold's test subjects with replacement (the same
+// draw for both methods, so the difference stays paired).
+func bootstrapDiff(folds []FoldResult, name string, seed int64) (float64, float64) {
+	if name == MethodPersistence {
+		return 0, 0
+	}
+	r := rand.New(rand.NewPCG(uint64(seed), 0x626f6f74)) // "boot"
+	diffs := make([]float64, bootstrapDraws)
+	for b := range diffs {
+		var sum float64
+		for _, f := range folds {
+			m, p := f.bySubject[name], f.bySubject[MethodPersistence]
+			var mse, pse float64
+			var mn, pn int
+			for range m {
+				k := r.IntN(len(m))
+				mse, mn = mse+m[k].se, mn+m[k].n
+				pse, pn = pse+p[k].se, pn+p[k].n
+			}
+			sum += math.Sqrt(mse/float64(max(mn, 1))) - math.Sqrt(pse/float64(max(pn, 1)))
+		}
+		diffs[b] = sum / float64(len(folds))
+	}
+	sort.Float64s(diffs)
+	return diffs[int(0.025*float64(len(diffs)))], diffs[int(0.975*float64(len(diffs)))-1]
+}

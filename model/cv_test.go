@@ -1,0 +1,106 @@
+package model
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/blueblood/blueblood/pipeline"
+)
+
+// TestRidgeLearnsTheEffect: on data whose change is a linear effect of the drugs, the
+// ridge baseline predicts far better than post = pre, and its penalty comes from the grid.
+func TestRidgeLearnsTheEffect(t *testing.T) {
+	f := newFixture(t, defaultSynth(), 300, 0, 100)
+	r, err := FitRidge(f.train, f.sc, f.spec.layout(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := TrainMean(f.train, f.spec.analytes)
+	_, ridge, _ := scoreBySubject(f.sc, f.tst, r.Predict(f.tst))
+	_, persist, _ := scoreBySubject(f.sc, f.tst, Persistence(f.tst, mean))
+	if !(ridge < 0.8*persist) {
+		t.Fatalf("ridge RMSE %.3f, post = pre %.3f: want ridge well below", ridge, persist)
+	}
+	found := false
+	for _, p := range RidgePenalties {
+		found = found || p == r.Penalty
+	}
+	if !found {
+		t.Fatalf("penalty %v is not from the grid", r.Penalty)
+	}
+}
+
+// TestCrossValidate: every fold scores all four methods on disjoint subjects, the summary
+// agrees with the folds, the bootstrap interval holds the mean difference, and the same
+// seed gives the same result whatever the parallelism.
+func TestCrossValidate(t *testing.T) {
+	sp := defaultSynth()
+	samples := sp.generate(90, 3, 5)
+	for i := range samples { // three samples per subject
+		samples[i].Subject = "p" + string(rune('a'+i%30))
+	}
+	opt := CVOptions{Folds: 3, Seed: 7, ValidationFraction: 0.2, Parallel: 3,
+		Config: Config{LSTMUnits: 8, EncoderUnits: 8, Layout: sp.layout()},
+		Train:  TrainOptions{Epochs: 3, BatchSize: 16, LearningRate: 0.01}}
+	res, err := CrossValidate(context.Background(), samples, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.PerFold) != 3 || res.Subjects != 30 || res.Samples != 90 {
+		t.Fatalf("%d folds, %d subjects, %d samples", len(res.PerFold), res.Subjects, res.Samples)
+	}
+	tested := 0
+	for _, f := range res.PerFold {
+		tested += f.TestSamples
+		if f.TrainSamples+f.ValidationSamples+f.TestSamples != 90 {
+			t.Errorf("fold %d: %d+%d+%d samples, want 90", f.Fold, f.TrainSamples, f.ValidationSamples, f.TestSamples)
+		}
+		for _, m := range cvMethods {
+			if v := f.RMSE[m]; !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("fold %d: %s RMSE %v", f.Fold, m, v)
+			}
+		}
+	}
+	if tested != 90 {
+		t.Fatalf("folds test %d samples, want each of the 90 once", tested)
+	}
+	for _, m := range res.Methods {
+		var sum float64
+		for i, f := range res.PerFold {
+			sum += f.RMSE[m.Method]
+			if d := f.RMSE[m.Method] - f.RMSE[MethodPersistence]; math.Abs(d-m.DiffToPersistence[i]) > 1e-12 {
+				t.Errorf("%s fold %d: difference %v, want %v", m.Method, i+1, m.DiffToPersistence[i], d)
+			}
+		}
+		if math.Abs(sum/3-m.Mean) > 1e-12 {
+			t.Errorf("%s: mean %v, want %v", m.Method, m.Mean, sum/3)
+		}
+		if m.Method != MethodPersistence && !(m.DiffLow <= m.DiffMean+1e-9 && m.DiffMean-1e-9 <= m.DiffHigh) {
+			t.Errorf("%s: mean difference %v outside its interval [%v, %v]", m.Method, m.DiffMean, m.DiffLow, m.DiffHigh)
+		}
+	}
+	opt.Parallel = 1
+	again, err := CrossValidate(context.Background(), samples, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Methods {
+		if a, b := res.Methods[i], again.Methods[i]; a.Mean != b.Mean || a.DiffLow != b.DiffLow {
+			t.Fatalf("%s: %v [%v] in parallel, %v [%v] one at a time", a.Method, a.Mean, a.DiffLow, b.Mean, b.DiffLow)
+		}
+	}
+	one := []pipeline.Sample{samples[0], samples[30], samples[60]} // all subject "pa"
+	if _, err := CrossValidate(context.Background(), one, opt); err == nil {
+		t.Fatal("3 folds of one subject: no error")
+	}
+}
+
+// Persistence predicts pre where observed and the training mean elsewhere.
+func TestPersistence(t *testing.T) {
+	s := []pipeline.Sample{{Pre: []float32{1, 2}, PreObserved: []bool{true, false}}}
+	got := Persistence(s, []float32{10, 20})
+	if got[0][0] != 1 || got[0][1] != 20 {
+		t.Fatalf("persistence %v, want [1 20]", got[0])
+	}
+}
