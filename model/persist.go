@@ -37,6 +37,10 @@ const (
 	checkpointVer    = 2
 )
 
+// SavedFiles are the files Save writes into a model folder, which alone define the
+// model (a folder may hold other files beside them).
+func SavedFiles() []string { return []string{modelFile, weightsFile} }
+
 type savedModel struct {
 	Format          string            `json:"format"`
 	FormatVersion   int               `json:"format_version"`

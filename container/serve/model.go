@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/blueblood/blueblood/container/serve/inputheader"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -22,6 +24,7 @@ type trained struct {
 	m       *model.Model
 	layout  pipeline.Layout
 	version string
+	header  []string // the training table's header, nil when not stored
 }
 
 // FromModel wraps a trained model; version is reported with every answer.
@@ -33,6 +36,7 @@ func (t *trained) Predict(s []pipeline.Sample) ([][]float32, error) { return t.m
 func (t *trained) Layout() pipeline.Layout                          { return t.layout }
 func (t *trained) KnownUnit(u string) bool                          { return t.m.Scaler().KnownUnit(u) }
 func (t *trained) Version() string                                  { return t.version }
+func (t *trained) TrainingHeader() []string                         { return t.header }
 
 // CheckInput rejects values that stop being finite numbers once scaled with the
 // training statistics (the model would refuse them); the message names the analyte.
@@ -72,11 +76,14 @@ func (t *trained) EmbedDrug(name string) ([]float32, error) {
 }
 
 // LoadDir returns a Loader for the model saved in dir (SageMaker extracts model.tar.gz
-// into /opt/ml/model). The version is a content hash of the folder, so two endpoints
-// answer with the same version exactly when they serve the same files.
+// into /opt/ml/model), with the training table's header when the trainer stored it.
 func LoadDir(dir string) Loader {
 	return func(ctx context.Context) (Model, error) {
 		m, err := model.Load(dir)
+		if err != nil {
+			return nil, err
+		}
+		header, err := inputheader.Read(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -87,42 +94,32 @@ func LoadDir(dir string) Loader {
 		if err != nil {
 			return nil, err
 		}
-		return FromModel(m, v), nil
+		return &trained{m: m, layout: m.Config().Layout, version: v, header: header}, nil
 	}
 }
 
-// DirVersion hashes every regular file under dir (relative names and contents, in name
-// order) into "sha256:" and the first 16 hex digits.
+// DirVersion hashes the model's own files in dir (names and contents, in name order)
+// into "sha256:" and the first 16 hex digits, so two endpoints answer with the same
+// version exactly when they serve the same model. Other files in the folder do not
+// count: the trainer's training.json, or model.tar.gz itself where SageMaker's local mode
+// extracts it beside the tarball.
 func DirVersion(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("model version: %w", err)
-	}
+	files := append(model.SavedFiles(), inputheader.File)
 	sort.Strings(files)
 	h := sha256.New()
-	for _, path := range files {
-		rel, err := filepath.Rel(dir, path)
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) && name == inputheader.File {
+			continue // optional
+		}
 		if err != nil {
 			return "", fmt.Errorf("model version: %w", err)
 		}
-		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
-		f, err := os.Open(path)
-		if err != nil {
-			return "", fmt.Errorf("model version: %w", err)
-		}
+		fmt.Fprintf(h, "%s\x00", name)
 		_, err = io.Copy(h, f)
 		f.Close()
 		if err != nil {
-			return "", fmt.Errorf("model version: %s: %w", path, err)
+			return "", fmt.Errorf("model version: %s: %w", name, err)
 		}
 		h.Write([]byte{0})
 	}

@@ -42,6 +42,12 @@ type InputChecker interface {
 	CheckInput(s *pipeline.Sample) error
 }
 
+// TrainingTable is implemented by models that know the header of the table they were
+// trained on; the server then reads CSV bodies without a header line as rows of that table.
+type TrainingTable interface {
+	TrainingHeader() []string // nil when unknown
+}
+
 // Loader loads the model; the server calls it once, in the background, after it starts
 // listening, so /ping can answer 503 while loading.
 type Loader func(ctx context.Context) (Model, error)
@@ -121,6 +127,10 @@ type loadedModel struct {
 	postCols []string // post_<analyte>, for CSV answers
 	// csvOptions read text/csv bodies against this model
 	csvOptions pipeline.ReadOptions
+	// trainHeader is the training table's header line (CSV, with its newline) and
+	// trainNames its normalised column names; empty when the model does not know them.
+	trainHeader string
+	trainNames  map[string]bool
 }
 
 // New returns a server that will load its model with load.
@@ -183,6 +193,9 @@ func newLoadedModel(m Model) (*loadedModel, error) {
 		lm.postCols = append(lm.postCols, "post_"+a)
 	}
 	lm.csvOptions = csvOptions(lm)
+	if tt, ok := m.(TrainingTable); ok {
+		lm.trainHeader, lm.trainNames = trainingHeader(tt.TrainingHeader())
+	}
 	return lm, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/container/serve/inputheader"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -149,11 +150,16 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.writeOutputs(m); err != nil {
 		return err
 	}
-	if err := PublishDir(r.p.ModelDir(), func(dir string) error {
+	if err := publishDir(r.p.ModelDir(), func(dir string) error {
 		if err := m.Save(dir); err != nil {
 			return err
 		}
-		return writeTrainingInfo(filepath.Join(dir, TrainingInfoFile), &r.summary)
+		if err := writeTrainingInfo(filepath.Join(dir, TrainingInfoFile), &r.summary); err != nil {
+			return err
+		}
+		// serving reads CSV rows sent without a header line in the training table's order
+		_, err := inputheader.Write(dir, channels[ChannelTrain].Files)
+		return err
 	}); err != nil {
 		return fmt.Errorf("write model to %s: %w", r.p.Rel(r.p.ModelDir()), err)
 	}
