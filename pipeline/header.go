@@ -216,9 +216,13 @@ func (rd *tableReader) adoptLayout(s *schema) error {
 	if len(s.analytes) > 0 {
 		if !rd.hasAnal {
 			rd.layout.Analytes = append([]string(nil), s.analytes...)
-			rd.hasAnal = true
+			rd.hasAnal, rd.anFrom = true, s.file
 		} else if !slices.Equal(rd.layout.Analytes, s.analytes) {
-			return fmt.Errorf("%s:1:1: analytes %v differ from earlier tables' %v", s.file, s.analytes, rd.layout.Analytes)
+			from := rd.anFrom
+			if from == "" {
+				from = "the given layout"
+			}
+			return fmt.Errorf("%s:1:1: analytes %v differ from %v in %s", s.file, s.analytes, rd.layout.Analytes, from)
 		}
 	}
 	dim := 0

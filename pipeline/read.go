@@ -48,6 +48,10 @@ type ReadOptions struct {
 	// CheckUnit vets each normalised dose unit ("" when missing), e.g. against a model's
 	// vocabulary; nil accepts every unit.
 	CheckUnit func(unit string) error
+	// AllowMixedKinds reads final tables of different kinds together (with subject ids
+	// and without, raw units and scaled 0..1, drug names and embeddings); off, such a
+	// mix is a *MixedTablesError.
+	AllowMixedKinds bool
 	// Limits bound the bytes, record length and field count of what is read; zero
 	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
 	Limits Limits
@@ -142,7 +146,10 @@ type tableReader struct {
 	embBuf    []float32
 	blood     []bloodRow
 	sources   []Source
-	budget    *byteBudget // decompressed bytes read so far, against opt.Limits
+	budget    *byteBudget    // decompressed bytes read so far, against opt.Limits
+	schema    *schema        // the last table's, for checkKind
+	firstKind *tableKindInfo // the first final table's kind
+	anFrom    string         // the table the analytes came from
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
@@ -164,8 +171,12 @@ func (rd *tableReader) readRef(ctx context.Context, ref inputRef) error {
 		return err
 	}
 	defer f.Close()
+	from := len(rd.samples)
 	rows, err := rd.readCSV(ref.name, rd.budget.reader(f))
 	if err != nil {
+		return err
+	}
+	if err := rd.checkKind(rd.schema, from); err != nil {
 		return err
 	}
 	sum, n, err := f.finish()

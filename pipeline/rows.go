@@ -106,6 +106,7 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 	if err := rd.adoptLayout(s); err != nil {
 		return 0, err
 	}
+	rd.schema = s
 	p := &rowParser{file: file, cr: cr}
 	rows := 0
 	for {

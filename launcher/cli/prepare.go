@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -26,6 +28,7 @@ type prepareCmd struct {
 	overflow         string
 	maxBadRows       int
 	maxGapDays       float64
+	allowMixed       bool
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -38,6 +41,7 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.overflow, "overflow", "truncate", "groups above --max-prescriptions: truncate or split")
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
 	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
+	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
 	return c
 }
 
@@ -82,8 +86,13 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 	opt := pipeline.PrepareOptions{
 		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
 		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
-		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays},
+		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, AllowMixedKinds: c.allowMixed},
 	}
+	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	opt.Read.Limits = lim
 	if strings.Contains(c.output+" "+strings.Join(c.inputs, " "), "s3://") {
 		cl, err := c.e.aws(ctx)
 		if err != nil {
@@ -92,6 +101,10 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 		opt.Read.S3 = s3store.New(cl.S3)
 	}
 	sum2, err := pipeline.Prepare(ctx, opt)
+	var mixed *pipeline.MixedTablesError
+	if errors.As(err, &mixed) {
+		return fmt.Errorf("%w (pass --allow-mixed-tables to read them together)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Final tables come in kinds that must not be mixed silently: the original project's
+// folder holds a table with subject ids in raw units, its min-max-scaled copy without
+// ids, a CTGAN table in the scaled format and a raw excerpt naming drugs. Read
+// together they give samples on different scales, with ids or without, embedded
+// different ways, and a model learns from the mixture without a warning.
+
+// tableKind is what tells kinds of final table apart.
+type tableKindInfo struct {
+	file  string
+	ids   bool   // subject_id and prescription_start group the rows
+	drugs string // how prescriptions name drugs
+	// scale is "raw units" or "values scaled to 0..1", from the observed pre/post values;
+	// "" when the table observed none.
+	scale string
+}
+
+// scaledSlack is how far outside 0..1 a min-max-scaled table's values may stray: the
+// CTGAN table reaches -0.03 and 1.05; raw units (pH about 7.4, glucose about 100) are
+// far beyond.
+const scaledSlack = 0.5
+
+func kindOf(s *schema, samples []Sample) tableKindInfo {
+	k := tableKindInfo{file: s.file, ids: s.subject >= 0}
+	switch {
+	case len(s.emb) > 0:
+		k.drugs = "embedding columns P0..Pn"
+	case s.embStr >= 0:
+		k.drugs = "an embedding string column"
+	default:
+		k.drugs = "drug names"
+	}
+	seen, scaled := false, true
+	for i := range samples {
+		smp := &samples[i]
+		for j, v := range smp.Pre {
+			if smp.PreObserved[j] {
+				seen = true
+				scaled = scaled && v >= -scaledSlack && v <= 1+scaledSlack
+			}
+		}
+		for j, v := range smp.Post {
+			if smp.PostObserved[j] {
+				seen = true
+				scaled = scaled && v >= -scaledSlack && v <= 1+scaledSlack
+			}
+		}
+	}
+	switch {
+	case !seen:
+	case scaled:
+		k.scale = "values scaled to 0..1"
+	default:
+		k.scale = "raw units"
+	}
+	return k
+}
+
+// MixedTablesError is a read that met final tables of different kinds; it names both
+// files and how they differ. ReadOptions.AllowMixedKinds reads them together.
+type MixedTablesError struct {
+	First, Other string   // the files
+	Diffs        []string // "a.csv has subject ids, b.csv has none", ...
+}
+
+func (e *MixedTablesError) Error() string {
+	return fmt.Sprintf("%s and %s are different kinds of table: %s; expected tables of one kind", e.First, e.Other, strings.Join(e.Diffs, "; "))
+}
+
+// mixedKinds compares a table with the first final table of the read.
+func mixedKinds(first, other tableKindInfo) error {
+	a, b := path.Base(first.file), path.Base(other.file)
+	if a == b {
+		a, b = first.file, other.file
+	}
+	var diffs []string
+	if first.ids != other.ids {
+		if first.ids {
+			diffs = append(diffs, fmt.Sprintf("%s has subject ids, %s has none", a, b))
+		} else {
+			diffs = append(diffs, fmt.Sprintf("%s has no subject ids, %s has them", a, b))
+		}
+	}
+	if first.drugs != other.drugs {
+		diffs = append(diffs, fmt.Sprintf("%s has %s, %s %s", a, first.drugs, b, other.drugs))
+	}
+	if first.scale != "" && other.scale != "" && first.scale != other.scale {
+		diffs = append(diffs, fmt.Sprintf("%s holds %s, %s %s", a, first.scale, b, other.scale))
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return &MixedTablesError{First: first.file, Other: other.file, Diffs: diffs}
+}
+
+// checkKind is called after each table of a read: the first final table sets the kind
+// the others must share. from is the first sample the table added.
+func (rd *tableReader) checkKind(s *schema, from int) error {
+	if s == nil || s.kind != kindFinal || rd.opt.AllowMixedKinds {
+		return nil
+	}
+	k := kindOf(s, rd.samples[from:])
+	if rd.firstKind == nil {
+		rd.firstKind = &k
+		return nil
+	}
+	if rd.firstKind.scale == "" {
+		rd.firstKind.scale = k.scale
+	}
+	return mixedKinds(*rd.firstKind, k)
+}
