@@ -10,6 +10,7 @@ func commands() []command {
 		{"status", "show a training or tuning job", newStatus},
 		{"wait", "follow a training job until it ends (exit 0 only if Completed)", newWait},
 		{"logs", "print a training job's CloudWatch log", newLogs},
+		{"download", "fetch a finished job's model and output, extracted safely", newDownload},
 		{"stop", "stop a training or tuning job", newStop},
 		{"list", "list training jobs, optionally of one sweep", newList},
 		{"local", "run the trainer on this machine against an /opt/ml tree", newLocal},
@@ -25,12 +26,12 @@ func commands() []command {
 
 // operands names the positional arguments a subcommand takes, for its usage line.
 var operands = map[string]string{
-	"status":      "JOB_NAME",
-	"wait":        "JOB_NAME",
-	"logs":        "JOB_NAME",
-	"stop":        "JOB_NAME...",
-	"deploy":      "JOB_NAME|s3://.../model.tar.gz",
-	"predict":     "ENDPOINT",
-	"undeploy":    "ENDPOINT",
-	"download":    "JOB_NAME",
+	"status":   "JOB_NAME",
+	"wait":     "JOB_NAME",
+	"logs":     "JOB_NAME",
+	"stop":     "JOB_NAME...",
+	"deploy":   "JOB_NAME|s3://.../model.tar.gz",
+	"predict":  "ENDPOINT",
+	"undeploy": "ENDPOINT",
+	"download": "JOB_NAME",
 }

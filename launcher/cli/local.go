@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -138,7 +137,7 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	if err := copyArtifacts(root, c.output); err != nil {
 		return err
 	}
-	c.printArtifacts()
+	printArtifacts(c.e.Stdout, c.output)
 	if runErr != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -338,40 +337,4 @@ func copyArtifacts(root, dir string) error {
 		}
 	}
 	return nil
-}
-
-// printArtifacts tells where the well-known outputs went.
-func (c *localCmd) printArtifacts() {
-	var all []string
-	_ = filepath.WalkDir(c.output, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
-			all = append(all, p)
-		}
-		return nil
-	})
-	sort.Strings(all)
-	find := func(match func(base string) bool) []string {
-		var out []string
-		for _, p := range all {
-			if match(filepath.Base(p)) {
-				out = append(out, p)
-			}
-		}
-		return out
-	}
-	fmt.Fprintf(c.e.Stdout, "model:       %s\n", filepath.Join(c.output, "model"))
-	for _, row := range []struct {
-		label string
-		match func(string) bool
-	}{
-		{"metrics:", func(b string) bool { return b == "metrics.json" }},
-		{"predictions:", func(b string) bool { return b == "predictions.csv" }},
-		{"charts:", func(b string) bool { return strings.HasSuffix(b, ".png") }},
-		{"report:", func(b string) bool { return b == "report.md" }},
-		{"failure:", func(b string) bool { return b == "failure" }},
-	} {
-		if found := find(row.match); len(found) > 0 {
-			fmt.Fprintf(c.e.Stdout, "%-12s %s\n", row.label, strings.Join(found, " "))
-		}
-	}
 }

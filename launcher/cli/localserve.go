@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -139,61 +137,9 @@ func (c *localServeCmd) modelDir(ctx context.Context) (string, func(), error) {
 		return "", none, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	if err := extractTarGz(archive, dir); err != nil {
+	if err := untarGzip(archive, dir, "--model "+c.model, untarLimits{bytes: maxModelArchive, entries: defaultDownloadEntries}); err != nil {
 		cleanup()
-		return "", none, fmt.Errorf("--model %s: %w", c.model, err)
+		return "", none, err
 	}
 	return dir, cleanup, nil
-}
-
-// extractTarGz unpacks regular files and folders into dir, refusing entries that would
-// land outside it, links, and archives over maxModelArchive bytes.
-func extractTarGz(r io.Reader, dir string) error {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return fmt.Errorf("not a gzip archive: %w", err)
-	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
-	var total int64
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read archive: %w", err)
-		}
-		name := filepath.Clean(filepath.FromSlash(h.Name))
-		if filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("archive entry %q points outside the model folder", h.Name)
-		}
-		target := filepath.Join(dir, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if total += h.Size; total > maxModelArchive {
-				return fmt.Errorf("archive holds more than %d bytes", int64(maxModelArchive))
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, io.LimitReader(tr, h.Size))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("extract %s: %w", h.Name, err)
-			}
-		default:
-			return fmt.Errorf("archive entry %q is not a regular file or folder", h.Name)
-		}
-	}
 }

@@ -99,10 +99,10 @@ func TestExtractTarGz(t *testing.T) {
 		want    string
 	}{
 		{"files and folders", []tar.Header{{Name: "sub/", Typeflag: tar.TypeDir, Mode: 0o755}, {Name: "sub/a.json", Typeflag: tar.TypeReg}, {Name: "./b.bin", Typeflag: tar.TypeReg}}, ""},
-		{"parent escape", []tar.Header{{Name: "../evil", Typeflag: tar.TypeReg}}, `archive entry "../evil" points outside the model folder`},
-		{"nested escape", []tar.Header{{Name: "a/../../evil", Typeflag: tar.TypeReg}}, "points outside"},
-		{"absolute", []tar.Header{{Name: "/etc/evil", Typeflag: tar.TypeReg}}, "points outside"},
-		{"symlink", []tar.Header{{Name: "link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}, `archive entry "link" is not a regular file or folder`},
+		{"parent escape", []tar.Header{{Name: "../evil", Typeflag: tar.TypeReg}}, `entry "../evil": ".." in the path`},
+		{"nested escape", []tar.Header{{Name: "a/../../evil", Typeflag: tar.TypeReg}}, `".." in the path`},
+		{"absolute", []tar.Header{{Name: "/etc/evil", Typeflag: tar.TypeReg}}, "absolute path"},
+		{"symlink", []tar.Header{{Name: "link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}, `entry "link" is a symbolic link; only regular files and folders are extracted`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestExtractTarGz(t *testing.T) {
 			}
 			defer f.Close()
 			dir := t.TempDir()
-			err = extractTarGz(f, dir)
+			err = untarGzip(f, dir, "model.tar.gz", defaultUntarLimits)
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("err %v, want %q", err, tc.want)
@@ -136,7 +136,7 @@ func TestExtractTarGz(t *testing.T) {
 			}
 		})
 	}
-	if err := extractTarGz(strings.NewReader("not gzip"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a gzip archive") {
+	if err := untarGzip(strings.NewReader("not gzip"), t.TempDir(), "model.tar.gz", defaultUntarLimits); err == nil || !strings.Contains(err.Error(), "not a gzip archive") {
 		t.Errorf("plain text: %v", err)
 	}
 }

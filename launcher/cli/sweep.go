@@ -46,6 +46,7 @@ type sweepCmd struct {
 	quotaWait   time.Duration
 	objective   string
 	results     string
+	download    bool
 }
 
 func newSweep(e *Env, fs *flag.FlagSet) unit {
@@ -63,6 +64,7 @@ func newSweep(e *Env, fs *flag.FlagSet) unit {
 	fs.DurationVar(&c.quotaWait, "quota-wait", time.Minute, "on ResourceLimitExceeded (account quota), wait this long and retry")
 	fs.StringVar(&c.objective, "objective", metricdef.Objective, "metric the leaderboard sorts by (lowest first)")
 	fs.StringVar(&c.results, "results", "", "leaderboard file prefix (default: the manifest path without .json)")
+	downloadFlag(fs, &c.download, "the best job's model and output")
 	return c
 }
 
@@ -166,6 +168,9 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usagef("sweep: unexpected argument %q", args[0])
 	}
+	if c.download && !c.wait {
+		return usageError("--download needs --wait")
+	}
 	spec, err := c.job.spec()
 	if err != nil {
 		return err
@@ -255,7 +260,17 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 	if prefix == "" {
 		prefix = strings.TrimSuffix(c.manifest, filepath.Ext(c.manifest))
 	}
-	return writeLeaderboardFiles(c.e, prefix, c.objective, keys, results)
+	if err := writeLeaderboardFiles(c.e, prefix, c.objective, keys, results); err != nil {
+		return err
+	}
+	if c.download {
+		best := results[0] // sorted by the objective
+		if _, ok := best.metrics[c.objective]; !ok {
+			return fmt.Errorf("no job reported %s; nothing to download", c.objective)
+		}
+		return c.e.download(ctx, cl, best.name, "", defaultUntarLimits)
+	}
+	return nil
 }
 
 // submit creates every pending trial with a bounded worker pool, backing off on

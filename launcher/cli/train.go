@@ -19,6 +19,7 @@ type trainCmd struct {
 	dryRun   bool
 	wait     bool
 	logs     bool
+	download bool
 }
 
 func newTrain(e *Env, fs *flag.FlagSet) unit {
@@ -29,12 +30,16 @@ func newTrain(e *Env, fs *flag.FlagSet) unit {
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateTrainingJob request as JSON and call nothing")
 	fs.BoolVar(&c.wait, "wait", false, "follow the job until it ends, then print a summary")
 	fs.BoolVar(&c.logs, "logs", true, "with --wait, print the job's log as it comes")
+	downloadFlag(fs, &c.download, "its model and output")
 	return c
 }
 
 func (c *trainCmd) Exec(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usagef("train: unexpected argument %q", args[0])
+	}
+	if c.download && !c.wait {
+		return usageError("--download needs --wait")
 	}
 	spec, err := c.job.spec()
 	if err != nil {
@@ -88,6 +93,11 @@ func (c *trainCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	writeSummary(c.e.Stdout, final)
+	if c.download {
+		if err := c.e.download(ctx, cl, name, "", defaultUntarLimits); err != nil {
+			return err
+		}
+	}
 	return jobResult(final)
 }
 
