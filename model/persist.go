@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -61,42 +62,6 @@ func encodeFloats(p []float32) []byte {
 	return buf
 }
 
-// writeAtomic writes data to path through a temporary file in the same directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	// CreateTemp makes the file owner-only; a model is an artifact others read (serving,
-	// a mounted folder, model.tar.gz), like every other file the trainer writes.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
 // Save writes the model into dir (created if needed).
 func (m *Model) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -111,10 +76,10 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("model: save: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, weightsFile), w); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, weightsFile), w); err != nil {
 		return fmt.Errorf("model: save weights: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, modelFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, modelFile), append(js, '\n')); err != nil {
 		return fmt.Errorf("model: save: %w", err)
 	}
 	return nil
@@ -313,7 +278,7 @@ func (c *Checkpoint) Save(path string) error {
 	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Errorf("model: encode checkpoint: %w", err)
 	}
-	if err := writeAtomic(path, sealCheckpoint(buf.Bytes())); err != nil {
+	if err := atomicfile.WriteFile(path, sealCheckpoint(buf.Bytes())); err != nil {
 		return fmt.Errorf("model: save checkpoint: %w", err)
 	}
 	return nil

@@ -3,10 +3,11 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/internal/golden"
 )
 
 // TestReportTextGolden pins the human-readable read report; regenerate with -update.
@@ -21,19 +22,7 @@ func TestReportTextGolden(t *testing.T) {
 			if err := rep.WriteText(&got); err != nil {
 				t.Fatal(err)
 			}
-			golden := strings.TrimSuffix(in, ".csv") + ".report.golden"
-			if *update {
-				if err := writeFileAtomic(golden, got.Bytes()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (regenerate with -update)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Fatalf("report differs from %s:\n%s", golden, got.String())
-			}
+			golden.Check(t, strings.TrimSuffix(in, ".csv")+".report.golden", got.Bytes())
 		})
 	}
 }

@@ -3,13 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"io"
 	"os"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files and fixtures under testdata/")
+	"github.com/blueblood/blueblood/internal/golden"
+)
 
 // Fixture options: the committed fixtures are exactly what these produce.
 var (
@@ -33,7 +32,7 @@ func TestSyntheticFixtures(t *testing.T) {
 			if _, err := WriteSynthetic(&want, tc.opt); err != nil {
 				t.Fatal(err)
 			}
-			if *update {
+			if golden.Updating() {
 				data := want.Bytes()
 				if tc.gz {
 					var z bytes.Buffer
@@ -44,9 +43,7 @@ func TestSyntheticFixtures(t *testing.T) {
 					}
 					data = z.Bytes()
 				}
-				if err := writeFileAtomic(tc.file, data); err != nil {
-					t.Fatal(err)
-				}
+				golden.Write(t, tc.file, data)
 			}
 			st, err := os.Stat(tc.file)
 			if err != nil {

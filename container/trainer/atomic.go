@@ -1,67 +1,19 @@
 package trainer
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
-// WriteFileAtomic writes data to path through a temporary file in the same folder and a
-// rename, so readers (and SageMaker's upload) never see a half-written file.
-func WriteFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeAtomic creates path's folder, streams write into a temporary sibling and renames
-// it into place. On any error the temporary file is removed and path is untouched.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// PublishDir fills dst through build, which writes into a staging folder created inside
+// publishDir fills dst through build, which writes into a staging folder created inside
 // dst (same file system, so renames are atomic). Only when build succeeds are the staged
 // entries moved into dst. dst itself is never replaced because in SageMaker /opt/ml/model
 // may be a mount point. On failure dst keeps no trace of the attempt.
-func PublishDir(dst string, build func(staging string) error) (err error) {
+func publishDir(dst string, build func(staging string) error) (err error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dst, err)
 	}
@@ -97,7 +49,7 @@ func PublishDir(dst string, build func(staging string) error) (err error) {
 		}
 		moved = append(moved, target)
 	}
-	return nil
+	return atomicfile.SyncDir(dst)
 }
 
 // errWriter wraps a writer and remembers the first error so CSV and text writers can be

@@ -24,30 +24,13 @@ func listDir(t *testing.T, dir string) []string {
 	return out
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "f.json")
-	for _, content := range []string{"first", "second"} {
-		if err := WriteFileAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := os.ReadFile(path)
-		if string(got) != content {
-			t.Errorf("content %q, want %q", got, content)
-		}
-	}
-	if got := listDir(t, dir); len(got) != 2 {
-		t.Errorf("folder holds %v, want only sub and sub/f.json", got)
-	}
-}
-
 func TestPublishDir(t *testing.T) {
 	t.Run("success replaces earlier files and folders", func(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "model")
 		os.MkdirAll(filepath.Join(dst, "vocab"), 0o755)
 		os.WriteFile(filepath.Join(dst, "vocab", "old.txt"), []byte("old"), 0o644)
 		os.WriteFile(filepath.Join(dst, "model.json"), []byte("old"), 0o644)
-		err := PublishDir(dst, func(dir string) error {
+		err := publishDir(dst, func(dir string) error {
 			os.MkdirAll(filepath.Join(dir, "vocab"), 0o755)
 			os.WriteFile(filepath.Join(dir, "vocab", "new.txt"), []byte("new"), 0o644)
 			return os.WriteFile(filepath.Join(dir, "model.json"), []byte("new"), 0o644)
@@ -65,7 +48,7 @@ func TestPublishDir(t *testing.T) {
 	})
 	t.Run("full disk leaves no partial model", func(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "model")
-		err := PublishDir(dst, func(dir string) error {
+		err := publishDir(dst, func(dir string) error {
 			os.WriteFile(filepath.Join(dir, "weights.bin"), []byte("half"), 0o644)
 			return &os.PathError{Op: "write", Path: filepath.Join(dir, "model.json"), Err: syscall.ENOSPC}
 		})

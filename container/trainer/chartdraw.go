@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // The charts are drawn with gonum's vg layer straight onto a PNG canvas. Package
@@ -183,7 +185,7 @@ func (ch *chart) save(path string) error {
 	if _, err := (vgimg.PngCanvas{Canvas: ch.img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("render %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // widen makes a range drawable: finite, non-empty and with a little room on both

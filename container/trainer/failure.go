@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"unicode/utf8"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // MaxFailureBytes is how much of output/failure SageMaker shows as FailureReason.
@@ -56,7 +58,7 @@ func FailureReason(err error) string {
 
 // WriteFailure writes FailureReason(err) to path atomically.
 func WriteFailure(path string, err error) error {
-	return WriteFileAtomic(path, []byte(FailureReason(err)+"\n"))
+	return atomicfile.WriteFile(path, []byte(FailureReason(err)+"\n"))
 }
 
 // failureSlot keeps disk space for output/failure from the start of a run: outputs
@@ -75,7 +77,7 @@ func reserveFailure(path string) (*failureSlot, error) {
 		return s, err
 	}
 	// Real bytes, not a sparse file: overwriting them must not need new blocks.
-	if err := WriteFileAtomic(s.reserve, []byte(strings.Repeat(" ", MaxFailureBytes))); err != nil {
+	if err := atomicfile.WriteFile(s.reserve, []byte(strings.Repeat(" ", MaxFailureBytes))); err != nil {
 		s.reserve = ""
 		return s, err
 	}
@@ -86,7 +88,7 @@ func reserveFailure(path string) (*failureSlot, error) {
 func (s *failureSlot) write(err error) error {
 	msg := []byte(FailureReason(err) + "\n")
 	if s.reserve == "" {
-		return WriteFileAtomic(s.path, msg)
+		return atomicfile.WriteFile(s.path, msg)
 	}
 	werr := overwrite(s.reserve, msg)
 	if werr == nil {
@@ -97,7 +99,7 @@ func (s *failureSlot) write(err error) error {
 		return nil
 	}
 	// the reserve is damaged or gone: try the ordinary way before giving up
-	if err := WriteFileAtomic(s.path, msg); err != nil {
+	if err := atomicfile.WriteFile(s.path, msg); err != nil {
 		return fmt.Errorf("%w (reserved space: %v)", err, werr)
 	}
 	s.release()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 func TestFailureReasonOutOfSpace(t *testing.T) {
@@ -68,7 +70,7 @@ func TestFailureSlotOnFullVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, out)
-	if err := WriteFileAtomic(filepath.Join(out, "probe"), []byte("x")); err == nil {
+	if err := atomicfile.WriteFile(filepath.Join(out, "probe"), []byte("x")); err == nil {
 		t.Fatal("the volume is not full: a new file could still be written")
 	}
 	cause := fmt.Errorf("write output/data/metrics.json: %w", syscall.ENOSPC)

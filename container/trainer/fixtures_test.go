@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/csv"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,10 +11,9 @@ import (
 	"testing"
 
 	"github.com/blueblood/blueblood/container/internal/dockertest"
+	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/pipeline"
 )
-
-var update = flag.Bool("update", false, "regenerate testdata fixtures")
 
 const fixtureRoot = "../testdata/opt_ml"
 
@@ -92,7 +90,7 @@ func TestFixtureData(t *testing.T) {
 	for _, f := range fixtureFiles {
 		want := generateFixture(t, f)
 		path := filepath.Join(fixtureRoot, filepath.FromSlash(f.path))
-		if *update {
+		if golden.Updating() {
 			data := want
 			if strings.HasSuffix(path, ".gz") {
 				var buf bytes.Buffer
@@ -101,12 +99,7 @@ func TestFixtureData(t *testing.T) {
 				zw.Close()
 				data = buf.Bytes()
 			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			golden.Write(t, path, data)
 			continue
 		}
 		if got := readMaybeGz(t, path); !bytes.Equal(got, want) {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -121,7 +122,7 @@ func WriteMetrics(path string, s *Summary) error {
 			return fmt.Errorf("encode %s: %w", path, err)
 		}
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return atomicfile.WriteFile(path, append(data, '\n'))
 }
 
 // finite maps NaN and Inf to -1, which no loss or error can be, so a diverged run is
@@ -142,7 +143,7 @@ func WritePredictions(path string, analytes []string, samples []pipeline.Sample,
 	if len(pred) != len(samples) {
 		return fmt.Errorf("write %s: %d predictions for %d samples", path, len(pred), len(samples))
 	}
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(predictionsHeader); err != nil {
 			return err

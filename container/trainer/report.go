@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // WriteReport writes report.md: data, hyperparameters, metrics and baselines.
 func WriteReport(path string, s *Summary, readReport string) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		ew := &errWriter{w: w}
 		renderReport(ew, s, readReport)
 		return ew.err

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -183,5 +184,5 @@ func writeTrainingInfo(path string, s *Summary) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return atomicfile.WriteFile(path, append(data, '\n'))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/container/trainer"
+	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -99,7 +100,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(c.output, cvJSONFile), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(c.output, cvJSONFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {

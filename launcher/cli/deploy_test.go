@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/blueblood/blueblood/container/serve"
+	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -261,19 +261,7 @@ func TestDeployDryRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("dry run: %v\n%s", r.err, r.stderr)
 	}
-	golden := filepath.Join("testdata", "deploy-dry-run.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.stdout != string(want) {
-		t.Errorf("dry run output differs from %s (go test -update to accept):\n%s", golden, r.stdout)
-	}
+	golden.Check(t, filepath.Join("testdata", "deploy-dry-run.golden.json"), []byte(r.stdout))
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[2], `"EndpointConfigName":"ep-20251125183000"`) {
 		t.Fatalf("want CreateModel, CreateEndpointConfig and CreateEndpoint, got:\n%s", r.stdout)

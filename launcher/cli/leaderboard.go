@@ -17,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // trialResult is one row of a leaderboard.
@@ -185,10 +187,10 @@ func writeLeaderboardFiles(e *Env, prefix, objective string, keys []string, rs [
 		return err
 	}
 	csvPath, pngPath := prefix+"-leaderboard.csv", prefix+"-leaderboard.png"
-	if err := writeFileAtomic(csvPath, func(w io.Writer) error { return writeLeaderboardCSV(w, objective, keys, rs) }); err != nil {
+	if err := atomicfile.Write(csvPath, func(w io.Writer) error { return writeLeaderboardCSV(w, objective, keys, rs) }); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(pngPath, func(w io.Writer) error { return writeLeaderboardPNG(w, objective, keys, rs) }); err != nil {
+	if err := atomicfile.Write(pngPath, func(w io.Writer) error { return writeLeaderboardPNG(w, objective, keys, rs) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "leaderboard: %s\nchart:       %s\n", csvPath, pngPath)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // manifest records a sweep's plan and what was submitted, so running the same
@@ -52,7 +54,7 @@ func loadManifest(path string) (*manifest, error) {
 
 // save writes the manifest atomically; the caller holds m.mu.
 func (m *manifest) save() error {
-	return writeFileAtomic(m.path, func(w io.Writer) error {
+	return atomicfile.Write(m.path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
+
+	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
 // maxInvokeBytes is InvokeEndpoint's payload limit for real-time endpoints.
@@ -85,7 +87,7 @@ func (c *predictCmd) Exec(ctx context.Context, args []string) error {
 		_, err := c.e.Stdout.Write(answer)
 		return err
 	}
-	if err := writeFileAtomic(c.output, func(w io.Writer) error { _, err := w.Write(answer); return err }); err != nil {
+	if err := atomicfile.Write(c.output, func(w io.Writer) error { _, err := w.Write(answer); return err }); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.e.Stderr, "wrote %s (%d bytes, %s)\n", c.output, len(answer), aws.ToString(out.ContentType))

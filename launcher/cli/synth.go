@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -37,7 +38,7 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 		return usagef("--subjects %d: expected 1 to 1000000", c.subjects)
 	}
 	var info *pipeline.SynthInfo
-	err := writeFileAtomic(c.out, func(w io.Writer) error {
+	err := atomicfile.Write(c.out, func(w io.Writer) error {
 		var zw *gzip.Writer
 		if strings.HasSuffix(c.out, ".gz") {
 			zw = gzip.NewWriter(w)

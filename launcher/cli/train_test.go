@@ -3,18 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestTrainSubmitWaitAndSummary(t *testing.T) {
 	h := newHarness(t)
@@ -96,19 +93,7 @@ func TestTrainDryRunGolden(t *testing.T) {
 	if h.srv.Calls("SageMaker.CreateTrainingJob") != 0 {
 		t.Fatal("dry run called the API")
 	}
-	golden := filepath.Join("testdata", "train-dry-run.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.stdout != string(want) {
-		t.Errorf("dry run output differs from %s (go test -update to accept):\n%s", golden, r.stdout)
-	}
+	golden.Check(t, filepath.Join("testdata", "train-dry-run.golden.json"), []byte(r.stdout))
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("not one JSON document: %v", err)
