@@ -37,10 +37,10 @@ type PreparedFunc func(ctx context.Context, dir string) (bool, error)
 // pipeFIFO matches Pipe mode's per-epoch FIFO names ("train_0").
 var pipeFIFO = regexp.MustCompile(`^(.+)_[0-9]+$`)
 
-// DiscoverChannels finds the channels of a training job. With inputdataconfig.json the
+// discoverChannels finds the channels of a training job. With inputdataconfig.json the
 // channels it lists are authoritative; without it the folders under input/data are.
 // Pipe mode, unknown channel names, a missing train channel and empty channels are errors.
-func DiscoverChannels(ctx context.Context, p Paths, cfg *Config, isPrepared PreparedFunc) (map[string]*Channel, error) {
+func discoverChannels(ctx context.Context, p Paths, cfg *Config, isPrepared PreparedFunc) (map[string]*Channel, error) {
 	names, modes, err := channelNames(p, cfg)
 	if err != nil {
 		return nil, err

@@ -67,9 +67,9 @@ func TestDiscoverChannels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			chs, err := DiscoverChannels(context.Background(), p, cfg, prepared)
+			chs, err := discoverChannels(context.Background(), p, cfg, prepared)
 			if err != nil {
-				t.Fatalf("DiscoverChannels: %v", err)
+				t.Fatalf("discoverChannels: %v", err)
 			}
 			if len(chs) != len(tt.want) {
 				t.Fatalf("got channels %v, want %v", keys(chs), tt.want)
@@ -138,7 +138,7 @@ func TestDiscoverChannelsErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = DiscoverChannels(context.Background(), p, cfg, nil)
+			_, err = discoverChannels(context.Background(), p, cfg, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
 			}

@@ -101,16 +101,16 @@ func TestDiscoverChannelsRefusesUnsafeFiles(t *testing.T) {
 			var chs map[string]*Channel
 			go func() {
 				defer close(done)
-				chs, err = DiscoverChannels(context.Background(), p, cfg, isPrepared)
+				chs, err = discoverChannels(context.Background(), p, cfg, isPrepared)
 			}()
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):
-				t.Fatal("DiscoverChannels still running after 10s")
+				t.Fatal("discoverChannels still running after 10s")
 			}
 			if tt.want == "" {
 				if err != nil {
-					t.Fatalf("DiscoverChannels: %v", err)
+					t.Fatalf("discoverChannels: %v", err)
 				}
 				var rel []string
 				for _, f := range chs[ChannelTrain].Files {

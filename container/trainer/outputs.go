@@ -101,9 +101,9 @@ type Summary struct {
 	Scores map[string][]ScoreRow `json:"-"`
 }
 
-// WriteMetrics writes metrics.json atomically. Non-finite numbers (a diverged run) are
+// writeMetrics writes metrics.json atomically. Non-finite numbers (a diverged run) are
 // written as null rather than failing the whole output.
-func WriteMetrics(path string, s *Summary) error {
+func writeMetrics(path string, s *Summary) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		// encoding/json rejects NaN and Inf; retry with them replaced.

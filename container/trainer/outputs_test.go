@@ -63,7 +63,7 @@ func TestWriteMetricsNonFinite(t *testing.T) {
 	s := &Summary{FormatVersion: 1, Status: StatusCompleted,
 		History: []EpochRecord{{Epoch: 1, TrainLoss: math.NaN(), ValidationLoss: math.Inf(1)}},
 		Final:   map[string]float64{"validation:rmse": math.NaN()}}
-	if err := WriteMetrics(path, s); err != nil {
+	if err := writeMetrics(path, s); err != nil {
 		t.Fatal(err)
 	}
 	var back Summary

@@ -10,8 +10,8 @@ import (
 	"github.com/blueblood/blueblood/internal/atomicfile"
 )
 
-// WriteReport writes report.md: data, hyperparameters, metrics and baselines.
-func WriteReport(path string, s *Summary, readReport string) error {
+// writeReport writes report.md: data, hyperparameters, metrics and baselines.
+func writeReport(path string, s *Summary, readReport string) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		ew := &errWriter{w: w}
 		renderReport(ew, s, readReport)

@@ -96,7 +96,7 @@ func (r *run) execute(ctx context.Context) error {
 			r.p.Rel(r.p.ResourceConfig()), len(cfg.Resource.Hosts), strings.Join(cfg.Resource.Hosts, ", "))
 	}
 
-	channels, err := DiscoverChannels(ctx, r.p, cfg, pipeline.IsPrepared)
+	channels, err := discoverChannels(ctx, r.p, cfg, pipeline.IsPrepared)
 	if err != nil {
 		return err
 	}

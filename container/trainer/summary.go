@@ -146,10 +146,10 @@ func (r *run) writeOutputs(m *model.Model) error {
 	if err := WriteErrorChart(filepath.Join(dir, ErrorChartFile), predSplit, errs); err != nil {
 		return err
 	}
-	if err := WriteMetrics(filepath.Join(dir, MetricsFile), s); err != nil {
+	if err := writeMetrics(filepath.Join(dir, MetricsFile), s); err != nil {
 		return err
 	}
-	if err := WriteReport(filepath.Join(dir, ReportFile), s, r.readReport); err != nil {
+	if err := writeReport(filepath.Join(dir, ReportFile), s, r.readReport); err != nil {
 		return err
 	}
 	r.log.printf("outputs written to %s", dir)
