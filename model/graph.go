@@ -52,7 +52,7 @@ type netGraph struct {
 
 	grads []*G.Node
 	// Read targets are separate allocations: a read target held in the same struct as
-	// the machine forms a cycle through the machine's finalizer and leaks (notes, trap 3).
+	// the machine forms a cycle through the machine's finalizer and leaks.
 	lossV  *G.Value
 	predV  *G.Value
 	gradVs []*G.Value
@@ -180,7 +180,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 	// LSTM over [z0, z1] from h = c = 0; gates in PyTorch order (i, f, g, o). The
 	// weights are stored gate-major (four [in, U] blocks back to back) so each gate is a
 	// contiguous matrix of its own: no slicing of a [B, 4U] product, whose strided views
-	// were slow and, as column ranges, unsafe (they can hash alike and merge, trap 1).
+	// were slow and, as column ranges, unsafe (they can hash alike and merge).
 	gateBlock := func(name string, k int) *G.Node {
 		s := spec[name]
 		per := s.Rows * s.Cols / 4
@@ -212,7 +212,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 
 	if key.train {
 		// our own inverted-dropout mask (0 or 1/(1-p)) from the run's seeded RNG: G.Dropout
-		// has a wrong backward pass and seeds itself from the clock (notes, trap 2)
+		// has a wrong backward pass and seeds itself from the clock
 		h = must(G.HadamardProd(h, input("drop", b, u)))
 	}
 	out := biased(must(G.Mul(h, outW)), outB)
@@ -247,7 +247,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 			roots = append(roots, G.Read(gn, v))
 		}
 	}
-	// compile only what the reads need: unused input gradients cost ~40% more (trap 5)
+	// compile only what the reads need: unused input gradients cost ~40% more
 	sub := g.ExactSubgraphRoots(roots...)
 	ng.vm = G.NewTapeMachine(sub)
 	ng.reuse = planReuse(sub)
