@@ -5,6 +5,10 @@
 // job state, enforces the documented request constraints and can inject
 // ThrottlingException and ResourceLimitExceeded.
 //
+// It is a public testing aid, not launcher internals: any code that drives SageMaker
+// through aws-sdk-go-v2 can point its client at it (BaseEndpoint) and test without AWS,
+// which is why it lives outside launcher/internal.
+//
 // # Jobs
 //
 // Training jobs move InProgress → Completed/Failed/Stopped through the secondary
