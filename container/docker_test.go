@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,7 @@ func TestDockerfile(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{"multi-stage with a golang build stage", len(froms) >= 2 && strings.Contains(froms[0], "golang:")},
+		{"multi-stage with a golang build stage", len(froms) >= 2 && slices.ContainsFunc(froms, func(f string) bool { return strings.Contains(f, "golang:") })},
 		{"runtime stage FROM scratch or distroless static", strings.HasPrefix(froms[len(froms)-1], "FROM scratch") || strings.Contains(froms[len(froms)-1], "distroless/static")},
 		{"static build (CGO_ENABLED=0)", strings.Contains(df, "CGO_ENABLED=0")},
 		{"builds ./container", regexp.MustCompile(`go build .*\./container\b`).MatchString(df)},

@@ -29,6 +29,10 @@ The root is /opt/ml, or $SAGEMAKER_BASE_DIR when set.
 
 func main() {
 	start := time.Now()
+	chooseBLASKernel() // may restart the process once (OpenBLAS build only)
+	if len(os.Args) < 2 || os.Args[1] == "train" || os.Args[1] == "serve" {
+		logStartup(os.Stderr)
+	}
 	// SageMaker stops a job with SIGTERM and kills it 120 s later; the trainer turns the
 	// signal into a cancelled context and saves a checkpoint and the best model.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -100,8 +100,9 @@ func BuildStaticIn(t testing.TB, moduleDir, pkg, dir, name string) string {
 
 var copyLine = regexp.MustCompile(`(?i)^\s*COPY\s+(.+)$`)
 
-// BuildStageContext copies into dst what the first stage of a multi-stage Dockerfile
-// COPYs from the build context at root, the way Docker does (a folder's contents go to
+// BuildStageContext copies into dst what the first golang build stage of a multi-stage
+// Dockerfile (a stage packaging a prebuilt binary may come before it) COPYs from the
+// build context at root, the way Docker does (a folder's contents go to
 // the destination folder; a file goes into a destination ending in "/" or "."). Building
 // from dst proves the Dockerfile copies everything the build needs.
 func BuildStageContext(t testing.TB, dockerfile, root, dst string) string {
@@ -110,8 +111,15 @@ func BuildStageContext(t testing.TB, dockerfile, root, dst string) string {
 	if len(locs) < 2 {
 		t.Fatalf("dockerfile has %d stage(s); expected a multi-stage build", len(locs))
 	}
+	k := 0
+	for k < len(locs)-1 && !strings.HasPrefix(dockerfile[locs[k][1]:], "golang:") {
+		k++
+	}
+	if k == len(locs)-1 {
+		t.Fatalf("dockerfile has no golang build stage followed by another stage")
+	}
 	copied := 0
-	for _, line := range strings.Split(dockerfile[locs[0][0]:locs[1][0]], "\n") {
+	for _, line := range strings.Split(dockerfile[locs[k][0]:locs[k+1][0]], "\n") {
 		m := copyLine.FindStringSubmatch(line)
 		if m == nil || strings.HasPrefix(strings.TrimSpace(m[1]), "--") {
 			continue
@@ -147,7 +155,7 @@ func BuildStageContext(t testing.TB, dockerfile, root, dst string) string {
 		}
 	}
 	if copied == 0 {
-		t.Fatalf("dockerfile's first stage copies nothing from the build context")
+		t.Fatalf("dockerfile's build stage copies nothing from the build context")
 	}
 	return dst
 }
