@@ -86,6 +86,7 @@ type jobFlags struct {
 	instanceType                string
 	instanceCount, volumeSize   int
 	maxRuntime, maxWait         string
+	keepAlive                   int
 	spot, networkIsolation      bool
 	checkpoint, inputMode       string
 	env, tags                   kvFlag
@@ -110,6 +111,7 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.maxWait, "max-wait", "", "with --spot: longest wait for spot capacity plus runtime, ≥ --max-runtime (default --max-runtime)")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "S3 URI synced with /opt/ml/checkpoints (required with --spot)")
 	fs.StringVar(&f.inputMode, "input-mode", "File", "File or FastFile")
+	fs.IntVar(&f.keepAlive, "keep-alive", 0, "keep the instance in a warm pool this many `SECONDS` (0-3600) after the job, for the next matching job")
 	fs.Var(&f.env, "env", "container environment `KEY=VALUE` (repeatable)")
 	fs.Var(&f.tags, "tag", "job tag `KEY=VALUE` (repeatable)")
 	fs.BoolVar(&f.networkIsolation, "network-isolation", false, "run the container without network access")
@@ -125,6 +127,7 @@ type jobSpec struct {
 	instanceCount       int32
 	volumeSize          int32
 	maxRuntime, maxWait int32
+	keepAlive           int32
 	spot, isolation     bool
 	checkpoint          string
 	inputMode           types.TrainingInputMode
@@ -202,6 +205,10 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 		return nil, usagef("--volume-size %d: expected 1 to 16384 GB", f.volumeSize)
 	}
 	s.instanceCount, s.volumeSize = int32(f.instanceCount), int32(f.volumeSize)
+	if f.keepAlive < 0 || f.keepAlive > maxKeepAlive {
+		return nil, usagef("--keep-alive %d: expected 0 to %d seconds", f.keepAlive, maxKeepAlive)
+	}
+	s.keepAlive = int32(f.keepAlive)
 	var err error
 	if s.maxRuntime, err = parseSeconds("--max-runtime", f.maxRuntime); err != nil {
 		return nil, err
@@ -315,6 +322,9 @@ func (s *jobSpec) trainingInput(name string, hp map[string]string, tags []types.
 		},
 		StoppingCondition: &types.StoppingCondition{MaxRuntimeInSeconds: aws.Int32(s.maxRuntime)},
 		Tags:              append(append([]types.Tag(nil), tags...), s.tags...),
+	}
+	if s.keepAlive > 0 {
+		in.ResourceConfig.KeepAlivePeriodInSeconds = aws.Int32(s.keepAlive)
 	}
 	if s.spot {
 		in.EnableManagedSpotTraining = aws.Bool(true)

@@ -30,6 +30,7 @@ type trialResult struct {
 	billable int32
 	model    string
 	failure  string
+	warm     warmInfo
 }
 
 func resultOf(name string, hp map[string]string, out *sagemaker.DescribeTrainingJobOutput) trialResult {
@@ -49,6 +50,7 @@ func resultOf(name string, hp map[string]string, out *sagemaker.DescribeTraining
 	if out.ModelArtifacts != nil {
 		r.model = aws.ToString(out.ModelArtifacts.S3ModelArtifacts)
 	}
+	r.warm = warmOf(out)
 	return r
 }
 
@@ -80,7 +82,7 @@ func writeLeaderboardTable(w io.Writer, objective string, keys []string, rs []tr
 	for _, k := range keys {
 		fmt.Fprintf(tw, "\t%s", k)
 	}
-	fmt.Fprintln(tw, "\tBILLABLE_S\tJOB\tMODEL")
+	fmt.Fprintln(tw, "\tBILLABLE_S\tSTARTUP_S\tWARM\tJOB\tMODEL")
 	for i, r := range rs {
 		fmt.Fprintf(tw, "%d\t%s\t%s", i+1, objectiveText(r, objective), r.status)
 		for _, k := range keys {
@@ -90,7 +92,11 @@ func writeLeaderboardTable(w io.Writer, objective string, keys []string, rs []tr
 		if model == "" {
 			model = "-"
 		}
-		fmt.Fprintf(tw, "\t%d\t%s\t%s\n", r.billable, r.name, model)
+		warm := "-"
+		if r.warm.warm {
+			warm = "yes"
+		}
+		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\t%s\n", r.billable, startupText(r), warm, r.name, model)
 	}
 	return tw.Flush()
 }
@@ -98,7 +104,7 @@ func writeLeaderboardTable(w io.Writer, objective string, keys []string, rs []tr
 func writeLeaderboardCSV(w io.Writer, objective string, keys []string, rs []trialResult) error {
 	cw := csv.NewWriter(w)
 	head := append([]string{"rank", "job", "status", objective}, keys...)
-	if err := cw.Write(append(head, "billable_seconds", "model_artifacts", "failure_reason")); err != nil {
+	if err := cw.Write(append(head, "billable_seconds", "model_artifacts", "failure_reason", "startup_seconds", "warm_start")); err != nil {
 		return err
 	}
 	for i, r := range rs {
@@ -111,7 +117,11 @@ func writeLeaderboardCSV(w io.Writer, objective string, keys []string, rs []tria
 		for _, k := range keys {
 			row = append(row, r.hp[k])
 		}
-		if err := cw.Write(append(row, strconv.Itoa(int(r.billable)), r.model, r.failure)); err != nil {
+		startup := startupText(r)
+		if startup == "-" {
+			startup = ""
+		}
+		if err := cw.Write(append(row, strconv.Itoa(int(r.billable)), r.model, r.failure, startup, strconv.FormatBool(r.warm.warm))); err != nil {
 			return err
 		}
 	}
@@ -183,8 +193,12 @@ func writeLeaderboardPNG(w io.Writer, objective string, keys []string, rs []tria
 // writeLeaderboardFiles prints the table and writes <prefix>-leaderboard.csv and .png.
 func writeLeaderboardFiles(e *Env, prefix, objective string, keys []string, rs []trialResult) error {
 	sortResults(rs, objective)
+	markWarmStarts(rs)
 	if err := writeLeaderboardTable(e.Stdout, objective, keys, rs); err != nil {
 		return err
+	}
+	if line := warmSummary(rs); line != "" {
+		fmt.Fprintln(e.Stdout, line)
 	}
 	csvPath, pngPath := prefix+"-leaderboard.csv", prefix+"-leaderboard.png"
 	if err := atomicfile.Write(csvPath, func(w io.Writer) error { return writeLeaderboardCSV(w, objective, keys, rs) }); err != nil {

@@ -101,7 +101,7 @@ func TestSweep81WithThrottlingAndQuota(t *testing.T) {
 	if err != nil || len(rows) != 82 {
 		t.Fatalf("csv: %d rows, %v", len(rows), err)
 	}
-	if strings.Join(rows[0], ",") != "rank,job,status,validation:rmse,epochs,learning_rate,lstm_units,dropout_rate,billable_seconds,model_artifacts,failure_reason" {
+	if strings.Join(rows[0], ",") != "rank,job,status,validation:rmse,epochs,learning_rate,lstm_units,dropout_rate,billable_seconds,model_artifacts,failure_reason,startup_seconds,warm_start" {
 		t.Errorf("csv header = %v", rows[0])
 	}
 	prev := 0.0

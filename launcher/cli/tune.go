@@ -129,6 +129,9 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 	if c.maxParallel < 1 || c.maxParallel > 100 {
 		return nil, usagef("--max-parallel %d: expected 1 to 100", c.maxParallel)
 	}
+	if spec.keepAlive > 0 {
+		return nil, usagef("--keep-alive applies to train and sweep; a tuning job's trials do not use warm pools")
+	}
 	if len(c.ranges.items) == 0 {
 		return nil, usagef("tune needs at least one --range NAME=MIN:MAX or NAME=V1,V2,...")
 	}

@@ -30,6 +30,7 @@ const (
 	maxS3URILen        = 1024
 	maxImageLen        = 255
 	maxRuntimeLimit    = 28 * 24 * 3600
+	maxKeepAlive       = 3600 // ResourceConfig.KeepAlivePeriodInSeconds
 )
 
 func checkRole(flag, role string) error {

@@ -126,7 +126,8 @@ type Server struct {
 	account string
 	region  string
 
-	emptyLogPages int
+	emptyLogPages        int
+	coldStart, warmStart time.Duration
 
 	jobs     map[string]*trainingJob
 	jobOrder []string

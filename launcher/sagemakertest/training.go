@@ -39,6 +39,9 @@ type trainingJob struct {
 	outcome     Outcome
 	tuning      string // parent tuning job name
 	stream      string
+	startup     time.Duration // provisioning time added to timestamps after Starting
+	pool        *warmPool     // with a keep-alive
+	reused      string        // the job whose warm pool this one took over
 }
 
 // TrainingJobLog is the CloudWatch Logs group SageMaker writes training logs to.
@@ -141,6 +144,7 @@ func (s *Server) addJob(name string, req map[string]any, tuning string) *trainin
 			}
 		}
 	}
+	s.claimPool(j)
 	j.outcome = s.outcome(Job{Name: name, HyperParameters: j.hp, Tags: j.tags})
 	if j.outcome.Status == "" {
 		j.outcome.Status = "Completed"
@@ -164,6 +168,7 @@ func (s *Server) tick() {
 				continue
 			}
 			j.stage++
+			now := now.Add(j.startup) // provisioning is over once Starting ends
 			if j.stage < len(stages) {
 				s.enter(j, stages[j.stage], stageMessage[stages[j.stage]], now)
 				if stages[j.stage] == "Training" {
@@ -208,6 +213,7 @@ func (s *Server) finish(j *trainingJob, status, secondary, msg string, now time.
 	if j.started.IsZero() {
 		j.started = now
 	}
+	s.releasePool(j, now)
 }
 
 func (s *Server) writeLog(j *trainingJob, now time.Time) {
@@ -265,6 +271,9 @@ func (s *Server) describe(j *trainingJob) map[string]any {
 	out["SecondaryStatusTransitions"] = trs
 	if j.tuning != "" {
 		out["TuningJobArn"] = s.arn("hyper-parameter-tuning-job", j.tuning)
+	}
+	if wp := s.warmPoolStatus(j); wp != nil {
+		out["WarmPoolStatus"] = wp
 	}
 	if !j.started.IsZero() {
 		out["TrainingStartTime"] = epoch(j.started)

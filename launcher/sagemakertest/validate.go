@@ -152,6 +152,11 @@ func (c *checker) trainingDefinition(req map[string]any, prefix string) {
 				c.integer(r["InstanceCount"], p+".instanceCount", 1)
 			}
 		}
+		if v, ok := r["KeepAlivePeriodInSeconds"]; ok {
+			if f, ok := c.integer(v, p+".keepAlivePeriodInSeconds", 0); ok && f > 3600 {
+				c.fail(v, p+".keepAlivePeriodInSeconds", "have value less than or equal to 3600")
+			}
+		}
 	}
 	var runtime, wait float64
 	if c.required(req, "StoppingCondition", prefix+"stoppingCondition") {
