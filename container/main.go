@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/container/trainer"
 )
 
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return trainer.ExitUsage
 		}
 		err := trainer.Train(ctx, trainer.Options{
-			Root:   trainer.RootFromEnv(getenv),
+			Root:   optml.RootFromEnv(getenv),
 			Stdout: stdout,
 			Stderr: stderr,
 			Start:  start,

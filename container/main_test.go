@@ -18,6 +18,7 @@ import (
 
 	"github.com/blueblood/blueblood/container/internal/dockertest"
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/container/trainer"
 	"github.com/blueblood/blueblood/model"
 )
@@ -85,7 +86,7 @@ func TestRunTrainDefaultCommand(t *testing.T) {
 		t.Run(strings.Join(append([]string{"args"}, args...), " "), func(t *testing.T) {
 			root := copyFixture(t, "basic")
 			env := func(k string) string {
-				if k == trainer.RootEnv {
+				if k == optml.RootEnv {
 					return root
 				}
 				return ""
@@ -107,7 +108,7 @@ func TestRunTrainDefaultCommand(t *testing.T) {
 		os.WriteFile(filepath.Join(root, "input/config/hyperparameters.json"), []byte(`{"lerning_rate":"0.1"}`), 0o644)
 		var stdout, stderr bytes.Buffer
 		env := func(k string) string {
-			if k == trainer.RootEnv {
+			if k == optml.RootEnv {
 				return root
 			}
 			return ""
@@ -196,7 +197,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	root := copyFixture(t, "basic")
 	longRun(t, root)
 	cmd := exec.Command(bin, "train")
-	cmd.Env = append(os.Environ(), trainer.RootEnv+"="+root)
+	cmd.Env = append(os.Environ(), optml.RootEnv+"="+root)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

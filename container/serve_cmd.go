@@ -4,8 +4,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/container/serve"
-	"github.com/blueblood/blueblood/container/trainer"
 )
 
 // runServe is the SageMaker hosting entrypoint (`trainer serve`): it loads the model from
@@ -13,7 +13,7 @@ import (
 // $SAGEMAKER_BIND_TO_PORT. ctx is cancelled on SIGTERM, which shuts the server down
 // gracefully (SageMaker sends SIGKILL 30 s later).
 func runServe(ctx context.Context, args []string) error {
-	cfg, err := serve.ParseArgs(args, trainer.RootFromEnv(os.Getenv), os.Getenv)
+	cfg, err := serve.ParseArgs(args, optml.RootFromEnv(os.Getenv), os.Getenv)
 	if err != nil {
 		return err
 	}

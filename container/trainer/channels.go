@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 // Channel names the trainer understands.
@@ -40,7 +42,7 @@ var pipeFIFO = regexp.MustCompile(`^(.+)_[0-9]+$`)
 // discoverChannels finds the channels of a training job. With inputdataconfig.json the
 // channels it lists are authoritative; without it the folders under input/data are.
 // Pipe mode, unknown channel names, a missing train channel and empty channels are errors.
-func discoverChannels(ctx context.Context, p Paths, cfg *Config, isPrepared PreparedFunc) (map[string]*Channel, error) {
+func discoverChannels(ctx context.Context, p optml.Paths, cfg *Config, isPrepared PreparedFunc) (map[string]*Channel, error) {
 	names, modes, err := channelNames(p, cfg)
 	if err != nil {
 		return nil, err
@@ -70,7 +72,7 @@ func discoverChannels(ctx context.Context, p Paths, cfg *Config, isPrepared Prep
 	return out, nil
 }
 
-func channelNames(p Paths, cfg *Config) ([]string, map[string]string, error) {
+func channelNames(p optml.Paths, cfg *Config) ([]string, map[string]string, error) {
 	modes := map[string]string{}
 	var names []string
 	if cfg != nil && cfg.Channels != nil {
@@ -106,7 +108,7 @@ func channelNames(p Paths, cfg *Config) ([]string, map[string]string, error) {
 	return names, modes, nil
 }
 
-func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedFunc) error {
+func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared PreparedFunc) error {
 	rel := p.Rel(ch.Dir)
 	info, err := os.Stat(ch.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -182,7 +184,7 @@ func scanChannel(ctx context.Context, p Paths, ch *Channel, isPrepared PreparedF
 // inside the channel folder dir (root is dir resolved). A FIFO would block the reader
 // forever, a device such as /dev/zero never ends, and a link out of the channel reads
 // what the job was never given.
-func safeFile(p Paths, dir, root string, rootErr error, path string, d fs.DirEntry) error {
+func safeFile(p optml.Paths, dir, root string, rootErr error, path string, d fs.DirEntry) error {
 	name := p.Rel(path)
 	t := d.Type()
 	if t.IsRegular() {

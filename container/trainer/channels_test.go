@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 func TestDiscoverChannels(t *testing.T) {
@@ -62,7 +64,7 @@ func TestDiscoverChannels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, withHP(tt.files))
-			p := Paths{Root: root}
+			p := optml.Paths{Root: root}
 			cfg, err := LoadConfig(p)
 			if err != nil {
 				t.Fatal(err)
@@ -133,7 +135,7 @@ func TestDiscoverChannelsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, withHP(tt.files))
-			p := Paths{Root: root}
+			p := optml.Paths{Root: root}
 			cfg, err := LoadConfig(p)
 			if err != nil {
 				t.Fatal(err)

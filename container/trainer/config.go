@@ -11,32 +11,8 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/container/optml"
 )
-
-// ChannelConfig is one entry of inputdataconfig.json. Only TrainingInputMode matters to
-// the trainer; the rest is logged. Local mode writes nothing but TrainingInputMode, so
-// no field is required.
-type ChannelConfig struct {
-	ContentType        string `json:"ContentType,omitempty"`
-	TrainingInputMode  string `json:"TrainingInputMode,omitempty"`
-	S3DistributionType string `json:"S3DistributionType,omitempty"`
-	RecordWrapperType  string `json:"RecordWrapperType,omitempty"`
-}
-
-// ResourceConfig is resourceconfig.json. Fields beyond current_host and hosts vary
-// between real jobs and local mode, so none is required.
-type ResourceConfig struct {
-	CurrentHost          string   `json:"current_host"`
-	Hosts                []string `json:"hosts"`
-	NetworkInterfaceName string   `json:"network_interface_name,omitempty"`
-	CurrentInstanceType  string   `json:"current_instance_type,omitempty"`
-	CurrentGroupName     string   `json:"current_group_name,omitempty"`
-	InstanceGroups       []struct {
-		InstanceGroupName string   `json:"instance_group_name"`
-		InstanceType      string   `json:"instance_type"`
-		Hosts             []string `json:"hosts"`
-	} `json:"instance_groups,omitempty"`
-}
 
 // Config is everything the trainer reads from input/config.
 type Config struct {
@@ -44,16 +20,16 @@ type Config struct {
 	// RawHyperparameters is hyperparameters.json with every value as text, as received.
 	RawHyperparameters map[string]string
 	// Channels is inputdataconfig.json; nil when the file is absent.
-	Channels map[string]ChannelConfig
+	Channels map[string]optml.ChannelConfig
 	// Resource is resourceconfig.json; nil when the file is absent.
-	Resource *ResourceConfig
+	Resource *optml.ResourceConfig
 	// CheckpointDir is checkpointconfig.json's LocalPath, or checkpoints/ under the root.
 	CheckpointDir string
 }
 
 // LoadConfig reads and validates input/config. hyperparameters.json is required
 // (SageMaker always writes it, "{}" when empty); the other files are optional.
-func LoadConfig(p Paths) (*Config, error) {
+func LoadConfig(p optml.Paths) (*Config, error) {
 	cfg := &Config{CheckpointDir: p.DefaultCheckpointDir()}
 
 	raw, err := readHyperparameters(p)
@@ -65,19 +41,19 @@ func LoadConfig(p Paths) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", p.Rel(p.Hyperparameters()), err)
 	}
 
-	var channels map[string]ChannelConfig
+	var channels map[string]optml.ChannelConfig
 	found, err := readJSON(p, p.InputDataConfig(), &channels)
 	if err != nil {
 		return nil, err
 	}
 	if found {
 		if channels == nil {
-			channels = map[string]ChannelConfig{}
+			channels = map[string]optml.ChannelConfig{}
 		}
 		cfg.Channels = channels
 	}
 
-	var res ResourceConfig
+	var res optml.ResourceConfig
 	if found, err = readJSON(p, p.ResourceConfig(), &res); err != nil {
 		return nil, err
 	}
@@ -99,10 +75,10 @@ func LoadConfig(p Paths) (*Config, error) {
 
 // rebase maps an absolute /opt/ml/... path onto the configured root, so a fixture whose
 // checkpointconfig.json says /opt/ml/checkpoints stays inside $SAGEMAKER_BASE_DIR.
-func rebase(p Paths, path string) string {
+func rebase(p optml.Paths, path string) string {
 	clean := filepath.Clean(path)
-	if p.Root != DefaultRoot {
-		if rel, err := filepath.Rel(DefaultRoot, clean); err == nil && !strings.HasPrefix(rel, "..") {
+	if p.Root != optml.DefaultRoot {
+		if rel, err := filepath.Rel(optml.DefaultRoot, clean); err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.Join(p.Root, rel)
 		}
 	}
@@ -113,7 +89,7 @@ func rebase(p Paths, path string) string {
 }
 
 // readHyperparameters reads hyperparameters.json into strings (see hparams.FromJSON).
-func readHyperparameters(p Paths) (map[string]string, error) {
+func readHyperparameters(p optml.Paths) (map[string]string, error) {
 	path := p.Hyperparameters()
 	rel := p.Rel(path)
 	data, found, err := readConfigFile(p, path)
@@ -138,7 +114,7 @@ func readHyperparameters(p Paths) (map[string]string, error) {
 // readJSON decodes one JSON file into v. A missing file returns found=false and no
 // error; anything else unreadable is an error naming the file and, for syntax errors,
 // the line and column.
-func readJSON(p Paths, path string, v any) (found bool, err error) {
+func readJSON(p optml.Paths, path string, v any) (found bool, err error) {
 	data, found, err := readConfigFile(p, path)
 	if !found || err != nil {
 		return found, err
@@ -147,7 +123,7 @@ func readJSON(p Paths, path string, v any) (found bool, err error) {
 }
 
 // readConfigFile reads one config file; a missing file returns found=false and no error.
-func readConfigFile(p Paths, path string) (data []byte, found bool, err error) {
+func readConfigFile(p optml.Paths, path string) (data []byte, found bool, err error) {
 	rel := p.Rel(path)
 	data, err = os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 // writeTree writes files (relative path → content) under a new root.
@@ -73,7 +74,7 @@ func TestLoadConfigHyperparameters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, map[string]string{hpPath: tt.json})
-			cfg, err := LoadConfig(Paths{Root: root})
+			cfg, err := LoadConfig(optml.Paths{Root: root})
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
 			}
@@ -130,7 +131,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, tt.files)
-			_, err := LoadConfig(Paths{Root: root})
+			_, err := LoadConfig(optml.Paths{Root: root})
 			if err == nil {
 				t.Fatalf("LoadConfig succeeded; want error containing %q", tt.want)
 			}
@@ -147,7 +148,7 @@ func TestLoadConfigErrors(t *testing.T) {
 func TestLoadConfigOptionalFiles(t *testing.T) {
 	t.Run("absent", func(t *testing.T) {
 		root := writeTree(t, map[string]string{hpPath: `{}`})
-		cfg, err := LoadConfig(Paths{Root: root})
+		cfg, err := LoadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func TestLoadConfigOptionalFiles(t *testing.T) {
 	})
 	t.Run("fixture with every file", func(t *testing.T) {
 		root := copyFixture(t, "channels")
-		cfg, err := LoadConfig(Paths{Root: root})
+		cfg, err := LoadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +182,7 @@ func TestLoadConfigOptionalFiles(t *testing.T) {
 	})
 	t.Run("checkpoint path outside /opt/ml", func(t *testing.T) {
 		root := writeTree(t, map[string]string{hpPath: `{}`, "input/config/checkpointconfig.json": `{"LocalPath":"/mnt/ckpt"}`})
-		cfg, err := LoadConfig(Paths{Root: root})
+		cfg, err := LoadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,26 +190,4 @@ func TestLoadConfigOptionalFiles(t *testing.T) {
 			t.Errorf("checkpoint dir %s, want /mnt/ckpt", cfg.CheckpointDir)
 		}
 	})
-}
-
-func TestRootFromEnv(t *testing.T) {
-	tests := []struct{ env, want string }{
-		{"", "/opt/ml"},
-		{"  ", "/opt/ml"},
-		{"/tmp/x", "/tmp/x"},
-	}
-	for _, tt := range tests {
-		got := RootFromEnv(func(k string) string {
-			if k == RootEnv {
-				return tt.env
-			}
-			return ""
-		})
-		if got != tt.want {
-			t.Errorf("RootFromEnv(%q) = %q, want %q", tt.env, got, tt.want)
-		}
-	}
-	if got := RootFromEnv(nil); got != DefaultRoot {
-		t.Errorf("RootFromEnv(nil) = %q", got)
-	}
 }

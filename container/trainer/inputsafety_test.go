@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 // special makes a non-regular entry at rel under root: "fifo", or "link:TARGET".
@@ -91,7 +93,7 @@ func TestDiscoverChannelsRefusesUnsafeFiles(t *testing.T) {
 			for rel, kind := range tt.specials {
 				special(t, root, rel, kind)
 			}
-			p := Paths{Root: root}
+			p := optml.Paths{Root: root}
 			cfg, err := LoadConfig(p)
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/container/serve/inputheader"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
@@ -21,7 +22,7 @@ import (
 // checkpoint, the best model so far and the outputs.
 func Train(ctx context.Context, opts Options) (err error) {
 	opts = opts.withDefaults()
-	p := Paths{Root: opts.Root}
+	p := optml.Paths{Root: opts.Root}
 	log := &logger{w: opts.Stderr, now: opts.Now, start: opts.Start}
 	// A failure file from an earlier local run would be mistaken for this run's.
 	os.Remove(p.Failure())
@@ -64,7 +65,7 @@ func guard(log *logger, fn func() error) (err error) {
 
 type run struct {
 	opts Options
-	p    Paths
+	p    optml.Paths
 	log  *logger
 	cfg  *Config
 	hp   Hyperparameters

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 // ErrStopped marks a run ended by SIGTERM (context cancellation). The checkpoint and the
@@ -36,7 +38,7 @@ func ExitCode(err error) int {
 
 // Options configures Train. Everything that touches the outside is injected.
 type Options struct {
-	// Root is the /opt/ml tree; "" means DefaultRoot.
+	// Root is the /opt/ml tree; "" means optml.DefaultRoot.
 	Root string
 	// Stdout receives the metric lines SageMaker scrapes; Stderr receives the log.
 	Stdout, Stderr io.Writer
@@ -51,7 +53,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Root == "" {
-		o.Root = DefaultRoot
+		o.Root = optml.DefaultRoot
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard

@@ -1,4 +1,8 @@
-package trainer
+// Package optml is SageMaker's training contract on disk: the /opt/ml tree (Paths) and
+// the config files the service writes into it (ChannelConfig, ResourceConfig). The
+// trainer reads it and `launcher local` builds it from these same declarations. It has
+// no imports beyond the standard library, so the launcher links no trainer code.
+package optml
 
 import (
 	"path/filepath"
@@ -73,4 +77,32 @@ func (p Paths) Rel(path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
+}
+
+// ChannelConfig is one entry of inputdataconfig.json. Only TrainingInputMode matters to
+// the trainer; the rest is logged. Local mode writes nothing but TrainingInputMode, so
+// no field is required.
+type ChannelConfig struct {
+	ContentType        string `json:"ContentType,omitempty"`
+	TrainingInputMode  string `json:"TrainingInputMode,omitempty"`
+	S3DistributionType string `json:"S3DistributionType,omitempty"`
+	RecordWrapperType  string `json:"RecordWrapperType,omitempty"`
+}
+
+// ResourceConfig is resourceconfig.json. Fields beyond current_host and hosts vary
+// between real jobs and local mode, so none is required.
+type ResourceConfig struct {
+	CurrentHost          string          `json:"current_host"`
+	Hosts                []string        `json:"hosts"`
+	NetworkInterfaceName string          `json:"network_interface_name,omitempty"`
+	CurrentInstanceType  string          `json:"current_instance_type,omitempty"`
+	CurrentGroupName     string          `json:"current_group_name,omitempty"`
+	InstanceGroups       []InstanceGroup `json:"instance_groups,omitempty"`
+}
+
+// InstanceGroup is one entry of resourceconfig.json's instance_groups.
+type InstanceGroup struct {
+	InstanceGroupName string   `json:"instance_group_name"`
+	InstanceType      string   `json:"instance_type"`
+	Hosts             []string `json:"hosts"`
 }
