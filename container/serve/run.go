@@ -19,14 +19,21 @@ const (
 	EnvMaxPayload = "SAGEMAKER_MAX_PAYLOAD_IN_MB" // batch transform's payload limit
 	EnvWorkers    = "SAGEMAKER_MODEL_SERVER_WORKERS"
 	DefaultPort   = 8080
+	// Ours, for a model's Environment (SageMaker passes no arguments to serve).
+	EnvMaxInflight  = "BLUEBLOOD_SERVE_MAX_INFLIGHT"
+	EnvMemoryBudget = "BLUEBLOOD_SERVE_MEMORY_MB"
 )
+
+const usage = "serve [--model DIR] [--host HOST] [--port N] [--workers N] [--max-inflight N] [--memory-budget-mb N]"
 
 // Config is how `trainer serve` runs.
 type Config struct {
 	ModelDir       string // the model folder, <root>/model by default
 	Addr           string // host:port to listen on
 	MaxBodyBytes   int64
-	MaxConcurrency int // 0: GOMAXPROCS
+	MaxConcurrency int   // 0: GOMAXPROCS
+	MaxInflight    int   // 0: DefaultMaxInflight
+	MemoryBudget   int64 // bytes; 0: DefaultMemoryBudget
 }
 
 // ParseArgs reads `serve` flags and the SageMaker environment. root is the /opt/ml root
@@ -55,6 +62,21 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 		}
 		cfg.MaxConcurrency = n
 	}
+	if v := strings.TrimSpace(getenv(EnvMaxInflight)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return Config{}, fmt.Errorf("serve: %s=%q: expected an integer in [1, 100000]", EnvMaxInflight, v)
+		}
+		cfg.MaxInflight = n
+	}
+	budgetMB := 0
+	if v := strings.TrimSpace(getenv(EnvMemoryBudget)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1<<20 {
+			return Config{}, fmt.Errorf("serve: %s=%q: expected megabytes in [1, 1048576]", EnvMemoryBudget, v)
+		}
+		budgetMB = n
+	}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -62,12 +84,18 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 	host := fs.String("host", "", "interface to listen on (empty: all, as SageMaker needs)")
 	fs.IntVar(&port, "port", port, "port to listen on")
 	fs.IntVar(&cfg.MaxConcurrency, "workers", cfg.MaxConcurrency, "predictions run at once (0: one per CPU)")
+	fs.IntVar(&cfg.MaxInflight, "max-inflight", cfg.MaxInflight, "requests admitted at once (0: default)")
+	fs.IntVar(&budgetMB, "memory-budget-mb", budgetMB, "memory for admitted requests' bodies, in MB (0: default)")
 	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("serve: %w; usage: serve [--model DIR] [--host HOST] [--port N] [--workers N]", err)
+		return Config{}, fmt.Errorf("serve: %w; usage: %s", err, usage)
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("serve: unexpected arguments %q; usage: serve [--model DIR] [--host HOST] [--port N] [--workers N]", fs.Args())
+		return Config{}, fmt.Errorf("serve: unexpected arguments %q; usage: %s", fs.Args(), usage)
 	}
+	if cfg.MaxInflight < 0 || budgetMB < 0 {
+		return Config{}, errors.New("serve: --max-inflight and --memory-budget-mb: expected 0 or more")
+	}
+	cfg.MemoryBudget = int64(budgetMB) << 20
 	if port < 0 || port > 65535 {
 		return Config{}, fmt.Errorf("serve: --port %d: expected a port number in [0, 65535]", port)
 	}
@@ -85,6 +113,12 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	opts := []Option{WithLogger(logger), WithMaxBodyBytes(cfg.MaxBodyBytes)}
 	if cfg.MaxConcurrency > 0 {
 		opts = append(opts, WithMaxConcurrency(cfg.MaxConcurrency))
+	}
+	if cfg.MaxInflight > 0 {
+		opts = append(opts, WithMaxInflight(cfg.MaxInflight))
+	}
+	if cfg.MemoryBudget > 0 {
+		opts = append(opts, WithMemoryBudget(cfg.MemoryBudget))
 	}
 	err := New(LoadDir(cfg.ModelDir), opts...).ListenAndServe(ctx, cfg.Addr)
 	if err != nil && !errors.Is(err, context.Canceled) {
