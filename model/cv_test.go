@@ -104,3 +104,33 @@ func TestPersistence(t *testing.T) {
 		t.Fatalf("persistence %v, want [1 20]", got[0])
 	}
 }
+
+// TestScorePredictionsMatchesEvaluate: the ridge baseline in metrics.json is scored like
+// the model: ScorePredictions on the model's own predictions gives Evaluate's figures.
+func TestScorePredictionsMatchesEvaluate(t *testing.T) {
+	f := newFixture(t, defaultSynth(), 60, 0, 30)
+	m := mustNew(t, f.config(ArchPooledResidual), f, 1)
+	mean := TrainMean(f.train, f.spec.analytes)
+	met, err := Evaluate(m, f.tst, mean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := m.Predict(f.tst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ScorePredictions(f.sc, f.tst, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.RMSE-met.RMSE) > 1e-6 || math.Abs(got.MAE-met.MAE) > 1e-6 {
+		t.Fatalf("ScorePredictions %v/%v, Evaluate %v/%v", got.RMSE, got.MAE, met.RMSE, met.MAE)
+	}
+	p, _ := ScorePredictions(f.sc, f.tst, Persistence(f.tst, mean))
+	if b := met.Baselines[BaselinePostEqualsPre]; math.Abs(p.RMSE-b.RMSE) > 1e-6 {
+		t.Fatalf("persistence %v, Evaluate's post_equals_pre %v", p.RMSE, b.RMSE)
+	}
+	if _, err := ScorePredictions(f.sc, f.tst, pred[:1]); err == nil {
+		t.Fatal("1 prediction for 30 samples: no error")
+	}
+}

@@ -154,3 +154,26 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 			BaselinePostEqualsPre: persist.scores(l.Analytes),
 		}}, nil
 }
+
+// ScorePredictions scores predictions in original units (pred[i] for samples[i]) with
+// Evaluate's scorer and the scaler sc: scaled errors over observed targets, and per
+// analyte in original units. Baselines other than the built-in two are scored with it.
+func ScorePredictions(sc *pipeline.Scaler, samples []pipeline.Sample, pred [][]float32) (Scores, error) {
+	a := len(sc.Analytes)
+	if len(pred) != len(samples) {
+		return Scores{}, fmt.Errorf("model: score: %d predictions for %d samples", len(pred), len(samples))
+	}
+	acc := newAcc(a)
+	for i := range samples {
+		s := &samples[i]
+		if len(pred[i]) != a || len(s.Post) != a || len(s.PostObserved) != a {
+			return Scores{}, fmt.Errorf("model: score: sample %d (subject %q): %d predictions and %d targets for %d analytes", i, s.Subject, len(pred[i]), len(s.Post), a)
+		}
+		for j := 0; j < a; j++ {
+			if s.PostObserved[j] {
+				acc.add(j, sc.ScaleAnalyte(j, pred[i][j]), sc.ScaleAnalyte(j, s.Post[j]), pred[i][j], s.Post[j])
+			}
+		}
+	}
+	return acc.scores(sc.Analytes), nil
+}

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/blueblood/blueblood/pipeline"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -13,7 +17,7 @@ import (
 const BaselineRidge = "ridge"
 
 // RidgePenalties is the grid the ridge baseline's penalty is chosen from.
-var RidgePenalties = []float64{0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000}
+var RidgePenalties = []float64{0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 1e4, 3e4, 1e5}
 
 // Ridge is the linear baseline: per analyte, a ridge regression of the scaled change
 // post - pre on [scaled pre values (0 where missing), pre-observed flags, the sum of the
@@ -79,8 +83,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 					tr = append(tr, i)
 				}
 			}
-			for p, pen := range RidgePenalties {
-				r := fitRidgeRows(train, feats, sc, l, tr, pen)
+			for p, r := range fitRidgeRows(train, feats, sc, l, tr, RidgePenalties) {
 				for _, i := range te {
 					se[p] += r.squaredError(&train[i], feats[i])
 				}
@@ -96,7 +99,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	for i := range all {
 		all[i] = i
 	}
-	return fitRidgeRows(train, feats, sc, l, all, best), nil
+	return fitRidgeRows(train, feats, sc, l, all, []float64{best})[0], nil
 }
 
 func ridgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout) [][]float64 {
@@ -108,16 +111,20 @@ func ridgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layo
 	return out
 }
 
-// fitRidgeRows fits every analyte on the samples rows with the penalty pen. Columns and
-// the target are centred on those rows, so the intercept is not penalised.
-func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Scaler, l pipeline.Layout, rows []int, pen float64) *Ridge {
+// fitRidgeRows fits every analyte on the samples rows, once per penalty. Columns and the
+// target are centred on those rows, so the intercept is not penalised.
+func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Scaler, l pipeline.Layout, rows []int, pens []float64) []*Ridge {
 	a := len(l.Analytes)
 	sub := make([]pipeline.Sample, 0, len(rows))
 	for _, i := range rows {
 		sub = append(sub, samples[i])
 	}
-	r := &Ridge{sc: sc, layout: l, trainMean: TrainMean(sub, a), Penalty: pen,
-		beta: make([][]float64, a), intercept: make([]float64, a)}
+	mean := TrainMean(sub, a)
+	out := make([]*Ridge, len(pens))
+	for k, pen := range pens {
+		out[k] = &Ridge{sc: sc, layout: l, trainMean: mean, Penalty: pen,
+			beta: make([][]float64, a), intercept: make([]float64, a)}
+	}
 	p := len(feats[0])
 	for j := 0; j < a; j++ {
 		var xs [][]float64
@@ -145,18 +152,20 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 			mx[c] /= n
 		}
 		my /= n
-		r.beta[j] = solveRidge(xs, ys, mx, my, pen)
-		r.intercept[j] = my
-		for c, v := range mx {
-			r.intercept[j] -= v * r.beta[j][c]
+		for k, b := range solveRidge(xs, ys, mx, my, pens) {
+			out[k].beta[j] = b
+			out[k].intercept[j] = my
+			for c, v := range mx {
+				out[k].intercept[j] -= v * b[c]
+			}
 		}
 	}
-	return r
+	return out
 }
 
-// solveRidge returns argmin |y - my - (X - mx) b|² + pen |b|², solved in the smaller of
-// the primal (p x p) and dual (n x n) forms.
-func solveRidge(xs [][]float64, ys, mx []float64, my, pen float64) []float64 {
+// solveRidge returns, for each penalty, argmin |y - my - (X - mx) b|² + pen |b|², in the
+// smaller of the primal (p x p) and dual (n x n) forms; the Gram matrix is formed once.
+func solveRidge(xs [][]float64, ys, mx []float64, my float64, pens []float64) [][]float64 {
 	n, p := len(xs), len(mx)
 	x := mat.NewDense(n, p, nil)
 	y := mat.NewVecDense(n, nil)
@@ -166,32 +175,41 @@ func solveRidge(xs [][]float64, ys, mx []float64, my, pen float64) []float64 {
 		}
 		y.SetVec(i, ys[i]-my)
 	}
-	b := mat.NewVecDense(p, nil)
-	var ch mat.Cholesky
-	if n < p {
-		// b = Xᵀ (X Xᵀ + pen I)⁻¹ y
-		var k mat.SymDense
-		k.SymOuterK(1, x)
-		for i := 0; i < n; i++ {
-			k.SetSym(i, i, k.At(i, i)+pen)
-		}
-		alpha := mat.NewVecDense(n, nil)
-		if ch.Factorize(&k) && ch.SolveVecTo(alpha, y) == nil {
-			b.MulVec(x.T(), alpha)
-		}
-		return b.RawVector().Data
-	}
+	dual := n < p
 	var g mat.SymDense
-	g.SymOuterK(1, x.T())
-	for c := 0; c < p; c++ {
-		g.SetSym(c, c, g.At(c, c)+pen)
+	rhs := y
+	if dual {
+		g.SymOuterK(1, x) // b = Xᵀ (X Xᵀ + pen I)⁻¹ y
+	} else {
+		g.SymOuterK(1, x.T()) // b = (Xᵀ X + pen I)⁻¹ Xᵀ y
+		rhs = mat.NewVecDense(p, nil)
+		rhs.MulVec(x.T(), y)
 	}
-	var xty mat.VecDense
-	xty.MulVec(x.T(), y)
-	if ch.Factorize(&g) {
-		_ = ch.SolveVecTo(b, &xty) // a failed solve leaves b zero: no change predicted
+	m := g.SymmetricDim()
+	out := make([][]float64, len(pens))
+	gr := g.RawSymmetric()
+	for k, pen := range pens {
+		// LAPACK's Cholesky directly: mat.Cholesky also estimates the condition number,
+		// which cost as much as the factorisation here
+		a := blas64.Symmetric{N: m, Stride: m, Uplo: blas.Upper, Data: make([]float64, m*m)}
+		for i := 0; i < m; i++ {
+			copy(a.Data[i*m+i:i*m+m], gr.Data[i*gr.Stride+i:i*gr.Stride+m])
+			a.Data[i*m+i] += pen
+		}
+		sol := blas64.General{Rows: m, Cols: 1, Stride: 1, Data: slices.Clone(rhs.RawVector().Data)}
+		b := mat.NewVecDense(p, nil)
+		// a failed factorisation leaves b zero: no change predicted
+		if t, ok := lapack64.Potrf(a); ok {
+			lapack64.Potrs(t, sol)
+			if dual {
+				b.MulVec(x.T(), mat.NewVecDense(m, sol.Data))
+			} else {
+				copy(b.RawVector().Data, sol.Data)
+			}
+		}
+		out[k] = b.RawVector().Data
 	}
-	return b.RawVector().Data
+	return out
 }
 
 // predictScaled returns the scaled prediction of every analyte for a sample with features x.

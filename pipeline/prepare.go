@@ -21,8 +21,9 @@ const (
 // DefaultFractions are the train, validation and test shares used when none are given.
 func DefaultFractions() [3]float64 { return [3]float64{0.7, 0.15, 0.15} }
 
-// splitNames are the channel folders in fraction order.
-var splitNames = [3]string{SplitTrain, SplitValidation, SplitTest}
+// Channels are the training job's channels, which are also the folders Prepare writes,
+// in fraction order. The trainer and the launcher take the names from here.
+var Channels = [3]string{SplitTrain, SplitValidation, SplitTest}
 
 // PrepareOptions configures Prepare (the launcher's "prepare" command).
 type PrepareOptions struct {
@@ -152,11 +153,11 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 			if layout.Analytes == nil {
 				layout = ds.Layout
 			} else if !slices.Equal(layout.Analytes, ds.Layout.Analytes) || layout.EmbeddingDim != ds.Layout.EmbeddingDim {
-				return nil, fmt.Errorf("%s inputs: layout (%d analytes, embedding %d) differs from the other splits' (%d, %d)", splitNames[k], len(ds.Layout.Analytes), ds.Layout.EmbeddingDim, len(layout.Analytes), layout.EmbeddingDim)
+				return nil, fmt.Errorf("%s inputs: layout (%d analytes, embedding %d) differs from the other splits' (%d, %d)", Channels[k], len(ds.Layout.Analytes), ds.Layout.EmbeddingDim, len(layout.Analytes), layout.EmbeddingDim)
 			}
 			for _, s := range ds.Samples {
 				if j, ok := seen[s.Subject]; ok && j != k {
-					return nil, fmt.Errorf("subject %s appears in both the %s and the %s inputs; a subject must be in one split only", s.Subject, splitNames[j], splitNames[k])
+					return nil, fmt.Errorf("subject %s appears in both the %s and the %s inputs; a subject must be in one split only", s.Subject, Channels[j], Channels[k])
 				}
 				seen[s.Subject] = k
 			}
@@ -227,7 +228,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, name := range splitNames {
+	for k, name := range Channels {
 		ds := &Dataset{Layout: layout, Samples: parts[k], Sources: sum.Sources}
 		if err := writePrepared(ctx, sk, name, ds, sc); err != nil {
 			sk.abort(ctx)
@@ -268,7 +269,7 @@ func checkFractions(f [3]float64) error {
 	var s float64
 	for i, v := range f {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("fraction %s %v: expected a number in [0, 1]", splitNames[i], v)
+			return fmt.Errorf("fraction %s %v: expected a number in [0, 1]", Channels[i], v)
 		}
 		s += v
 	}
@@ -291,7 +292,7 @@ func splitInputs(inputs []string) (bool, [3][]string, error) {
 			continue
 		}
 		k := -1
-		for i, n := range splitNames {
+		for i, n := range Channels {
 			if name == n {
 				k = i
 			}

@@ -12,16 +12,17 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/optml"
+	"github.com/blueblood/blueblood/pipeline"
 )
 
-// Channel names the trainer understands.
+// Channel names the trainer understands (declared in pipeline.Channels).
 const (
-	ChannelTrain      = "train"
-	ChannelValidation = "validation"
-	ChannelTest       = "test"
+	ChannelTrain      = pipeline.SplitTrain
+	ChannelValidation = pipeline.SplitValidation
+	ChannelTest       = pipeline.SplitTest
 )
 
-var knownChannels = []string{ChannelTrain, ChannelValidation, ChannelTest}
+var knownChannels = pipeline.Channels[:]
 
 // Channel is one input channel found under input/data.
 type Channel struct {

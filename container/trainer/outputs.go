@@ -67,6 +67,9 @@ type DataSummary struct {
 	Validation   SplitSummary              `json:"validation"`
 	Test         SplitSummary              `json:"test"`
 	Truncated    int                       `json:"truncated_groups"` // groups cut to max_prescriptions
+	// Thin lists the analytes with too few training values for their own scale (ThinRule).
+	Thin     []string `json:"thin_analytes,omitempty"`
+	ThinRule string   `json:"thin_rule,omitempty"`
 }
 
 // ScoreRow is one model's score on one split, for report.md.
@@ -91,11 +94,17 @@ type Summary struct {
 	Final            map[string]float64 `json:"final"` // the metrics of the closing "best epoch" line
 	Hyperparameters  map[string]string  `json:"hyperparameters"`
 	Data             DataSummary        `json:"data"`
-	// Evaluation maps a split ("validation", "test") to the model's metrics and both
-	// baselines' (train_mean, post_equals_pre) on that split.
-	Evaluation       map[string]*model.Metrics `json:"evaluation"`
-	PredictionsSplit string                    `json:"predictions_split"`
-	History          []EpochRecord             `json:"history"`
+	// Evaluation maps a split ("train", "validation", "test") to the kept weights' metrics
+	// (unweighted, dropout off, so train and validation compare) and the baselines'
+	// (train_mean, post_equals_pre, ridge) on that split.
+	Evaluation map[string]*model.Metrics `json:"evaluation"`
+	// NotBeaten lists, per scored split, the baselines whose RMSE the model does not beat.
+	NotBeaten        map[string][]string `json:"model_does_not_beat"`
+	PredictionsSplit string              `json:"predictions_split"`
+	// Initial is the untrained network (post = pre) on validation, epoch 0; with
+	// BestEpoch 0 no epoch beat it and its weights are the model.
+	Initial *EpochRecord  `json:"initial,omitempty"`
+	History []EpochRecord `json:"history"`
 
 	// Scores is Evaluation flattened for report.md.
 	Scores map[string][]ScoreRow `json:"-"`
@@ -110,9 +119,11 @@ func writeMetrics(path string, s *Summary) error {
 		clean := *s
 		clean.History = make([]EpochRecord, len(s.History))
 		for i, h := range s.History {
-			h.TrainLoss, h.ValidationLoss = finite(h.TrainLoss), finite(h.ValidationLoss)
-			h.ValidationRMSE, h.ValidationMAE = finite(h.ValidationRMSE), finite(h.ValidationMAE)
-			clean.History[i] = h
+			clean.History[i] = h.finite()
+		}
+		if s.Initial != nil {
+			in := s.Initial.finite()
+			clean.Initial = &in
 		}
 		clean.Final = map[string]float64{}
 		for k, v := range s.Final {
@@ -123,6 +134,12 @@ func writeMetrics(path string, s *Summary) error {
 		}
 	}
 	return atomicfile.WriteFile(path, append(data, '\n'))
+}
+
+func (h EpochRecord) finite() EpochRecord {
+	h.TrainLoss, h.ValidationLoss = finite(h.TrainLoss), finite(h.ValidationLoss)
+	h.ValidationRMSE, h.ValidationMAE = finite(h.ValidationRMSE), finite(h.ValidationMAE)
+	return h
 }
 
 // finite maps NaN and Inf to -1, which no loss or error can be, so a diverged run is

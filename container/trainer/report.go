@@ -27,6 +27,9 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 	}
 	pf("# %s\n\n", title)
 	pf("Status: **%s** after %d of %d epochs; best epoch %d.", s.Status, s.EpochsRun, s.EpochsRequested, s.BestEpoch)
+	if s.keptUntrained() {
+		pf(" On validation no epoch beat the untrained network, which predicts post = pre (the training mean where pre is missing), so its weights are the model.")
+	}
 	if s.ResumedFromEpoch > 0 {
 		pf(" Resumed from a checkpoint after epoch %d.", s.ResumedFromEpoch)
 	}
@@ -73,19 +76,49 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		pf("| %s | %s%s | %s |\n", spec.Name, v, mark, spec.Default)
 	}
 
-	pf("\n## Metrics\n\nRMSE and MAE in scaled units (each analyte standardised with the training split), over observed targets only. Baselines: `train_mean` predicts each analyte's training mean, `post_equals_pre` predicts the value before the prescriptions.\n")
-	for _, split := range []string{"validation", "test"} {
+	pf("\n## Metrics\n\nRMSE and MAE in scaled units (each analyte standardised with the training split), over observed targets only. Baselines: `train_mean` predicts each analyte's training mean, `post_equals_pre` predicts the value before the prescriptions (the training mean where it is missing), `ridge` adds to that a ridge regression of the change on the pre values and the summed and dose-weighted summed drug embeddings (penalty chosen by inner folds on train).\n")
+	for _, split := range []string{"test", "validation", "train"} {
 		rows := s.Scores[split]
 		if len(rows) == 0 {
 			continue
 		}
-		pf("\n### %s\n\n| model | RMSE | MAE | targets |\n|---|---:|---:|---:|\n", split)
+		note := ""
+		switch split {
+		case "test":
+			note = " (subjects not used for training or for choosing the epoch)"
+		case "validation":
+			note = " (chose the epoch, so the model's figure is optimistic)"
+		case "train":
+			note = " (fitted; the model's figure is its loss without dropout or loss weights, comparable with validation)"
+		}
+		pf("\n### %s%s\n\n| model | RMSE | MAE | targets |\n|---|---:|---:|---:|\n", split, note)
 		for _, r := range rows {
 			pf("| %s | %.4g | %.4g | %d |\n", r.Model, r.RMSE, r.MAE, r.N)
 		}
+		if split == "train" {
+			continue
+		}
+		if nb := s.NotBeaten[split]; len(nb) > 0 {
+			pf("\n**The model does not beat %s on the %s split.**\n", strings.Join(nb, ", "), split)
+		} else {
+			pf("\nThe model beats every baseline on the %s split.\n", split)
+		}
+	}
+	if tr, va := s.Evaluation["train"], s.Evaluation["validation"]; tr != nil && va != nil {
+		pf("\nLoss of the kept weights, measured alike (masked MSE, unweighted, dropout off): train %.4g, validation %.4g. The history's train loss is measured during training, with dropout and the loss weights, so it is not comparable with its validation loss.\n", tr.MSE, va.MSE)
+	}
+	if len(s.Data.Thin) > 0 {
+		pf("\nThin analytes (%s): %s.\n", s.Data.ThinRule, strings.Join(s.Data.Thin, ", "))
 	}
 
-	pf("\n## History\n\n| epoch | train loss | validation loss | validation RMSE | validation MAE | seconds |\n|---:|---:|---:|---:|---:|---:|\n")
+	pf("\n## History\n\n| epoch | train loss (dropout, weighted) | validation loss | validation RMSE | validation MAE | seconds |\n|---:|---:|---:|---:|---:|---:|\n")
+	if in := s.Initial; in != nil {
+		mark := ""
+		if s.keptUntrained() {
+			mark = " *"
+		}
+		pf("| 0%s (untrained) | | %.4g | %.4g | %.4g | |\n", mark, in.ValidationLoss, in.ValidationRMSE, in.ValidationMAE)
+	}
 	for _, h := range s.History {
 		mark := ""
 		if h.Best {

@@ -109,6 +109,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("channel train: %w", err)
 	}
+	r.summary.Data.Thin, r.summary.Data.ThinRule = scaler.Thin, pipeline.ThinRule
 	mcfg := r.hp.Config
 	mcfg.Layout = r.layout
 	m, err := model.New(mcfg, scaler, r.hp.Seed)
@@ -139,7 +140,7 @@ func (r *run) execute(ctx context.Context) error {
 	// From here on nothing looks at ctx: after SIGTERM the outputs must still be saved.
 	r.summary.TrainingSeconds = r.opts.Now().Sub(trainStart).Seconds()
 	r.finishSummary(hist, resume, stopped)
-	if r.summary.BestEpoch == 0 {
+	if r.summary.BestEpoch == 0 && (r.summary.EpochsRun == 0 || !r.summary.keptUntrained()) {
 		if stopped {
 			// Stopped before any epoch finished: the weights are untrained, so there is
 			// no model worth publishing; the checkpoint lets the next start resume.

@@ -3,6 +3,7 @@ package trainer
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/blueblood/blueblood/container/metricdef"
@@ -45,6 +46,10 @@ func (r *run) finishSummary(h *model.History, resume *model.Checkpoint, stopped 
 		s.ResumedFromEpoch = resume.Epoch
 	}
 	s.Status = StatusCompleted
+	if h != nil && resume == nil {
+		s.Initial = &EpochRecord{TrainLoss: math.NaN(), ValidationLoss: h.Initial.ValLoss,
+			ValidationRMSE: h.Initial.ValRMSE, ValidationMAE: h.Initial.ValMAE, Best: h.Initial.Best && h.BestEpoch == 0}
+	}
 	if h != nil {
 		// The model's history includes the epochs before a resume.
 		s.History = make([]EpochRecord, len(h.Epochs))
@@ -77,13 +82,23 @@ func epochRecord(e model.EpochStats) EpochRecord {
 	}
 }
 
-// finalValues are the metrics of the best epoch plus the test metrics, printed last.
+// keptUntrained reports whether no epoch beat the untrained network (post = pre), whose
+// weights are then the model.
+func (s *Summary) keptUntrained() bool {
+	return s.BestEpoch == 0 && s.Initial != nil && s.Initial.Best
+}
+
+// finalValues are the metrics of the best epoch (of the untrained weights, without a
+// training loss, when they were kept) plus the test metrics, printed last.
 func (r *run) finalValues() []metricdef.Value {
 	var vals []metricdef.Value
 	for _, e := range r.summary.History {
 		if e.Epoch == r.summary.BestEpoch {
 			vals = epochValues(e)
 		}
+	}
+	if r.summary.keptUntrained() {
+		vals = epochValues(*r.summary.Initial)[1:]
 	}
 	if m, ok := r.summary.Evaluation["test"]; ok {
 		vals = append(vals, testValues(m)...)
@@ -100,18 +115,23 @@ func testValues(m *model.Metrics) []metricdef.Value {
 	}
 }
 
-// writeOutputs evaluates the model and both baselines on validation and test, and
+// writeOutputs evaluates the model and the baselines on train, validation and test, and
 // writes metrics.json, predictions.csv, the two charts and report.md.
 func (r *run) writeOutputs(m *model.Model) error {
 	dir := r.p.OutputDataDir()
 	s := &r.summary
 	s.Evaluation = map[string]*model.Metrics{}
+	s.NotBeaten = map[string][]string{}
 	s.Scores = map[string][]ScoreRow{}
 	trainMean := model.TrainMean(r.train, len(r.layout.Analytes))
+	ridge, err := model.FitRidge(r.train, m.Scaler(), r.layout, r.hp.Seed)
+	if err != nil {
+		return err
+	}
 	for _, split := range []struct {
 		name    string
 		samples []pipeline.Sample
-	}{{ChannelValidation, r.validation}, {ChannelTest, r.test}} {
+	}{{ChannelTrain, r.train}, {ChannelValidation, r.validation}, {ChannelTest, r.test}} {
 		if len(split.samples) == 0 {
 			continue
 		}
@@ -119,8 +139,19 @@ func (r *run) writeOutputs(m *model.Model) error {
 		if err != nil {
 			return fmt.Errorf("evaluate on %s: %w", split.name, err)
 		}
+		if met.Baselines[model.BaselineRidge], err = model.ScorePredictions(m.Scaler(), split.samples, ridge.Predict(split.samples)); err != nil {
+			return fmt.Errorf("evaluate on %s: %w", split.name, err)
+		}
 		s.Evaluation[split.name] = met
 		s.Scores[split.name] = scoreRows(met)
+		if split.name == ChannelTrain {
+			continue // fitted there: no verdict
+		}
+		for _, b := range baselineOrder {
+			if met.RMSE >= met.Baselines[b].RMSE {
+				s.NotBeaten[split.name] = append(s.NotBeaten[split.name], b)
+			}
+		}
 	}
 	s.Final = map[string]float64{}
 	for _, v := range r.finalValues() {
@@ -156,9 +187,12 @@ func (r *run) writeOutputs(m *model.Model) error {
 	return nil
 }
 
+// baselineOrder is the order baselines are reported in.
+var baselineOrder = []string{model.BaselineTrainMean, model.BaselinePostEqualsPre, model.BaselineRidge}
+
 func scoreRows(m *model.Metrics) []ScoreRow {
 	rows := []ScoreRow{{Model: "model", RMSE: m.RMSE, MAE: m.MAE, N: m.Observed}}
-	for _, name := range []string{model.BaselineTrainMean, model.BaselinePostEqualsPre} {
+	for _, name := range baselineOrder {
 		if b, ok := m.Baselines[name]; ok {
 			rows = append(rows, ScoreRow{Model: name, RMSE: b.RMSE, MAE: b.MAE, N: m.Observed})
 		}

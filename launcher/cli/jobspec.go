@@ -13,6 +13,7 @@ import (
 
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/container/metricdef"
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // kvFlag is a repeatable KEY=VALUE flag.
@@ -93,7 +94,9 @@ type jobFlags struct {
 	hp                          hpValues
 }
 
-var channelNames = [3]string{"train", "validation", "test"}
+// channelNames are the training channels, in the order of the --train, --validation and
+// --test flags.
+var channelNames = pipeline.Channels
 
 func (f *jobFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.image, "image", "", "training image URI (required)")
