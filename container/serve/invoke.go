@@ -73,45 +73,30 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var req *request
-	switch mediaType {
-	case contentJSON:
-		req, err = parseJSON(body, lm)
-	case contentJSONLines:
-		req, err = parseJSONLines(body, lm)
+	// Decoding and predicting hold a slot: at most the workers' goroutines compete for
+	// the CPUs, so /ping and the requests being read are never queued behind a crowd of
+	// decoders.
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		s.stopped(w, r, ctx)
+		return
+	}
+	req, preds, err := s.work(ctx, lm, mediaType, body)
+	<-s.slots
+	body = nil
+	var bad *badRequest
+	switch {
+	case err == nil:
+	case errors.As(err, &bad):
+		writeError(w, http.StatusBadRequest, bad.msg)
+		return
+	case ctx.Err() != nil:
+		s.stopped(w, r, ctx)
+		return
 	default:
-		req, err = parseCSV(ctx, body, lm)
-	}
-	body = nil // the samples hold what the answer needs
-	if err != nil {
-		if ctx.Err() != nil {
-			s.stopped(w, r, ctx)
-			return
-		}
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if ic, ok := lm.m.(InputChecker); ok {
-		for i := range req.samples {
-			if err := ic.CheckInput(&req.samples[i]); err != nil {
-				writeError(w, http.StatusBadRequest, req.label(i)+": "+err.Error())
-				return
-			}
-		}
-	}
-
-	preds, err := s.predict(ctx, lm, req.samples)
-	if err != nil {
-		if ctx.Err() != nil {
-			s.stopped(w, r, ctx)
-			return
-		}
-		s.opts.logger.Error("prediction failed", "err", err, "cases", len(req.samples))
+		s.opts.logger.Error("prediction failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "prediction failed")
-		return
-	}
-	if msg, bad := nonFinite(lm, req, preds); bad {
-		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 
@@ -181,16 +166,49 @@ func (s *Server) stopped(w http.ResponseWriter, r *http.Request, ctx context.Con
 	busy(w, fmt.Sprintf("server busy: no answer within the %v deadline; retry later or send fewer cases", s.opts.requestTimeout))
 }
 
-// predict runs the model in one of the bounded slots, a batch at a time while ctx lasts,
-// and checks the shape of its answer, so a model bug surfaces as a logged 500 rather
-// than a panic or a short answer.
-func (s *Server) predict(ctx context.Context, lm *loadedModel, samples []pipeline.Sample) ([][]float32, error) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// badRequest is an error the client caused: its message is the 400 answer.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+// work parses the body and predicts; errors are *badRequest, ctx's error, or the model's.
+func (s *Server) work(ctx context.Context, lm *loadedModel, mediaType string, body []byte) (*request, [][]float32, error) {
+	var req *request
+	var err error
+	switch mediaType {
+	case contentJSON:
+		req, err = parseJSON(body, lm)
+	case contentJSONLines:
+		req, err = parseJSONLines(body, lm)
+	default:
+		req, err = parseCSV(ctx, body, lm)
 	}
-	defer func() { <-s.slots }()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &badRequest{err.Error()}
+	}
+	if ic, ok := lm.m.(InputChecker); ok {
+		for i := range req.samples {
+			if err := ic.CheckInput(&req.samples[i]); err != nil {
+				return nil, nil, &badRequest{req.label(i) + ": " + err.Error()}
+			}
+		}
+	}
+	preds, err := predict(ctx, lm, req.samples)
+	if err != nil {
+		return nil, nil, err
+	}
+	if msg, bad := nonFinite(lm, req, preds); bad {
+		return nil, nil, &badRequest{msg}
+	}
+	return req, preds, nil
+}
+
+// predict runs the model a batch at a time while ctx lasts and checks the shape of its
+// answer, so a model bug surfaces as a logged 500 rather than a panic or a short answer.
+func predict(ctx context.Context, lm *loadedModel, samples []pipeline.Sample) ([][]float32, error) {
 	preds := make([][]float32, 0, len(samples))
 	for start := 0; start < len(samples); start += predictBatch {
 		if err := ctx.Err(); err != nil {
