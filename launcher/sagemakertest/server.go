@@ -137,6 +137,8 @@ type Server struct {
 	// endpointsHook is the hosting state installed by WithEndpoints (endpoints.go,
 	// the serve/deploy side); nil when the server runs without it.
 	endpointsHook *endpointState
+	// transformsHook is the batch transform state installed by WithTransforms.
+	transformsHook *transformState
 }
 
 // New starts a server on 127.0.0.1. Close it when done.
