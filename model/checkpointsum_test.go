@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,4 +51,21 @@ func TestCheckpointChecksum(t *testing.T) {
 			t.Errorf("%s checkpoint: %v; want a corrupt-checkpoint error", name, err)
 		}
 	}
+}
+
+// FuzzOpenCheckpoint: only a file that is exactly a sealed body opens.
+func FuzzOpenCheckpoint(f *testing.F) {
+	f.Add(sealCheckpoint([]byte("gob body")))
+	f.Add(sealCheckpoint(nil))
+	f.Add([]byte(checkpointMagic + "00\nbody"))
+	f.Add([]byte("no header at all"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := openCheckpoint(data)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(sealCheckpoint(body), data) {
+			t.Fatalf("%q opened as %q, which seals differently", data, body)
+		}
+	})
 }
