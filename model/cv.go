@@ -95,12 +95,13 @@ type CVResult struct {
 }
 
 // CVScorer describes the one score every method gets.
-const CVScorer = "RMSE over observed post values in per-analyte standard units (the fold's training scaler)"
+const CVScorer = "RMSE over observed post values in per-analyte standard units (each fold's training scaler)"
 
-// CrossValidate runs k-fold cross-validation grouped by subject: for each fold, the
-// scaler, the training mean and the ridge baseline are fitted on the other folds, the
-// network trains on them with an inner validation split (by subject) for early stopping,
-// and all methods are scored on the fold's subjects with one scorer. Folds run in parallel.
+// CrossValidate runs k-fold cross-validation grouped by subject: for each fold, the other
+// folds are split by subject into training and an inner validation split for early
+// stopping; the scaler, the training mean, the ridge baseline and the network are fitted
+// on the training part, and all methods are scored on the fold's subjects with one scorer.
+// Folds run in parallel.
 func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions) (*CVResult, error) {
 	started := time.Now()
 	if opt.ValidationFraction <= 0 || opt.ValidationFraction >= 1 {
@@ -167,18 +168,20 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	return res, nil
 }
 
-// runFold fits and scores every method on one fold.
-func runFold(ctx context.Context, f int, train, test []pipeline.Sample, opt CVOptions) (*FoldResult, error) {
+// runFold fits and scores every method on one fold the way the trainer runs it with the
+// hyperparameters folds and fold: the same seed everywhere, the validation split taken from
+// the other folds by subject, and the scaler, training mean and ridge fitted on the rest.
+func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOptions) (*FoldResult, error) {
 	started := time.Now()
 	l := opt.Config.Layout
+	seed := opt.Seed
+	train, val, _ := pipeline.SplitBySubject(outer, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, seed)
+	if len(val) == 0 || len(train) == 0 {
+		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", countSubjects(outer))
+	}
 	sc, err := pipeline.FitScaler(train, l)
 	if err != nil {
 		return nil, err
-	}
-	seed := opt.Seed + int64(f)
-	inner, val, _ := pipeline.SplitBySubject(train, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, seed)
-	if len(val) == 0 || len(inner) == 0 {
-		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", countSubjects(train))
 	}
 	m, err := New(opt.Config, sc, seed)
 	if err != nil {
@@ -187,7 +190,7 @@ func runFold(ctx context.Context, f int, train, test []pipeline.Sample, opt CVOp
 	topt := opt.Train
 	topt.Seed = seed
 	topt.OnEpoch, topt.OnCheckpoint, topt.Resume = nil, nil, nil
-	hist, err := m.Train(ctx, inner, val, topt)
+	hist, err := m.Train(ctx, train, val, topt)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +209,7 @@ func runFold(ctx context.Context, f int, train, test []pipeline.Sample, opt CVOp
 		MethodPersistence: Persistence(test, mean),
 		MethodTrainMean:   constantPredictions(len(test), mean),
 	}
-	r := &FoldResult{Fold: f + 1, TrainSamples: len(inner), ValidationSamples: len(val), TestSamples: len(test),
+	r := &FoldResult{Fold: f + 1, TrainSamples: len(train), ValidationSamples: len(val), TestSamples: len(test),
 		TestSubjects: countSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
 		EpochsRun: len(hist.Epochs), RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
 		bySubject: map[string][]subjectSE{}}

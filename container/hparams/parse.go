@@ -57,6 +57,11 @@ func checkTogether(plain map[string]string) error {
 	if val+test >= 1 {
 		return fmt.Errorf("hyperparameters validation_fraction=%g and test_fraction=%g: their sum must be below 1", val, test)
 	}
+	folds, _ := strconv.Atoi(plain["folds"])
+	fold, _ := strconv.Atoi(plain["fold"])
+	if folds == 1 || (folds > 0 && fold > folds) {
+		return fmt.Errorf("hyperparameters folds=%d and fold=%d: expected folds 0 (off) or at least 2, and fold in [1, folds]", folds, fold)
+	}
 	return nil
 }
 

@@ -91,6 +91,12 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	r.train, r.validation, r.test = sets[ChannelTrain], sets[ChannelValidation], sets[ChannelTest]
 	src := [3]string{"channel", "channel", "channel"}
 	var fr [3]float64
+	if r.hp.Folds > 0 {
+		if err := r.holdOutFold(); err != nil {
+			return err
+		}
+		src[2] = fmt.Sprintf("fold %d of %d", r.hp.Fold, r.hp.Folds)
+	}
 	if r.validation == nil {
 		fr[1], src[1] = r.hp.ValidationFraction, "split from train"
 	}
@@ -125,6 +131,28 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	d.Validation = splitSummary(src[1], r.validation)
 	d.Test = splitSummary(src[2], r.test)
 	r.log.json("data", map[string]SplitSummary{"train": d.Train, "validation": d.Validation, "test": d.Test})
+	return nil
+}
+
+// holdOutFold makes fold Fold of Folds (subjects assigned as launcher cv assigns them,
+// from the seed) the test split and keeps the other folds for training and validation.
+func (r *run) holdOutFold() error {
+	if r.test != nil {
+		return fmt.Errorf("hyperparameter folds=%d: the test split is a fold of the train channel; remove the test channel", r.hp.Folds)
+	}
+	which, err := pipeline.SubjectFolds(r.train, r.hp.Folds, r.hp.Seed)
+	if err != nil {
+		return fmt.Errorf("channel train: %w", err)
+	}
+	var rest, test []pipeline.Sample
+	for _, s := range r.train {
+		if which[s.Subject] == r.hp.Fold-1 {
+			test = append(test, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	r.train, r.test = rest, test
 	return nil
 }
 

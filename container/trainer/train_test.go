@@ -133,9 +133,11 @@ func TestTrainBasicFixture(t *testing.T) {
 	if s.TrainingJobName != "blueblood-test-job" {
 		t.Errorf("training_job_name %q", s.TrainingJobName)
 	}
-	// validation_fraction 0.25 of the 35 samples, in whole subjects (12 in all)
-	if d := s.Data.Validation; d.Source != "split from train" || d.Samples < 7 || d.Samples > 11 || d.Subjects+s.Data.Train.Subjects != 12 {
-		t.Errorf("split %+v / %+v; want about a quarter of the 35 samples (whole subjects) for validation", s.Data.Train, s.Data.Validation)
+	// validation_fraction 0.25 and the default test_fraction 0.15 of the 35 samples, in
+	// whole subjects (12 in all)
+	if d, e := s.Data.Validation, s.Data.Test; d.Source != "split from train" || e.Source != "split from train" ||
+		d.Samples < 7 || d.Samples > 11 || e.Samples < 3 || e.Samples > 8 || d.Subjects+e.Subjects+s.Data.Train.Subjects != 12 {
+		t.Errorf("split %+v / %+v / %+v; want about a quarter of the 35 samples for validation and 15%% for test, in whole subjects", s.Data.Train, s.Data.Validation, s.Data.Test)
 	}
 	val := s.Evaluation["validation"]
 	if val == nil || val.Observed == 0 || val.RMSE <= 0 {
@@ -146,11 +148,15 @@ func TestTrainBasicFixture(t *testing.T) {
 			t.Errorf("baseline %s missing or zero: %+v", b, sc)
 		}
 	}
-	if s.PredictionsSplit != "validation" {
-		t.Errorf("predictions split %q, want validation", s.PredictionsSplit)
+	if s.PredictionsSplit != "test" {
+		t.Errorf("predictions split %q, want test (unseen subjects)", s.PredictionsSplit)
+	}
+	tst := s.Evaluation["test"]
+	if tst == nil {
+		t.Fatal("no test evaluation")
 	}
 
-	// predictions.csv: one row per observed validation target.
+	// predictions.csv: one row per observed test target.
 	f, err := os.Open(filepath.Join(root, "output", "data", PredictionsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -163,30 +169,30 @@ func TestTrainBasicFixture(t *testing.T) {
 	if strings.Join(rows[0], ",") != "subject_id,prescription_start,analyte,observed,predicted" {
 		t.Errorf("header %v", rows[0])
 	}
-	if len(rows)-1 != val.Observed || len(rows)-1 != s.Data.Validation.Targets {
-		t.Errorf("%d prediction rows, want %d observed validation targets", len(rows)-1, val.Observed)
+	if len(rows)-1 != tst.Observed || len(rows)-1 != s.Data.Test.Targets {
+		t.Errorf("%d prediction rows, want %d observed test targets", len(rows)-1, tst.Observed)
 	}
 
 	// The split is by subject and the scaler comes from the training split alone: redo
-	// the split the fixture asks for (validation_fraction 0.25, seed 7) and compare.
+	// the split the fixture asks for (validation_fraction 0.25, test 0.15, seed 7) and compare.
 	all, _, err := pipeline.ReadTables(context.Background(),
 		[]string{filepath.Join(root, "input", "data", "train", "synthetic.csv")}, pipeline.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	trainSplit, valSplit, _ := pipeline.SplitBySubject(all.Samples, [3]float64{0.75, 0.25, 0}, 7)
+	trainSplit, _, testSplit := pipeline.SplitBySubject(all.Samples, [3]float64{0.6, 0.25, 0.15}, 7)
 	trainSubjects := map[string]bool{}
 	for _, smp := range trainSplit {
 		trainSubjects[smp.Subject] = true
 	}
 	for _, row := range rows[1:] {
 		if trainSubjects[row[0]] {
-			t.Fatalf("subject %s is in both the training split and the validation predictions", row[0])
+			t.Fatalf("subject %s is in both the training split and the test predictions", row[0])
 		}
 	}
 	// predictions.csv carries the observed values in original units, not scaled ones.
 	observed := map[string]string{}
-	for _, smp := range valSplit {
+	for _, smp := range testSplit {
 		for j, name := range all.Layout.Analytes {
 			if smp.PostObserved[j] {
 				observed[smp.Subject+","+smp.Start+","+name] = strconv.FormatFloat(float64(smp.Post[j]), 'g', -1, 32)
@@ -195,14 +201,14 @@ func TestTrainBasicFixture(t *testing.T) {
 	}
 	for _, row := range rows[1:] {
 		if want, ok := observed[strings.Join(row[:3], ",")]; !ok || row[3] != want {
-			t.Fatalf("predictions.csv row %v: observed %q, want the raw validation value %q", row, row[3], want)
+			t.Fatalf("predictions.csv row %v: observed %q, want the raw test value %q", row, row[3], want)
 		}
 	}
 	if len(observed) != len(rows)-1 {
-		t.Errorf("%d prediction rows, want one per observed validation target (%d)", len(rows)-1, len(observed))
+		t.Errorf("%d prediction rows, want one per observed test target (%d)", len(rows)-1, len(observed))
 	}
-	if len(valSplit) != s.Data.Validation.Samples {
-		t.Errorf("validation split has %d samples, want %d", s.Data.Validation.Samples, len(valSplit))
+	if len(testSplit) != s.Data.Test.Samples {
+		t.Errorf("test split has %d samples, want %d", s.Data.Test.Samples, len(testSplit))
 	}
 	wantScaler, err := pipeline.FitScaler(trainSplit, all.Layout)
 	if err != nil {
