@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/blueblood/blueblood/container/optml"
 )
 
 type localCmd struct {
@@ -114,7 +116,7 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	if c.image != "" {
 		// "-e NAME" takes the value from docker's own environment, so no value
 		// shows in the arguments (printed below, and visible to ps).
-		dargs := []string{"run", "--rm", "--network", "none", "-v", root + ":/opt/ml", "-e", "TRAINING_JOB_NAME=" + name}
+		dargs := []string{"run", "--rm", "--network", "none", "-v", root + ":" + optml.DefaultRoot, "-e", "TRAINING_JOB_NAME=" + name}
 		cmd = exec.CommandContext(ctx, bin)
 		cmd.Env = c.baseEnv()
 		for k, v := range sortedMap(env) {
@@ -124,7 +126,7 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		cmd.Args = append(cmd.Args, append(dargs, c.image, "train")...)
 	} else {
 		cmd = exec.CommandContext(ctx, bin, "train")
-		cmd.Env = append(c.baseEnv(), "SAGEMAKER_BASE_DIR="+root, "TRAINING_JOB_NAME="+name)
+		cmd.Env = append(c.baseEnv(), optml.RootEnv+"="+root, "TRAINING_JOB_NAME="+name)
 		for k, v := range sortedMap(env) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
@@ -146,7 +148,7 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		if !errors.As(runErr, &ee) {
 			return fmt.Errorf("run trainer: %w", runErr)
 		}
-		reason, _ := os.ReadFile(filepath.Join(root, "output", "failure"))
+		reason, _ := os.ReadFile(optml.Paths{Root: root}.Failure())
 		if len(reason) > 1024 {
 			reason = reason[:1024]
 		}
@@ -197,8 +199,9 @@ func (c *localCmd) baseEnv() []string {
 
 // buildTree writes the /opt/ml tree as the service does for a single-host File-mode job.
 func (c *localCmd) buildTree(root string) error {
-	for _, d := range []string{"input/config", "input/data", "model", "output/data"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+	tree := optml.Paths{Root: root}
+	for _, d := range []string{tree.ConfigDir(), tree.DataDir(), tree.ModelDir(), tree.OutputDataDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
@@ -206,29 +209,29 @@ func (c *localCmd) buildTree(root string) error {
 	for k, v := range c.hp.values {
 		hp[k] = v
 	}
-	channels := map[string]map[string]string{}
+	channels := map[string]optml.ChannelConfig{}
 	for i, p := range c.channelPaths {
 		if p == "" {
 			continue
 		}
 		ch := channelNames[i]
-		channels[ch] = map[string]string{"RecordWrapperType": "None", "S3DistributionType": "FullyReplicated", "TrainingInputMode": "File"}
-		if err := copyTree(p, filepath.Join(root, "input", "data", ch)); err != nil {
+		channels[ch] = optml.ChannelConfig{RecordWrapperType: "None", S3DistributionType: "FullyReplicated", TrainingInputMode: "File"}
+		if err := copyTree(p, tree.Channel(ch)); err != nil {
 			return fmt.Errorf("--%s %q: %w", ch, p, err)
 		}
 	}
-	resource := map[string]any{
-		"current_host": "algo-1", "current_instance_type": c.instanceType, "current_group_name": "homogeneousCluster",
-		"hosts": []string{"algo-1"}, "network_interface_name": "eth0",
-		"instance_groups": []map[string]any{{"instance_group_name": "homogeneousCluster", "instance_type": c.instanceType, "hosts": []string{"algo-1"}}},
+	resource := optml.ResourceConfig{
+		CurrentHost: "algo-1", CurrentInstanceType: c.instanceType, CurrentGroupName: "homogeneousCluster",
+		Hosts: []string{"algo-1"}, NetworkInterfaceName: "eth0",
+		InstanceGroups: []optml.InstanceGroup{{InstanceGroupName: "homogeneousCluster", InstanceType: c.instanceType, Hosts: []string{"algo-1"}}},
 	}
-	files := map[string]any{"hyperparameters.json": hp, "inputdataconfig.json": channels, "resourceconfig.json": resource}
-	for name, v := range files {
+	files := map[string]any{tree.Hyperparameters(): hp, tree.InputDataConfig(): channels, tree.ResourceConfig(): resource}
+	for path, v := range files {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(root, "input", "config", name), b, 0o644); err != nil {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -28,8 +28,8 @@ func TestLocalBuildsTreeRunsTrainerAndCopiesArtifacts(t *testing.T) {
 	for _, want := range []string{
 		"job=local-test-1",
 		`hyperparameters={"epochs":"2","lstm_units":"8"}`,
-		`inputdataconfig={"train":{"RecordWrapperType":"None","S3DistributionType":"FullyReplicated","TrainingInputMode":"File"}}`,
-		`resourceconfig={"current_group_name":"homogeneousCluster","current_host":"algo-1","current_instance_type":"ml.m5.xlarge","hosts":["algo-1"],"instance_groups":[{"hosts":["algo-1"],"instance_group_name":"homogeneousCluster","instance_type":"ml.m5.xlarge"}],"network_interface_name":"eth0"}`,
+		`inputdataconfig={"train":{"TrainingInputMode":"File","S3DistributionType":"FullyReplicated","RecordWrapperType":"None"}}`,
+		`resourceconfig={"current_host":"algo-1","hosts":["algo-1"],"network_interface_name":"eth0","current_instance_type":"ml.m5.xlarge","current_group_name":"homogeneousCluster","instance_groups":[{"instance_group_name":"homogeneousCluster","instance_type":"ml.m5.xlarge","hosts":["algo-1"]}]}`,
 		"train=train.csv",
 		"epoch=1/2 validation:rmse=0.5",
 		"metrics:     " + filepath.Join(out, "output", "data", "metrics.json"),
