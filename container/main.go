@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return trainer.ExitCode(err)
 	case "serve":
-		if err := runServe(ctx, args[1:]); err != nil {
+		if err := runServe(ctx, args[1:], stderr, getenv); err != nil {
 			fmt.Fprintln(stderr, err)
 			return trainer.ExitFailure
 		}
