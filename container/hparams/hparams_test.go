@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/internal/golden"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -175,12 +177,31 @@ func TestSpecsConsistent(t *testing.T) {
 	}
 }
 
+// TestReadmeTableIsCurrent keeps README.md's hyperparameter table equal to MarkdownTable;
+// go test ./container/hparams -update rewrites the table in place.
 func TestReadmeTableIsCurrent(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	const path = "../../README.md"
+	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), MarkdownTable()) {
-		t.Fatalf("README.md's hyperparameter table is out of date; paste this in:\n%s", MarkdownTable())
+	text := string(readme)
+	start := strings.Index(text, "| name (alias) |")
+	if start < 0 {
+		t.Fatalf("%s has no hyperparameter table (a line starting %q)", path, "| name (alias) |")
+	}
+	end := strings.Index(text[start:], "\n\n")
+	if end < 0 {
+		end = len(text) - start
+	} else {
+		end++ // keep the table's last newline
+	}
+	if golden.Updating() {
+		text = text[:start] + MarkdownTable() + text[start+end:]
+		golden.Write(t, path, []byte(text))
+		end = len(MarkdownTable())
+	}
+	if got := text[start : start+end]; got != MarkdownTable() {
+		t.Fatalf("README.md's hyperparameter table is out of date; run go test ./container/hparams -update, or paste:\n%s", MarkdownTable())
 	}
 }
