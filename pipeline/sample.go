@@ -46,7 +46,9 @@ func (s *Sample) NumRx() int { return len(s.Doses) }
 
 // DiffSamples reports the first difference between two sample lists, or nil. Values
 // compare exactly (NaN equals NaN) and pre/post values only where observed: a prepared
-// dataset or an S3 round trip must give back exactly the samples written.
+// dataset or an S3 round trip must give back exactly the samples written. It is a test
+// aid, exported because the tests of this package and of pipeline/s3store share it and
+// an internal test package cannot serve both (this package's tests would import it back).
 func DiffSamples(want, got []Sample) error {
 	if len(want) != len(got) {
 		return fmt.Errorf("%d samples, want %d", len(got), len(want))
