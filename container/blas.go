@@ -53,13 +53,10 @@ func cpuFlags(cpuinfo string) map[string]bool {
 
 // logStartup writes the trainer's first log line: cores, data-parallel shards and BLAS.
 func logStartup(w io.Writer) {
-	n32, _ := model.Shards(32)
-	n128, _ := model.Shards(128)
-	_, size := model.Shards(128)
 	blas := model.BLASInfo()
 	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && model.BLASBackend == "openblas" {
 		blas += " (OPENBLAS_CORETYPE=" + v + ")"
 	}
-	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); each batch runs as data-parallel shards of about %d samples (batch_size 32: %d shards, 128: %d); BLAS %s\n",
-		runtime.GOMAXPROCS(0), size, n32, n128, blas)
+	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); each batch runs as up to 8 data-parallel shards of at least 16 samples (32 for models over 131K parameters, such as the seed), laid out the same on any number of cores; BLAS %s\n",
+		runtime.GOMAXPROCS(0), blas)
 }
