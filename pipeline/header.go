@@ -45,8 +45,37 @@ func findCol(idx map[string]int, names ...string) int {
 	return -1
 }
 
+// parseHeader reads what a table's header says: its columns, its kind (final,
+// prescriptions or blood tests) and where each value is.
 func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error) {
 	s := &schema{file: file, ncol: len(header), names: make([]string, len(header))}
+	idx, err := s.columnNames(header)
+	if err != nil {
+		return nil, err
+	}
+	s.subject = findCol(idx, "subject_id", "subject")
+	s.start = findCol(idx, "prescription_start", "starttime", "start_time", "startdate")
+	s.dose = findCol(idx, "prescription_dose_val_rx", "dose_val_rx", "dose")
+	s.unit = findCol(idx, "prescription_dose_unit_rx", "dose_unit_rx", "unit")
+	s.drug = findCol(idx, "prescription_drug", "drug")
+	s.chart = findCol(idx, "charttime")
+	if err := s.drugColumns(); err != nil {
+		return nil, err
+	}
+	found, err := s.analyteColumns(opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.classify(found, opt); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// columnNames normalises the header's names (case, spaces, a byte-order mark) into
+// s.names and indexes them; empty and repeated names are errors.
+func (s *schema) columnNames(header []string) (map[string]int, error) {
+	file := s.file
 	idx := make(map[string]int, len(header))
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
@@ -59,17 +88,17 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 		}
 		idx[h] = i
 	}
-	s.subject = findCol(idx, "subject_id", "subject")
-	s.start = findCol(idx, "prescription_start", "starttime", "start_time", "startdate")
-	s.dose = findCol(idx, "prescription_dose_val_rx", "dose_val_rx", "dose")
-	s.unit = findCol(idx, "prescription_dose_unit_rx", "dose_unit_rx", "unit")
-	s.drug = findCol(idx, "prescription_drug", "drug")
-	s.chart = findCol(idx, "charttime")
+	return idx, nil
+}
+
+// drugColumns finds the drug's embedding: one embedding string column, or P0..Pn.
+func (s *schema) drugColumns() error {
+	file := s.file
 	s.embStr = -1
 	for i, h := range s.names {
 		if strings.Contains(h, "embedding") {
 			if s.embStr >= 0 {
-				return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("second embedding string column %q; expected one", h)}
+				return &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("second embedding string column %q; expected one", h)}
 			}
 			s.embStr = i
 		}
@@ -85,10 +114,18 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 	for n := 0; n < len(pcols); n++ {
 		i, ok := pcols[n]
 		if !ok {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: fmt.Sprintf("embedding columns P0..P%d expected, P%d missing", len(pcols)-1, n)}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: fmt.Sprintf("embedding columns P0..P%d expected, P%d missing", len(pcols)-1, n)}
 		}
 		s.emb = append(s.emb, i)
 	}
+	return nil
+}
+
+// analyteColumns pairs pre_<analyte> with post_<analyte> columns (their *time columns
+// excluded) in table order, or in opt.Layout's order when a layout is given, and
+// returns how many pre_ columns it found.
+func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
+	file := s.file
 	// pre_/post_ analytes, timestamps excluded
 	postIdx := map[string]int{}
 	for i, h := range s.names {
@@ -114,7 +151,7 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 		j, ok := postIdx[a]
 		if !ok {
 			if !opt.AllowMissingTargets {
-				return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
+				return 0, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
 			}
 			j = -1
 		}
@@ -128,31 +165,38 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 		}
 		k, ok := pos[a]
 		if !ok {
-			return nil, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed,
+			return 0, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed,
 				Reason: fmt.Sprintf("column %s names unknown analyte %q; expected one of %s", h, a, strings.Join(s.analytes, ", "))}
 		}
 		s.pre[k], s.post[k] = i, j
 	}
 	for a, j := range postIdx {
-		return nil, &RowError{File: file, Line: 1, Column: j + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column post_%s has no matching pre_%s", a, a)}
+		return 0, &RowError{File: file, Line: 1, Column: j + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column post_%s has no matching pre_%s", a, a)}
 	}
+	return found, nil
+}
+
+// classify decides the table's kind from the columns found and checks that the kind's
+// required columns are there.
+func (s *schema) classify(found int, opt *ReadOptions) error {
+	file := s.file
 	hasEmb := len(s.emb) > 0 || s.embStr >= 0 || s.drug >= 0
 	switch {
 	case found > 0 || (opt.AllowMissingTargets && s.chart < 0):
 		s.kind = kindFinal
 		if opt.Strict {
 			if err := s.strictColumns(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if !hasEmb {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected embedding columns P0..Pn, an embedding string column or prescription_drug"}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected embedding columns P0..Pn, an embedding string column or prescription_drug"}
 		}
 		if s.dose < 0 {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected a dose column prescription_dose_val_rx"}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected a dose column prescription_dose_val_rx"}
 		}
 		if s.subject >= 0 && s.start < 0 {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected prescription_start beside subject_id"}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected prescription_start beside subject_id"}
 		}
 		// raw excerpts (drug names, no embeddings) use empty cells for missing values,
 		// so -1.0 there is a real value
@@ -160,7 +204,7 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 	case s.subject >= 0 && s.start >= 0 && hasEmb:
 		s.kind = kindRx
 		if s.dose < 0 {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "prescriptions table: expected a dose column prescription_dose_val_rx"}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "prescriptions table: expected a dose column prescription_dose_val_rx"}
 		}
 	case s.subject >= 0 && s.chart >= 0:
 		s.kind = kindBlood
@@ -172,13 +216,13 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 			s.values = append(s.values, i)
 		}
 		if len(s.analytes) == 0 {
-			return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "blood-test table: expected analyte columns beside subject_id and charttime"}
+			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "blood-test table: expected analyte columns beside subject_id and charttime"}
 		}
 	default:
-		return nil, &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed,
+		return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed,
 			Reason: "unrecognised table: expected pre_*/post_* columns, a prescriptions table (subject_id, prescription_start, drug or embedding, dose) or a blood-test table (subject_id, charttime, analytes)"}
 	}
-	return s, nil
+	return nil
 }
 
 // strictColumns rejects columns a final table does not define, so a misspelt column
