@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"slices"
 )
 
 func (rd *tableReader) finish() (*Dataset, *Report, error) {
@@ -24,6 +25,7 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 		rd.layout.BlockRows = DefaultBlockRows
 		rd.layout.BlockFeatures = rd.layout.RxFeatures()
 	}
+	rd.decideMinusOne()
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources}
 	rep := rd.rep
@@ -61,6 +63,62 @@ func (r *Report) fillStats(samples []Sample, analytes []string) {
 		if len(samples) > 0 {
 			r.MissingRate[j].Pre = float64(preMiss[j]) / float64(len(samples))
 			r.MissingRate[j].Post = float64(postMiss[j]) / float64(len(samples))
+		}
+	}
+}
+
+// decideMinusOne settles, per analyte, what the -1.0 missing code meant: missing where the
+// analyte showed no other negative value (it cannot be negative), a real value where it
+// did (base excess) or where the layout or ReadOptions says so. Cells read as the code are
+// then marked observed for the analytes where -1 is real; the decision goes into the
+// layout and the report.
+func (rd *tableReader) decideMinusOne() {
+	analytes := rd.layout.Analytes
+	real := make([]bool, len(analytes))
+	switch {
+	case rd.opt.Layout != nil || rd.opt.MinusOneDecided:
+		list := rd.opt.MinusOneReal
+		if rd.opt.Layout != nil {
+			list = rd.opt.Layout.MinusOneReal
+		}
+		for j, a := range analytes {
+			real[j] = slices.Contains(list, a)
+		}
+	default:
+		for j := range analytes {
+			real[j] = j < len(rd.otherNeg) && rd.otherNeg[j] > 0
+		}
+	}
+	rd.layout.MinusOneReal = nil
+	for j, a := range analytes {
+		if real[j] {
+			rd.layout.MinusOneReal = append(rd.layout.MinusOneReal, a)
+		}
+		if j < len(rd.minusOnes) && rd.minusOnes[j]+rd.otherNeg[j] > 0 {
+			rd.rep.MissingCodes = append(rd.rep.MissingCodes, MissingCode{Analyte: a,
+				MinusOneMissing: !real[j], MinusOnes: rd.minusOnes[j], OtherNegatives: rd.otherNeg[j]})
+		}
+	}
+	if len(rd.minusOnes) == 0 {
+		return
+	}
+	// an unobserved cell holds -1 only where it was the code: observed where -1 is real,
+	// else 0 like every other missing cell
+	for i := range rd.samples {
+		s := &rd.samples[i]
+		for j := range analytes {
+			if !s.PreObserved[j] && s.Pre[j] == -1 {
+				s.PreObserved[j] = real[j]
+				if !real[j] {
+					s.Pre[j] = 0
+				}
+			}
+			if !s.PostObserved[j] && s.Post[j] == -1 {
+				s.PostObserved[j] = real[j]
+				if !real[j] {
+					s.Post[j] = 0
+				}
+			}
 		}
 	}
 }

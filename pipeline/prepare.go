@@ -152,6 +152,8 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 			}
 			if layout.Analytes == nil {
 				layout = ds.Layout
+				// later splits read -1.0 as the first (train) split decided, per analyte
+				opt.Read.MinusOneReal, opt.Read.MinusOneDecided = ds.Layout.MinusOneReal, true
 			} else if !slices.Equal(layout.Analytes, ds.Layout.Analytes) || layout.EmbeddingDim != ds.Layout.EmbeddingDim {
 				return nil, fmt.Errorf("%s inputs: layout (%d analytes, embedding %d) differs from the other splits' (%d, %d)", Channels[k], len(ds.Layout.Analytes), ds.Layout.EmbeddingDim, len(layout.Analytes), layout.EmbeddingDim)
 			}

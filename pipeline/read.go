@@ -16,6 +16,11 @@ type ReadOptions struct {
 	// MaxGapDays bounds the distance between a prescription group and the blood tests
 	// joined to it when prescriptions and blood tests come as separate tables; 0 = no limit.
 	MaxGapDays float64
+	// MinusOneReal, when MinusOneDecided is set, lists the analytes whose -1.0 is a real
+	// value instead of deciding from the data (the trainer reads its other channels with
+	// the train channel's decision); Layout, when set, takes precedence.
+	MinusOneReal    []string
+	MinusOneDecided bool
 	// EmbeddingDim is the width of the built-in text embedder for raw drug names;
 	// 0 means DefaultEmbeddingDim.
 	EmbeddingDim int
@@ -150,6 +155,8 @@ type tableReader struct {
 	schema    *schema        // the last table's, for checkKind
 	firstKind *tableKindInfo // the first final table's kind
 	anFrom    string         // the table the analytes came from
+	// per analyte: cells holding the -1.0 missing code, and other negative values
+	minusOnes, otherNeg []int
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {

@@ -32,7 +32,8 @@ func TestReadFinalTable(t *testing.T) {
 	want := []Sample{
 		{Subject: "1", Start: "2125-10-05",
 			Pre: []float32{7.30, -2.5, 0}, PreObserved: []bool{true, true, false},
-			Post: []float32{7.31, 0, 140}, PostObserved: []bool{true, false, true},
+			// base excess has other negative values, so its -1.0 is a value (issue 10)
+			Post: []float32{7.31, -1, 140}, PostObserved: []bool{true, true, true},
 			Embeddings: []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8},
 			Doses:      []float32{60, 100}, Units: []string{"7", "10"}},
 		{Subject: "1", Start: "2125-10-07",

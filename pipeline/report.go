@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // RowError is a bad cell or row: it names the file, line and column and says what was
@@ -50,6 +51,15 @@ type AnalyteMissing struct {
 	Post    float64 `json:"post_missing"`
 }
 
+// MissingCode is the decision on one analyte's -1.0 cells in tables that use -1.0 as the
+// missing code: missing unless the analyte also held other negative values.
+type MissingCode struct {
+	Analyte         string `json:"analyte"`
+	MinusOneMissing bool   `json:"minus_one_missing"`
+	MinusOnes       int    `json:"minus_one_cells"`
+	OtherNegatives  int    `json:"other_negative_cells"`
+}
+
 // Report accounts for everything ReadTables saw and did.
 type Report struct {
 	Files         int            `json:"files"`
@@ -80,6 +90,8 @@ type Report struct {
 	GroupsWithoutPost int `json:"groups_without_post"`
 
 	MissingRate []AnalyteMissing `json:"missing_rate"`
+	// MissingCodes is the per-analyte decision on -1.0 cells (tables using the code only).
+	MissingCodes []MissingCode `json:"missing_code,omitempty"`
 }
 
 // WriteText prints the report for people.
@@ -104,6 +116,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.GroupsWithoutPre+r.GroupsWithoutPost > 0 {
 		ew.printf("join dropped:        %d groups without a pre test, %d without a post test\n", r.GroupsWithoutPre, r.GroupsWithoutPost)
+	}
+	if len(r.MissingCodes) > 0 {
+		var missing, real []string
+		for _, m := range r.MissingCodes {
+			if m.MinusOneMissing {
+				missing = append(missing, m.Analyte)
+			} else {
+				real = append(real, fmt.Sprintf("%s (%d cells; %d other negative)", m.Analyte, m.MinusOnes, m.OtherNegatives))
+			}
+		}
+		ew.printf("-1.0 read as missing in %d analytes (no other negative values); -1 kept as a value in: %s\n", len(missing), orNone(real))
 	}
 	if len(r.MissingRate) > 0 {
 		ew.printf("missing rate per analyte (pre / post):\n")
@@ -133,4 +156,11 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func orNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
 }

@@ -71,8 +71,9 @@ func (p *rowParser) number(col int, names []string) (float64, *RowError) {
 	return v, nil
 }
 
-// value parses a blood value: empty cells are missing everywhere, -1.0 only where the
-// format uses it as the missing sentinel.
+// value parses a blood value: empty cells are missing everywhere; where the format uses
+// -1.0 as the missing code, -1 is returned unobserved, and finish decides per analyte
+// whether it was a value after all.
 func (p *rowParser) value(col int, sentinel bool, names []string) (float32, bool, *RowError) {
 	cell := p.cell(col)
 	if cell == "" || strings.TrimSpace(cell) == "" {
@@ -83,7 +84,7 @@ func (p *rowParser) value(col int, sentinel bool, names []string) (float32, bool
 		return 0, false, p.fail(col, classOf(err), err.Error(), names)
 	}
 	if sentinel && v == -1 {
-		return 0, false, nil
+		return -1, false, nil
 	}
 	return float32(v), true, nil
 }
@@ -231,6 +232,9 @@ func (rd *tableReader) dose(s *schema, p *rowParser) (float32, *RowError) {
 	if ranged {
 		rd.rep.DoseRanges++
 	}
+	if s.sentinel && v == -1 {
+		v = math.NaN() // the missing code: a dose cannot be negative
+	}
 	if math.IsNaN(v) {
 		rd.rep.MissingDoses++
 	}
@@ -338,6 +342,9 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 		}
 	}
 	if !same {
+		if s.sentinel {
+			rd.countNegatives(&sc)
+		}
 		rd.prevKey = key
 		rd.prevCells = rd.prevCells[:0]
 		for j := 0; j < na; j++ {
@@ -367,6 +374,28 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	smp.Doses = append(smp.Doses, d)
 	smp.Units = append(smp.Units, u)
 	return nil
+}
+
+// countNegatives counts, per analyte, the cells of an accepted row that held the -1.0
+// missing code and those with other negative values, for finish's decision.
+func (rd *tableReader) countNegatives(sc *rowScratch) {
+	if len(rd.minusOnes) < len(sc.pre) {
+		rd.minusOnes = append(rd.minusOnes, make([]int, len(sc.pre)-len(rd.minusOnes))...)
+		rd.otherNeg = append(rd.otherNeg, make([]int, len(sc.pre)-len(rd.otherNeg))...)
+	}
+	for j := range sc.pre {
+		for _, c := range [2]struct {
+			v  float32
+			ok bool
+		}{{sc.pre[j], sc.preObs[j]}, {sc.post[j], sc.postObs[j]}} {
+			switch {
+			case !c.ok && c.v == -1:
+				rd.minusOnes[j]++
+			case c.ok && c.v < 0:
+				rd.otherNeg[j]++
+			}
+		}
+	}
 }
 
 // checkGroup applies MaxGroupRows and, with Strict, the one-test-per-group rule to a

@@ -19,6 +19,10 @@ type Layout struct {
 	// tensor: 20 and 130 by default (EmbeddingDim + dose + unit = 130).
 	BlockRows     int `json:"block_rows"`
 	BlockFeatures int `json:"block_features"`
+	// MinusOneReal lists the analytes whose -1.0 is a real value in tables that use -1.0
+	// as the missing code: those where the data held other negative values (base excess
+	// can be -1; a pH cannot). Reading against a layout applies its list, not the data's.
+	MinusOneReal []string `json:"minus_one_real,omitempty"`
 }
 
 // RxFeatures is the width of one scaled prescription row: embedding, dose, unit feature.

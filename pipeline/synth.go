@@ -287,10 +287,14 @@ func WriteSynthetic(w io.Writer, opt SynthOptions) (*SynthInfo, error) {
 }
 
 // formatValue prints analyte j's standardised value z in original units at a resolution
-// of about 1% of the analyte's standard deviation (well below the noise), or the -1.0
-// sentinel when unobserved.
+// of about 1% of the analyte's standard deviation (well below the noise), or, when
+// unobserved, the -1.0 missing code for analytes that cannot be negative and an empty
+// cell for those that can (a reader keeps -1 as a value in a column with negatives).
 func (si *SynthInfo) formatValue(dst []byte, j int, z float64, observed bool) []byte {
 	if !observed {
+		if a := si.Analytes[j]; a.Mean < 8*a.Std {
+			return dst
+		}
 		return append(dst, "-1.0"...)
 	}
 	si.Observed++

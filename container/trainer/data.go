@@ -62,6 +62,8 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		}
 		if name == ChannelTrain {
 			r.layout = ds.Layout
+			// the other channels read -1.0 as the train channel decided, per analyte
+			ropts.MinusOneReal, ropts.MinusOneDecided = ds.Layout.MinusOneReal, true
 		} else if err := sameLayout(r.layout, ds.Layout); err != nil {
 			return fmt.Errorf("channel %s: feature layout differs from channel train: %v", name, err)
 		}
