@@ -86,56 +86,22 @@ type run struct {
 
 func (r *run) execute(ctx context.Context) error {
 	r.log.printf("blueblood trainer starting; root %s", r.p.Root)
-	cfg, err := LoadConfig(r.p)
+	channels, err := r.readInputs(ctx)
 	if err != nil {
 		return err
 	}
-	r.cfg, r.hp = cfg, cfg.Hyperparameters
-	r.logConfig()
-	if cfg.Resource != nil && len(cfg.Resource.Hosts) > 1 {
-		return fmt.Errorf("%s: %d hosts (%s); the trainer runs on a single instance, set InstanceCount to 1",
-			r.p.Rel(r.p.ResourceConfig()), len(cfg.Resource.Hosts), strings.Join(cfg.Resource.Hosts, ", "))
-	}
-
-	channels, err := discoverChannels(ctx, r.p, cfg, pipeline.IsPrepared)
+	m, mcfg, err := r.newModel()
 	if err != nil {
 		return err
 	}
-	if err := r.loadData(ctx, channels); err != nil {
-		return err
-	}
-
-	scaler, err := pipeline.FitScaler(r.train, r.layout)
-	if err != nil {
-		return fmt.Errorf("channel train: %w", err)
-	}
-	r.summary.Data.Thin, r.summary.Data.ThinRule = scaler.Thin, pipeline.ThinRule
-	mcfg := r.hp.Config
-	mcfg.Layout = r.layout
-	m, err := model.New(mcfg, scaler, r.hp.Seed)
-	if err != nil {
-		return err
-	}
-	m.SetHyperparameters(r.hp.Map())
-	r.log.printf("model: %s, %d parameters", r.hp.Architecture, m.NumParams())
 	resume, err := r.loadCheckpoint(mcfg)
 	if err != nil {
 		return err
 	}
-
 	trainStart := r.opts.Now()
-	r.firstEpoch = true
-	topts := r.hp.TrainOptions
-	topts.OnEpoch, topts.OnCheckpoint, topts.Resume = r.onEpoch, r.saveCheckpoint, resume
-	hist, trainErr := m.Train(ctx, r.train, r.validation, topts)
-	stopped := false
-	switch {
-	case trainErr == nil:
-	case errors.Is(trainErr, model.ErrInterrupted):
-		stopped = true
-		r.log.printf("SIGTERM: training stopped at a safe point (%v); writing the best model so far", trainErr)
-	default:
-		return fmt.Errorf("training: %w", trainErr)
+	hist, stopped, err := r.fit(ctx, m, resume)
+	if err != nil {
+		return err
 	}
 	// From here on nothing looks at ctx: after SIGTERM the outputs must still be saved.
 	r.summary.TrainingSeconds = r.opts.Now().Sub(trainStart).Seconds()
@@ -152,6 +118,81 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.writeOutputs(m); err != nil {
 		return err
 	}
+	if err := r.publishModel(m, channels); err != nil {
+		return err
+	}
+	// Repeat the best epoch's metrics last: SageMaker keeps the last value of each
+	// metric as FinalMetricDataList, which is what a tuning job ranks.
+	fmt.Fprintln(r.opts.Stdout, metricdef.FormatBest(r.summary.BestEpoch, r.hp.Epochs, r.finalValues()))
+	if stopped {
+		return fmt.Errorf("%w after epoch %d; checkpoint in %s", ErrStopped, r.summary.EpochsRun, r.cfg.CheckpointDir)
+	}
+	r.log.printf("done: %s after %d epochs, best epoch %d", r.summary.Status, r.summary.EpochsRun, r.summary.BestEpoch)
+	return nil
+}
+
+// readInputs reads input/config and every channel's data.
+func (r *run) readInputs(ctx context.Context) (map[string]*Channel, error) {
+	cfg, err := LoadConfig(r.p)
+	if err != nil {
+		return nil, err
+	}
+	r.cfg, r.hp = cfg, cfg.Hyperparameters
+	r.logConfig()
+	if cfg.Resource != nil && len(cfg.Resource.Hosts) > 1 {
+		return nil, fmt.Errorf("%s: %d hosts (%s); the trainer runs on a single instance, set InstanceCount to 1",
+			r.p.Rel(r.p.ResourceConfig()), len(cfg.Resource.Hosts), strings.Join(cfg.Resource.Hosts, ", "))
+	}
+
+	channels, err := discoverChannels(ctx, r.p, cfg, pipeline.IsPrepared)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loadData(ctx, channels); err != nil {
+		return nil, err
+	}
+	return channels, nil
+}
+
+// newModel fits the scaler on the training split and builds the untrained network.
+func (r *run) newModel() (*model.Model, model.Config, error) {
+	scaler, err := pipeline.FitScaler(r.train, r.layout)
+	if err != nil {
+		return nil, model.Config{}, fmt.Errorf("channel train: %w", err)
+	}
+	r.summary.Data.Thin, r.summary.Data.ThinRule = scaler.Thin, pipeline.ThinRule
+	mcfg := r.hp.Config
+	mcfg.Layout = r.layout
+	m, err := model.New(mcfg, scaler, r.hp.Seed)
+	if err != nil {
+		return nil, mcfg, err
+	}
+	m.SetHyperparameters(r.hp.Map())
+	r.log.printf("model: %s, %d parameters", r.hp.Architecture, m.NumParams())
+	return m, mcfg, nil
+}
+
+// fit trains m, resuming from resume when it is not nil. stopped reports a SIGTERM, after
+// which the best weights so far are still to be saved.
+func (r *run) fit(ctx context.Context, m *model.Model, resume *model.Checkpoint) (hist *model.History, stopped bool, err error) {
+	r.firstEpoch = true
+	topts := r.hp.TrainOptions
+	topts.OnEpoch, topts.OnCheckpoint, topts.Resume = r.onEpoch, r.saveCheckpoint, resume
+	hist, trainErr := m.Train(ctx, r.train, r.validation, topts)
+	switch {
+	case trainErr == nil:
+	case errors.Is(trainErr, model.ErrInterrupted):
+		stopped = true
+		r.log.printf("SIGTERM: training stopped at a safe point (%v); writing the best model so far", trainErr)
+	default:
+		return nil, false, fmt.Errorf("training: %w", trainErr)
+	}
+	return hist, stopped, nil
+}
+
+// publishModel writes the model, training.json and the input header into model/ as one
+// step: a reader sees all of them or none.
+func (r *run) publishModel(m *model.Model, channels map[string]*Channel) error {
 	if err := publishDir(r.p.ModelDir(), func(dir string) error {
 		if err := m.Save(dir); err != nil {
 			return err
@@ -166,14 +207,6 @@ func (r *run) execute(ctx context.Context) error {
 		return fmt.Errorf("write model to %s: %w", r.p.Rel(r.p.ModelDir()), err)
 	}
 	r.log.printf("model written to %s", r.p.ModelDir())
-
-	// Repeat the best epoch's metrics last: SageMaker keeps the last value of each
-	// metric as FinalMetricDataList, which is what a tuning job ranks.
-	fmt.Fprintln(r.opts.Stdout, metricdef.FormatBest(r.summary.BestEpoch, r.hp.Epochs, r.finalValues()))
-	if stopped {
-		return fmt.Errorf("%w after epoch %d; checkpoint in %s", ErrStopped, r.summary.EpochsRun, r.cfg.CheckpointDir)
-	}
-	r.log.printf("done: %s after %d epochs, best epoch %d", r.summary.Status, r.summary.EpochsRun, r.summary.BestEpoch)
 	return nil
 }
 
