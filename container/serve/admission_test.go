@@ -59,9 +59,14 @@ func TestAdmissionBeforeReading(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startLoaded(t, m, tc.opts...)
+			calls := m.calls.Load()
 			first := make(chan answer, 1)
 			go func() { first <- post(t, ts.url, "application/json", body) }()
-			time.Sleep(150 * time.Millisecond) // the first request is predicting
+			for deadline := time.Now().Add(5 * time.Second); m.calls.Load() == calls; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the first request did not reach the model within 5 s")
+				}
+			}
 			status, retry := rawRequest(t, ts.url, tc.size, []byte(`{"cases":`))
 			if status != http.StatusServiceUnavailable || retry == "" {
 				t.Fatalf("second request: %d with Retry-After %q, want 503 with Retry-After", status, retry)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type fakeModel struct {
 	fail    error
 	panics  bool
 
+	calls atomic.Int64 // Predict calls started
+
 	mu   sync.Mutex
 	seen [][]pipeline.Sample
 }
@@ -45,6 +48,7 @@ func newFake() *fakeModel {
 }
 
 func (f *fakeModel) Predict(samples []pipeline.Sample) ([][]float32, error) {
+	f.calls.Add(1)
 	if f.delay > 0 {
 		time.Sleep(f.delay)
 	}
