@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 )
 
 // Default bounds on what download extracts from one archive.
@@ -92,9 +91,24 @@ func (e *Env) download(ctx context.Context, cl *Clients, job, dir string, lim un
 		return fmt.Errorf("training job %s: unexpected model location %s", job, model)
 	}
 	bucket, folder := m[1], strings.TrimSuffix(m[2], "model.tar.gz")
-	if err := checkDownloadDir(dir); err != nil {
+	created, err := checkDownloadDir(dir)
+	if err != nil {
 		return err
 	}
+	if err := e.fetchArtifacts(ctx, cl, bucket, folder, dir, lim); err != nil {
+		if created {
+			os.Remove(dir) // made above and left empty: each archive cleans up after itself
+		}
+		return fmt.Errorf("download %s: %w", job, err)
+	}
+	fmt.Fprintf(e.Stdout, "downloaded %s (%s) into %s\n", job, out.TrainingJobStatus, dir)
+	printArtifacts(e.Stdout, dir)
+	return nil
+}
+
+// fetchArtifacts extracts model.tar.gz and output.tar.gz from s3://bucket/folder
+// into dir/model and dir/output; one of them may be missing.
+func (e *Env) fetchArtifacts(ctx context.Context, cl *Clients, bucket, folder, dir string, lim untarLimits) error {
 	got := 0
 	for _, a := range []struct{ key, sub string }{{folder + "model.tar.gz", "model"}, {folder + "output.tar.gz", "output"}} {
 		uri := "s3://" + bucket + "/" + a.key
@@ -109,32 +123,27 @@ func (e *Env) download(ctx context.Context, cl *Clients, job, dir string, lim un
 		got++
 	}
 	if got == 0 {
-		return fmt.Errorf("training job %s: neither model.tar.gz nor output.tar.gz under s3://%s/%s", job, bucket, folder)
-	}
-	fmt.Fprintf(e.Stdout, "downloaded %s (%s) into %s\n", job, out.TrainingJobStatus, dir)
-	printArtifacts(e.Stdout, dir)
-	if out.TrainingJobStatus != types.TrainingJobStatusCompleted {
-		return jobResult(out)
+		return fmt.Errorf("neither model.tar.gz nor output.tar.gz under s3://%s/%s", bucket, folder)
 	}
 	return nil
 }
 
-// checkDownloadDir creates dir or accepts it empty: download never mixes its
-// files with others, or replaces them.
-func checkDownloadDir(dir string) error {
+// checkDownloadDir creates dir (created reports it) or accepts it empty:
+// download never mixes its files with others, or replaces them.
+func checkDownloadDir(dir string) (created bool, err error) {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return usagef("--to %s: %v", dir, err)
+			return false, usagef("--to %s: %v", dir, err)
 		}
-		return nil
+		return true, nil
 	case err != nil:
-		return usagef("--to %s: %v (expected a new or empty folder)", dir, err)
+		return false, usagef("--to %s: %v (expected a new or empty folder)", dir, err)
 	case len(entries) > 0:
-		return usagef("--to %s: folder is not empty; choose a new one", dir)
+		return false, usagef("--to %s: folder is not empty; choose a new one", dir)
 	}
-	return nil
+	return false, nil
 }
 
 var errNoObject = errors.New("no such object")

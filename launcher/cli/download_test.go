@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/launcher/sagemakertest"
 )
 
 // tarEntry is one member of a test archive: a regular file unless typ is set.
@@ -124,12 +126,8 @@ func TestDownloadRefusesUnsafeArchives(t *testing.T) {
 			if r.err == nil || !strings.Contains(r.err.Error(), tt.want) || strings.Contains(r.err.Error(), "\n") {
 				t.Errorf("err = %v, want %q", r.err, tt.want)
 			}
-			entries, _ := os.ReadDir(to)
-			if len(entries) != 0 {
-				t.Errorf("left behind in --to: %v", entries)
-			}
-			if entries, _ := os.ReadDir(parent); len(entries) != 1 {
-				t.Errorf("written beside --to: %v", entries)
+			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+				t.Errorf("left behind (--to was new, so it goes too): %v", entries)
 			}
 		})
 	}
@@ -163,5 +161,21 @@ func TestSweepWaitDownloadsTheBestJob(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(best, "output", "data", "report.md")); err != nil || !strings.Contains(r.stdout, "downloaded "+best) {
 		t.Errorf("best job not downloaded: %v\n%s", err, r.stdout)
+	}
+}
+
+// A failed job has no model, but its output.tar.gz holds the failure file.
+func TestDownloadFailedJob(t *testing.T) {
+	h := newHarness(t, sagemakertest.WithOutcome(func(sagemakertest.Job) sagemakertest.Outcome {
+		return sagemakertest.Outcome{Status: "Failed", FailureReason: "AlgorithmError: bad data"}
+	}))
+	h.submit("dl-failed")
+	h.run("wait", "dl-failed")
+	h.putArtifacts("dl-failed", nil, tarGzBytes(t, tarEntry{name: "failure", body: "bad data"}))
+	to := filepath.Join(t.TempDir(), "f")
+	r := h.run("download", "dl-failed", "--to", to)
+	if r.err != nil || !strings.Contains(r.stdout, "failure:     "+filepath.Join(to, "output", "failure")) ||
+		!strings.Contains(r.stdout, "downloaded dl-failed (Failed)") || !strings.Contains(r.stderr, "model.tar.gz: not there") {
+		t.Errorf("%v\n%s\n%s", r.err, r.stdout, r.stderr)
 	}
 }
