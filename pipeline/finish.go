@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -26,6 +27,10 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 		rd.layout.BlockFeatures = rd.layout.RxFeatures()
 	}
 	rd.decideMinusOne()
+	rd.applyGaps()
+	if len(rd.samples) == 0 {
+		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
+	}
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources}
 	rep := rd.rep

@@ -29,6 +29,7 @@ type schema struct {
 	values                    []int // blood table: column per analyte
 	emb                       []int // P0..Pn columns
 	sentinel                  bool  // -1.0 exactly means missing
+	preChart, postChart       int   // final tables: the pre and post tests' times, -1 if absent
 }
 
 var pColumn = regexp.MustCompile(`^p([0-9]+)$`)
@@ -59,6 +60,7 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 	s.unit = findCol(idx, "prescription_dose_unit_rx", "dose_unit_rx", "unit")
 	s.drug = findCol(idx, "prescription_drug", "drug")
 	s.chart = findCol(idx, "charttime")
+	s.preChart, s.postChart = findCol(idx, "pre_charttime"), findCol(idx, "post_charttime")
 	if err := s.drugColumns(); err != nil {
 		return nil, err
 	}

@@ -67,6 +67,9 @@ type Summary struct {
 	// GroupsOverLimit counts groups with more than MaxPrescriptions rows; with "truncate"
 	// TruncatedPrescriptions rows were dropped, with "split" they became SplitExtraSamples
 	// additional samples.
+	// Thin lists the analytes with fewer training values than the scaler fits a std from
+	// (ThinRule); the manifests' scaler says the same.
+	Thin                   []string       `json:"thin_analytes,omitempty"`
 	GroupsOverLimit        int            `json:"groups_over_limit"`
 	TruncatedPrescriptions int            `json:"truncated_prescriptions"`
 	SplitExtraSamples      int            `json:"split_extra_samples"`
@@ -98,6 +101,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		ew.printf(", split into %d extra samples\n", s.SplitExtraSamples)
 	default:
 		ew.printf(", %d prescriptions truncated\n", s.TruncatedPrescriptions)
+	}
+	if len(s.Thin) > 0 {
+		ew.printf("thin analytes:       %s (%s)\n", strings.Join(s.Thin, ", "), ThinRule)
 	}
 	for _, sp := range s.Splits {
 		ew.printf("%-11s          %d samples, %d subjects, %d prescription rows -> %s\n", sp.Name+":", sp.Samples, sp.Subjects, sp.Prescriptions, sp.Path)
@@ -225,6 +231,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum.Thin = sc.Thin
 
 	sk, err := newSink(opt.Output, opt.Read.S3)
 	if err != nil {

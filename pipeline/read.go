@@ -16,6 +16,10 @@ type ReadOptions struct {
 	// MaxGapDays bounds the distance between a prescription group and the blood tests
 	// joined to it when prescriptions and blood tests come as separate tables; 0 = no limit.
 	MaxGapDays float64
+	// MaxGapHours drops final-table groups whose pre_charttime or post_charttime lies
+	// more than this many hours from the prescription date (counted in Report.Gaps);
+	// 0 = no limit.
+	MaxGapHours float64
 	// MinusOneReal, when MinusOneDecided is set, lists the analytes whose -1.0 is a real
 	// value instead of deciding from the data (the trainer reads its other channels with
 	// the train channel's decision); Layout, when set, takes precedence.
@@ -157,6 +161,7 @@ type tableReader struct {
 	anFrom    string         // the table the analytes came from
 	// per analyte: cells holding the -1.0 missing code, and other negative values
 	minusOnes, otherNeg []int
+	gaps                map[int]groupGap // per sample index, final tables with chart times
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {

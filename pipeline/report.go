@@ -92,6 +92,9 @@ type Report struct {
 	MissingRate []AnalyteMissing `json:"missing_rate"`
 	// MissingCodes is the per-analyte decision on -1.0 cells (tables using the code only).
 	MissingCodes []MissingCode `json:"missing_code,omitempty"`
+	// Gaps is the time between the paired tests and the prescription (final tables with
+	// pre_charttime and post_charttime).
+	Gaps *GapReport `json:"gaps,omitempty"`
 }
 
 // WriteText prints the report for people.
@@ -127,6 +130,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 		ew.printf("-1.0 read as missing in %d analytes (no other negative values); -1 kept as a value in: %s\n", len(missing), orNone(real))
+	}
+	if r.Gaps != nil {
+		r.Gaps.writeText(ew)
 	}
 	if len(r.MissingRate) > 0 {
 		ew.printf("missing rate per analyte (pre / post):\n")

@@ -293,12 +293,13 @@ type rowScratch struct {
 func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	na := len(s.analytes)
 	var key, subject, start string
+	var startTime time.Time
 	if s.subject >= 0 {
 		sub, t, e := rd.subjectAt(s, p, s.start)
 		if e != nil {
 			return e
 		}
-		subject, start = sub, t.Format("2006-01-02")
+		subject, start, startTime = sub, t.Format("2006-01-02"), t
 		key = subject + "\x00" + start
 	} else {
 		subject = "row" + strconv.Itoa(rowNum)
@@ -359,6 +360,9 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 			Pre: sc.pre, PreObserved: sc.preObs, Post: sc.post, PostObserved: sc.postObs,
 		})
 		rd.inconsistent = append(rd.inconsistent, false)
+		if s.subject >= 0 {
+			rd.noteGap(s, p, i, subject, startTime)
+		}
 		if rd.opt.Strict {
 			rd.firstLine = append(rd.firstLine, p.line)
 		}

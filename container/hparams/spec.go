@@ -92,6 +92,8 @@ var Specs = withAliases([]Spec{
 		Doc: "what happens to groups with more prescriptions than the limit: truncate (counted in the report) or split into several samples"},
 	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500,
 		Doc: "when joining separate prescription and blood-test tables, the largest gap between a prescription and its tests (0 = no limit)"},
+	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000,
+		Doc: "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)"},
 	{Name: "checkpoint_every", Field: "CheckpointEvery", Kind: Int, Default: "1", Min: 1, Max: 100000,
 		Doc: "write a resumable checkpoint every this many epochs"},
 })

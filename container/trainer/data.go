@@ -18,7 +18,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	if err != nil {
 		return err
 	}
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, Limits: lim}
+	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim}
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	for _, name := range knownChannels {
@@ -46,6 +46,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					r.log.printf("channel %s read report:\n%s", name, strings.TrimRight(buf.String(), "\n"))
 					if name == ChannelTrain {
 						r.readReport = buf.String()
+						r.summary.Data.Gaps = rep.Gaps
 					}
 				}
 			}

@@ -22,6 +22,7 @@ type DataOptions struct {
 	MaxPrescriptions   int
 	OverflowPolicy     string
 	MaxGapDays         float64
+	MaxGapHours        float64
 	Folds, Fold        int // cross-validation: test on fold Fold of Folds (0 = off)
 }
 

@@ -70,6 +70,8 @@ type DataSummary struct {
 	// Thin lists the analytes with too few training values for their own scale (ThinRule).
 	Thin     []string `json:"thin_analytes,omitempty"`
 	ThinRule string   `json:"thin_rule,omitempty"`
+	// Gaps is the train channel's distance between paired tests and prescriptions.
+	Gaps *pipeline.GapReport `json:"gaps,omitempty"`
 }
 
 // ScoreRow is one model's score on one split, for report.md.

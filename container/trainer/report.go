@@ -59,6 +59,13 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		}
 		pf("- channel `%s`: %s, %d samples\n", n, kind, c.Samples)
 	}
+	if g := d.Gaps; g != nil {
+		pf("- test gaps in the train channel: the pre test lies a median %.0f h (90%%: %.0f h) before the prescription, the post test a median %.0f h (90%%: %.0f h) after it; %d of %d groups have both within 24 h; one post test serves up to %d prescription dates", g.Pre.Median, g.Pre.P90, g.Post.Median, g.Post.P90, g.BothWithin24h, g.Groups, g.MaxGroupsPerPostTest)
+		if g.MaxGapHours > 0 {
+			pf("; %d groups over max_gap_hours=%g were dropped", g.DroppedOverMax, g.MaxGapHours)
+		}
+		pf("\n")
+	}
 	if d.Truncated > 0 {
 		pf("- %d prescription group(s) were truncated to max_prescriptions\n", d.Truncated)
 	}

@@ -52,3 +52,22 @@ func TestCVRunsInProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareMaxGapHours: prepare reports the test gaps and drops groups beyond
+// --max-gap-hours; a negative limit is a usage error.
+func TestPrepareMaxGapHours(t *testing.T) {
+	h := newHarness(t)
+	in := filepath.Join("..", "..", "pipeline", "testdata", "synthetic_small.csv")
+	r := h.run("prepare", "--input", in, "--output", filepath.Join(t.TempDir(), "p"), "--max-gap-hours", "30")
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	for _, want := range []string{"test gaps (hours):", "max gap 30 h:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("prepare output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := h.run("prepare", "--input", in, "--output", t.TempDir(), "--max-gap-hours", "-1"); ExitCode(r.err) != ExitUsage {
+		t.Errorf("--max-gap-hours -1: %v, want a usage error", r.err)
+	}
+}

@@ -28,6 +28,7 @@ type prepareCmd struct {
 	overflow         string
 	maxBadRows       int
 	maxGapDays       float64
+	maxGapHours      float64
 	allowMixed       bool
 }
 
@@ -41,6 +42,7 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.overflow, "overflow", "truncate", "groups above --max-prescriptions: truncate or split")
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
 	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
+	fs.Float64Var(&c.maxGapHours, "max-gap-hours", 0, "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)")
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
 	return c
 }
@@ -83,10 +85,13 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 	if c.maxGapDays < 0 {
 		return usagef("--max-gap-days %g: expected 0 (no limit) or more", c.maxGapDays)
 	}
+	if c.maxGapHours < 0 {
+		return usagef("--max-gap-hours %g: expected 0 (no limit) or more", c.maxGapHours)
+	}
 	opt := pipeline.PrepareOptions{
 		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
 		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
-		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, AllowMixedKinds: c.allowMixed},
+		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed},
 	}
 	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
 	if err != nil {
