@@ -6,10 +6,13 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 )
 
 // Perm is the mode of every file written: artifacts others read (serving, a mounted
@@ -66,13 +69,21 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	return SyncDir(dir)
 }
 
-// SyncDir flushes a folder's entries (names created, renamed or removed) to disk.
+// SyncDir flushes a folder's entries (names created, renamed or removed) to disk. Where
+// the system cannot sync a folder (Windows; file systems that answer EINVAL or ENOTSUP)
+// there is nothing more to make durable, so that is not an error.
 func SyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		err = nil
+	}
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
