@@ -173,9 +173,9 @@ func TestCSVRoundTrip(t *testing.T) {
 		{"final table with P columns", "final.csv",
 			[][2]string{{"10013", "2125-10-05"}, {"10014", "2130-01-02"}},
 			[]pipeline.Sample{
-				// -1 is the final table's missing sentinel for blood values, not for doses
+				// -1 is the final table's missing code, for blood values and doses alike
 				{Subject: "10013", Start: "2125-10-05", Pre: []float32{7.3, 63, 0}, PreObserved: []bool{true, true, false},
-					Embeddings: []float32{0.5, -0.25, 0.001, 2, 1, 0, 0, -1}, Doses: []float32{60, -1}, Units: []string{"7", "7"}},
+					Embeddings: []float32{0.5, -0.25, 0.001, 2, 1, 0, 0, -1}, Doses: []float32{60, nan}, Units: []string{"7", "7"}},
 				{Subject: "10014", Start: "2130-01-02", Pre: []float32{0, 40, -3.5}, PreObserved: []bool{false, true, true},
 					Embeddings: []float32{0.1, 0.2, 0.3, 0.4}, Doses: []float32{2.5}, Units: []string{"mg"}},
 			}},
