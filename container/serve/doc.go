@@ -44,8 +44,8 @@
 // and its unit (prescription_dose_unit_rx); the drug as P0..P{dim-1}, one embedding
 // string column or prescription_drug; pre_<analyte> for any of the model's analytes.
 // post_* columns (optional) and chart times are not inputs, so a training table can be
-// sent as it is. Empty cells are missing, and so is -1 beside embeddings, as in
-// training. Unknown columns and rows disagreeing with their group's pre values are
+// sent as it is. Empty cells are missing, and -1 is read as training read it (missing,
+// except for analytes whose -1 was a real value). Unknown columns and rows disagreeing with their group's pre values are
 // errors. A body whose first line names none of the training table's columns is rows
 // without a header (batch transform's SplitType Line, the Python SDK's CSVSerializer):
 // they are read in the column order of the table the model was trained on, whose header
