@@ -107,7 +107,7 @@ func FuzzLimitsFromEnv(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		for _, name := range []string{EnvMaxFileBytes, EnvMaxTotalBytes, EnvMaxLineBytes, EnvMaxFields} {
+		for _, name := range []string{EnvMaxFileBytes, EnvMaxTotalBytes, EnvMaxLineBytes, EnvMaxFields, EnvMaxRows} {
 			l, err := LimitsFromEnv(func(k string) string {
 				if k == name {
 					return v
@@ -120,7 +120,7 @@ func FuzzLimitsFromEnv(f *testing.F) {
 				}
 				continue
 			}
-			if l.FileBytes <= 0 || l.TotalBytes <= 0 || l.LineBytes <= 0 || l.Fields <= 0 || l.LineBytes > 1<<30 || l.Fields > 1<<24 {
+			if l.FileBytes <= 0 || l.TotalBytes <= 0 || l.LineBytes <= 0 || l.Fields <= 0 || l.Rows <= 0 || l.LineBytes > 1<<30 || l.Fields > 1<<24 {
 				t.Fatalf("%s=%q: %+v", name, v, l)
 			}
 		}

@@ -155,10 +155,11 @@ type tableReader struct {
 	embBuf    []float32
 	blood     []bloodRow
 	sources   []Source
-	budget    *byteBudget    // decompressed bytes read so far, against opt.Limits
-	schema    *schema        // the last table's, for checkKind
-	firstKind *tableKindInfo // the first final table's kind
-	anFrom    string         // the table the analytes came from
+	budget    *byteBudget       // decompressed bytes read so far, against opt.Limits
+	interned  map[string]string // units, shared (see intern)
+	schema    *schema           // the last table's, for checkKind
+	firstKind *tableKindInfo    // the first final table's kind
+	anFrom    string            // the table the analytes came from
 	// per analyte: cells holding the -1.0 missing code, and other negative values
 	minusOnes, otherNeg []int
 	gaps                map[int]groupGap // per sample index, final tables with chart times

@@ -19,15 +19,20 @@ type Limits struct {
 	LineBytes int
 	// Fields bounds the fields of one record.
 	Fields int
+	// Rows bounds the data rows of one read (one channel). Bytes alone cannot bound
+	// memory: a table of tiny rows without ids makes one sample per row, about 60 times
+	// the row's size.
+	Rows int
 }
 
-// The defaults are far above the original tables (4 MB files, 3.7 KB lines, 184
-// columns) and keep a trainer reading a hostile file within a few hundred MiB.
+// The defaults are far above the original tables (4 MB files, 2,182 rows of 3.7 KB,
+// 184 columns) and keep a trainer reading a hostile file within a few hundred MiB.
 const (
 	DefaultMaxFileBytes  int64 = 4 << 30
 	DefaultMaxTotalBytes int64 = 16 << 30
 	DefaultMaxLineBytes        = 1 << 20
 	DefaultMaxFields           = 16384
+	DefaultMaxRows             = 1_000_000
 )
 
 // Environment variables that override the defaults (LimitsFromEnv); errors name them.
@@ -36,6 +41,7 @@ const (
 	EnvMaxTotalBytes = "BLUEBLOOD_MAX_CHANNEL_BYTES"
 	EnvMaxLineBytes  = "BLUEBLOOD_MAX_LINE_BYTES"
 	EnvMaxFields     = "BLUEBLOOD_MAX_FIELDS"
+	EnvMaxRows       = "BLUEBLOOD_MAX_ROWS"
 )
 
 // withDefaults fills zero fields.
@@ -51,6 +57,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.Fields <= 0 {
 		l.Fields = DefaultMaxFields
+	}
+	if l.Rows <= 0 {
+		l.Rows = DefaultMaxRows
 	}
 	return l
 }
@@ -70,6 +79,7 @@ func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 		// a line is held in memory several times over; above 1 GiB that is no limit
 		{EnvMaxLineBytes, func(n int64) { l.LineBytes = int(n) }, 1 << 30},
 		{EnvMaxFields, func(n int64) { l.Fields = int(n) }, 1 << 24},
+		{EnvMaxRows, func(n int64) { l.Rows = int(n) }, 1 << 40},
 	} {
 		s := strings.TrimSpace(getenv(v.name))
 		if s == "" {
@@ -114,6 +124,29 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("more than %d %s; expected a table within the limit (set %s to raise it)", e.Limit, e.What, e.Env)
+}
+
+// checkRows fails the read when it has more rows than Limits.Rows; line is where the
+// next row starts.
+func (rd *tableReader) checkRows(file string, line int) error {
+	if rd.rep.RowsRead < rd.budget.lim.Rows {
+		return nil
+	}
+	return fmt.Errorf("%s:%d:1: %w", file, line, &LimitError{What: "rows over the tables of one read (channel)", Limit: int64(rd.budget.lim.Rows), Env: EnvMaxRows})
+}
+
+// intern returns one shared copy of s per distinct value: a substring of a row would
+// keep the row's whole text alive for as long as the sample that holds it.
+func (rd *tableReader) intern(s string) string {
+	if v, ok := rd.interned[s]; ok {
+		return v
+	}
+	if rd.interned == nil {
+		rd.interned = map[string]string{}
+	}
+	s = strings.Clone(s)
+	rd.interned[s] = s
+	return s
 }
 
 // byteBudget counts decompressed bytes against a per-file and a shared total limit.

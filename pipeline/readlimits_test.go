@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // readWithin runs ReadTables and fails the test if it has not returned after d: the
@@ -143,13 +144,13 @@ func TestLimitsFromEnv(t *testing.T) {
 	if err != nil || got != (Limits{}).withDefaults() {
 		t.Fatalf("no variables: %+v, %v; want the defaults", got, err)
 	}
-	got, err = LimitsFromEnv(env(map[string]string{EnvMaxFileBytes: "64MiB", EnvMaxTotalBytes: "8GiB", EnvMaxLineBytes: " 4096 ", EnvMaxFields: "300"}))
-	want := Limits{FileBytes: 64 << 20, TotalBytes: 8 << 30, LineBytes: 4096, Fields: 300}
+	got, err = LimitsFromEnv(env(map[string]string{EnvMaxFileBytes: "64MiB", EnvMaxTotalBytes: "8GiB", EnvMaxLineBytes: " 4096 ", EnvMaxFields: "300", EnvMaxRows: "5000"}))
+	want := Limits{FileBytes: 64 << 20, TotalBytes: 8 << 30, LineBytes: 4096, Fields: 300, Rows: 5000}
 	if err != nil || got != want {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)
 	}
 	for _, bad := range []map[string]string{
-		{EnvMaxFileBytes: "lots"}, {EnvMaxLineBytes: "0"}, {EnvMaxFields: "-3"}, {EnvMaxTotalBytes: "99999999999GiB"}, {EnvMaxLineBytes: "2GiB"},
+		{EnvMaxFileBytes: "lots"}, {EnvMaxLineBytes: "0"}, {EnvMaxFields: "-3"}, {EnvMaxTotalBytes: "99999999999GiB"}, {EnvMaxLineBytes: "2GiB"}, {EnvMaxRows: "1.5"},
 	} {
 		_, err := LimitsFromEnv(env(bad))
 		for k := range bad {
@@ -157,5 +158,38 @@ func TestLimitsFromEnv(t *testing.T) {
 				t.Errorf("%v: error %v, want one naming %s", bad, err, k)
 			}
 		}
+	}
+}
+
+// Rows bound memory where bytes cannot: a small file of tiny valid rows without ids
+// makes one sample per row, about 60 times its size in memory.
+func TestReadRowLimit(t *testing.T) {
+	dir := t.TempDir()
+	rows := strings.Repeat(goodRow, 30)
+	for _, name := range []string{"a.csv", "b.csv"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(badHeader+rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := ReadTables(context.Background(), []string{dir}, ReadOptions{Limits: Limits{Rows: 60}}); err != nil {
+		t.Fatalf("60 rows within a limit of 60: %v", err)
+	}
+	_, _, err := ReadTables(context.Background(), []string{dir}, ReadOptions{Limits: Limits{Rows: 50}})
+	want := filepath.Join(dir, "b.csv") + ":22:1: more than 50 rows over the tables of one read (channel); expected a table within the limit (set BLUEBLOOD_MAX_ROWS to raise it)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v\nwant %q", err, want)
+	}
+}
+
+// Units are interned: a unit that is a substring of its row would keep the whole line
+// alive in memory for as long as the sample lives.
+func TestUnitsInterned(t *testing.T) {
+	p := writeTemp(t, "a.csv", badHeader+"1,2125-01-01T00:00:00,1,mg,7.3,7.4,0.1,0.2\n2,2125-01-01T00:00:00,1,mg,7.3,7.4,0.1,0.2\n")
+	ds, _, err := ReadTables(context.Background(), []string{p}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := ds.Samples[0].Units[0], ds.Samples[1].Units[0]; a != "mg" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Errorf("units %q and %q are separate strings (each pinning its row's text)", a, b)
 	}
 }

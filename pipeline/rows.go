@@ -115,6 +115,9 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 		if err == io.EOF {
 			break
 		}
+		if lerr := rd.checkRows(file, cr.start); lerr != nil {
+			return rows, lerr
+		}
 		if rows%4096 == 0 {
 			if cerr := rd.ctx.Err(); cerr != nil {
 				return rows, cerr
@@ -244,7 +247,7 @@ func (rd *tableReader) dose(s *schema, p *rowParser) (float32, *RowError) {
 func (rd *tableReader) unit(s *schema, p *rowParser) (string, *RowError) {
 	u := ""
 	if s.unit >= 0 {
-		u = NormalizeUnit(p.f(s.unit))
+		u = rd.intern(NormalizeUnit(p.f(s.unit)))
 	}
 	if rd.opt.CheckUnit == nil {
 		return u, nil
@@ -356,7 +359,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 		i = len(rd.samples)
 		rd.index[key] = i
 		rd.samples = append(rd.samples, Sample{
-			Subject: subject, Start: start,
+			Subject: strings.Clone(subject), Start: start,
 			Pre: sc.pre, PreObserved: sc.preObs, Post: sc.post, PostObserved: sc.postObs,
 		})
 		rd.inconsistent = append(rd.inconsistent, false)
