@@ -139,12 +139,12 @@ func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared Pre
 		}
 		r, _ := filepath.Rel(ch.Dir, path)
 		if err := safeFile(p, ch.Dir, root, rootErr, path, d); err != nil {
-			if IsTableFile(path) {
+			if isTableFile(path) {
 				return fmt.Errorf("channel %s: %w", ch.Name, err)
 			}
 			unsafe = append(unsafe, err)
 		}
-		if IsTableFile(path) {
+		if isTableFile(path) {
 			files = append(files, path)
 		} else {
 			other = append(other, filepath.ToSlash(r))
@@ -225,8 +225,8 @@ func safeFile(p optml.Paths, dir, root string, rootErr error, path string, d fs.
 	return fmt.Errorf("%s: is %s; expected a regular file", name, what)
 }
 
-// IsTableFile reports whether a file name is a raw table the pipeline reads.
-func IsTableFile(name string) bool {
+// isTableFile reports whether a file name is a raw table the pipeline reads.
+func isTableFile(name string) bool {
 	n := strings.ToLower(name)
 	return strings.HasSuffix(n, ".csv") || strings.HasSuffix(n, ".csv.gz")
 }

@@ -65,7 +65,7 @@ func TestDiscoverChannels(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, withHP(tt.files))
 			p := optml.Paths{Root: root}
-			cfg, err := LoadConfig(p)
+			cfg, err := loadConfig(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestDiscoverChannelsErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, withHP(tt.files))
 			p := optml.Paths{Root: root}
-			cfg, err := LoadConfig(p)
+			cfg, err := loadConfig(p)
 			if err != nil {
 				t.Fatal(err)
 			}

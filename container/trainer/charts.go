@@ -13,8 +13,8 @@ import (
 	"github.com/blueblood/blueblood/pipeline"
 )
 
-// WriteLossChart draws training and validation loss per epoch as a PNG.
-func WriteLossChart(path string, history []EpochRecord) error {
+// writeLossChart draws training and validation loss per epoch as a PNG.
+func writeLossChart(path string, history []EpochRecord) error {
 	var train, val []vg.Point // data coordinates
 	var best *vg.Point
 	ch := &chart{title: "Loss per epoch", xLabel: "epoch", yLabel: "masked MSE (scaled units)",
@@ -78,10 +78,10 @@ func WriteLossChart(path string, history []EpochRecord) error {
 	return ch.save(path)
 }
 
-// StandardizedErrors returns predicted minus observed for every observed target, divided
+// standardizedErrors returns predicted minus observed for every observed target, divided
 // by that analyte's standard deviation in the training targets, so analytes measured in
 // different units share one axis.
-func StandardizedErrors(train, samples []pipeline.Sample, pred [][]float32, nAnalytes int) []float64 {
+func standardizedErrors(train, samples []pipeline.Sample, pred [][]float32, nAnalytes int) []float64 {
 	sd := targetStdDev(train, nAnalytes)
 	var out []float64
 	for i := range samples {
@@ -128,8 +128,8 @@ func targetStdDev(train []pipeline.Sample, n int) []float64 {
 	return sd
 }
 
-// WriteErrorChart draws a histogram of standardized prediction errors as a PNG.
-func WriteErrorChart(path, split string, errs []float64) error {
+// writeErrorChart draws a histogram of standardized prediction errors as a PNG.
+func writeErrorChart(path, split string, errs []float64) error {
 	const bins = 40
 	ch := &chart{title: fmt.Sprintf("Prediction error on %s (%d targets)", split, len(errs)),
 		xLabel: "(predicted - observed) / training standard deviation of the analyte", yLabel: "count",

@@ -27,9 +27,9 @@ type Config struct {
 	CheckpointDir string
 }
 
-// LoadConfig reads and validates input/config. hyperparameters.json is required
+// loadConfig reads and validates input/config. hyperparameters.json is required
 // (SageMaker always writes it, "{}" when empty); the other files are optional.
-func LoadConfig(p optml.Paths) (*Config, error) {
+func loadConfig(p optml.Paths) (*Config, error) {
 	cfg := &Config{CheckpointDir: p.DefaultCheckpointDir()}
 
 	raw, err := readHyperparameters(p)

@@ -74,7 +74,7 @@ func TestLoadConfigHyperparameters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, map[string]string{hpPath: tt.json})
-			cfg, err := LoadConfig(optml.Paths{Root: root})
+			cfg, err := loadConfig(optml.Paths{Root: root})
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
 			}
@@ -131,7 +131,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := writeTree(t, tt.files)
-			_, err := LoadConfig(optml.Paths{Root: root})
+			_, err := loadConfig(optml.Paths{Root: root})
 			if err == nil {
 				t.Fatalf("LoadConfig succeeded; want error containing %q", tt.want)
 			}
@@ -148,7 +148,7 @@ func TestLoadConfigErrors(t *testing.T) {
 func TestLoadConfigOptionalFiles(t *testing.T) {
 	t.Run("absent", func(t *testing.T) {
 		root := writeTree(t, map[string]string{hpPath: `{}`})
-		cfg, err := LoadConfig(optml.Paths{Root: root})
+		cfg, err := loadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestLoadConfigOptionalFiles(t *testing.T) {
 	})
 	t.Run("fixture with every file", func(t *testing.T) {
 		root := copyFixture(t, "channels")
-		cfg, err := LoadConfig(optml.Paths{Root: root})
+		cfg, err := loadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestLoadConfigOptionalFiles(t *testing.T) {
 	})
 	t.Run("checkpoint path outside /opt/ml", func(t *testing.T) {
 		root := writeTree(t, map[string]string{hpPath: `{}`, "input/config/checkpointconfig.json": `{"LocalPath":"/mnt/ckpt"}`})
-		cfg, err := LoadConfig(optml.Paths{Root: root})
+		cfg, err := loadConfig(optml.Paths{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,10 +15,10 @@ import (
 // MaxFailureBytes is how much of output/failure SageMaker shows as FailureReason.
 const MaxFailureBytes = 1024
 
-// FailureReason turns err into the text written to output/failure: one line, no stack
+// failureReason turns err into the text written to output/failure: one line, no stack
 // trace, cut on a character boundary to at most MaxFailureBytes-1 bytes, so the file
 // with its final newline stays within MaxFailureBytes.
-func FailureReason(err error) string {
+func failureReason(err error) string {
 	msg := "unknown error"
 	if err != nil {
 		msg = err.Error()
@@ -56,9 +56,9 @@ func FailureReason(err error) string {
 	return msg
 }
 
-// WriteFailure writes FailureReason(err) to path atomically.
-func WriteFailure(path string, err error) error {
-	return atomicfile.WriteFile(path, []byte(FailureReason(err)+"\n"))
+// writeFailure writes failureReason(err) to path atomically.
+func writeFailure(path string, err error) error {
+	return atomicfile.WriteFile(path, []byte(failureReason(err)+"\n"))
 }
 
 // failureSlot keeps disk space for output/failure from the start of a run: outputs
@@ -86,7 +86,7 @@ func reserveFailure(path string) (*failureSlot, error) {
 
 // write records err as the failure reason, through the reserve when there is one.
 func (s *failureSlot) write(err error) error {
-	msg := []byte(FailureReason(err) + "\n")
+	msg := []byte(failureReason(err) + "\n")
 	if s.reserve == "" {
 		return atomicfile.WriteFile(s.path, msg)
 	}

@@ -27,13 +27,13 @@ func TestFailureReason(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FailureReason(tt.err); got != tt.want {
+			if got := failureReason(tt.err); got != tt.want {
 				t.Errorf("FailureReason = %q, want %q", got, tt.want)
 			}
 		})
 	}
 	t.Run("long text cut on a character boundary", func(t *testing.T) {
-		got := FailureReason(errors.New(long))
+		got := failureReason(errors.New(long))
 		if len(got) > MaxFailureBytes-1 {
 			t.Errorf("%d bytes, want at most %d (room for the newline)", len(got), MaxFailureBytes-1)
 		}
@@ -48,7 +48,7 @@ func TestFailureReason(t *testing.T) {
 
 func TestWriteFailure(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "output", "failure")
-	if err := WriteFailure(path, errors.New("line one\nline two")); err != nil {
+	if err := writeFailure(path, errors.New("line one\nline two")); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -64,7 +64,7 @@ func TestWriteFailure(t *testing.T) {
 	}
 
 	// A long reason: the whole file, newline included, fits SageMaker's 1024 bytes.
-	if err := WriteFailure(path, errors.New(strings.Repeat("é", 2000))); err != nil {
+	if err := writeFailure(path, errors.New(strings.Repeat("é", 2000))); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ = os.ReadFile(path); len(data) > MaxFailureBytes || !strings.HasSuffix(string(data), "...\n") {
@@ -101,7 +101,7 @@ func TestGuardPanic(t *testing.T) {
 	if err == nil || err.Error() != "internal error: assignment to entry in nil map" {
 		t.Fatalf("error %v", err)
 	}
-	if reason := FailureReason(err); strings.Contains(reason, "goroutine") || strings.Contains(reason, ".go:") {
+	if reason := failureReason(err); strings.Contains(reason, "goroutine") || strings.Contains(reason, ".go:") {
 		t.Errorf("failure reason carries a stack: %q", reason)
 	}
 	if !strings.Contains(logBuf.String(), "goroutine") {

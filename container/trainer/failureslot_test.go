@@ -17,7 +17,7 @@ import (
 
 func TestFailureReasonOutOfSpace(t *testing.T) {
 	err := fmt.Errorf("write output/data/predictions.csv: %w", &fs.PathError{Op: "write", Path: "/opt/ml/output/data/.predictions.csv.tmp-1", Err: syscall.ENOSPC})
-	got := FailureReason(err)
+	got := failureReason(err)
 	want := "out of disk space (raise the job's VolumeSizeInGB): write output/data/predictions.csv: write /opt/ml/output/data/.predictions.csv.tmp-1: no space left on device"
 	if got != want {
 		t.Errorf("FailureReason = %q\nwant %q", got, want)
@@ -81,7 +81,7 @@ func TestFailureSlotOnFullVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := FailureReason(cause) + "\n"; string(got) != want {
+	if want := failureReason(cause) + "\n"; string(got) != want {
 		t.Errorf("failure %q, want %q", got, want)
 	}
 	if _, err := os.Stat(filepath.Join(out, ".failure.reserved")); !errors.Is(err, fs.ErrNotExist) {

@@ -84,7 +84,7 @@ func FuzzDiscoverChannels(f *testing.F) {
 		}
 		buildFuzzTree(t, root, tree)
 		p := optml.Paths{Root: root}
-		cfg, err := LoadConfig(p)
+		cfg, err := loadConfig(p)
 		if err != nil {
 			return
 		}
@@ -124,7 +124,7 @@ func FuzzDiscoverChannels(f *testing.F) {
 			}
 			for _, file := range ch.Files {
 				rel, err := filepath.Rel(ch.Dir, file)
-				if err != nil || !IsTableFile(file) || strings.HasPrefix(rel, "..") || strings.HasPrefix(rel, ".") || strings.Contains(rel, string(filepath.Separator)+".") {
+				if err != nil || !isTableFile(file) || strings.HasPrefix(rel, "..") || strings.HasPrefix(rel, ".") || strings.Contains(rel, string(filepath.Separator)+".") {
 					t.Fatalf("channel %s: file %s", name, file)
 				}
 				st, err := os.Stat(file)

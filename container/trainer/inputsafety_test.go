@@ -94,7 +94,7 @@ func TestDiscoverChannelsRefusesUnsafeFiles(t *testing.T) {
 				special(t, root, rel, kind)
 			}
 			p := optml.Paths{Root: root}
-			cfg, err := LoadConfig(p)
+			cfg, err := loadConfig(p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -156,9 +156,9 @@ func finite(v float64) float64 {
 // predictionsHeader is the header of predictions.csv.
 var predictionsHeader = []string{"subject_id", "prescription_start", "analyte", "observed", "predicted"}
 
-// WritePredictions writes predictions.csv: one row per observed target value, in the
+// writePredictions writes predictions.csv: one row per observed target value, in the
 // original units. pred[i] holds sample i's prediction for every analyte.
-func WritePredictions(path string, analytes []string, samples []pipeline.Sample, pred [][]float32) error {
+func writePredictions(path string, analytes []string, samples []pipeline.Sample, pred [][]float32) error {
 	if len(pred) != len(samples) {
 		return fmt.Errorf("write %s: %d predictions for %d samples", path, len(pred), len(samples))
 	}

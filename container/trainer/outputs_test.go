@@ -23,7 +23,7 @@ func TestWritePredictions(t *testing.T) {
 	}
 	pred := [][]float32{{7.3849, 139.25, 99}, {7, 135, 90.125}, {1, 1, 1}}
 	path := filepath.Join(t.TempDir(), "data", PredictionsFile)
-	if err := WritePredictions(path, analytes, samples, pred); err != nil {
+	if err := writePredictions(path, analytes, samples, pred); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
@@ -47,7 +47,7 @@ func TestWritePredictions(t *testing.T) {
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), PredictionsFile)
-			err := WritePredictions(p, analytes, b.samples, b.pred)
+			err := writePredictions(p, analytes, b.samples, b.pred)
 			if err == nil || !strings.Contains(err.Error(), b.want) {
 				t.Errorf("error %v, want %q", err, b.want)
 			}
@@ -83,14 +83,14 @@ func TestCharts(t *testing.T) {
 		write func(path string) error
 	}{
 		{"loss", func(p string) error {
-			return WriteLossChart(p, []EpochRecord{{Epoch: 1, TrainLoss: 1, ValidationLoss: 1.2}, {Epoch: 2, TrainLoss: 0.8, ValidationLoss: 0.9, Best: true}})
+			return writeLossChart(p, []EpochRecord{{Epoch: 1, TrainLoss: 1, ValidationLoss: 1.2}, {Epoch: 2, TrainLoss: 0.8, ValidationLoss: 0.9, Best: true}})
 		}},
-		{"loss with no epochs", func(p string) error { return WriteLossChart(p, nil) }},
+		{"loss with no epochs", func(p string) error { return writeLossChart(p, nil) }},
 		{"loss with NaN", func(p string) error {
-			return WriteLossChart(p, []EpochRecord{{Epoch: 1, TrainLoss: math.NaN(), ValidationLoss: 1}})
+			return writeLossChart(p, []EpochRecord{{Epoch: 1, TrainLoss: math.NaN(), ValidationLoss: 1}})
 		}},
-		{"errors", func(p string) error { return WriteErrorChart(p, "test", []float64{-1, 0, 0.5, 0.5, 2}) }},
-		{"errors empty", func(p string) error { return WriteErrorChart(p, "test", nil) }},
+		{"errors", func(p string) error { return writeErrorChart(p, "test", []float64{-1, 0, 0.5, 0.5, 2}) }},
+		{"errors empty", func(p string) error { return writeErrorChart(p, "test", nil) }},
 		{"cross-validation", func(p string) error {
 			return WriteCVChart(p, &model.CVResult{Folds: 2, Seed: 1,
 				Methods: []model.MethodSummary{{Method: "model", Mean: 1}, {Method: "post_equals_pre", Mean: 1.1}},
@@ -124,7 +124,7 @@ func TestStandardizedErrors(t *testing.T) {
 	// analyte 0: sd 1 (values 1, 3); analyte 1: one observation → sd 1 fallback.
 	samples := []pipeline.Sample{{Post: []float32{2, 50}, PostObserved: []bool{true, true}}}
 	pred := [][]float32{{4, 47}}
-	got := StandardizedErrors(train, samples, pred, 2)
+	got := standardizedErrors(train, samples, pred, 2)
 	want := []float64{2, -3}
 	if len(got) != len(want) || math.Abs(got[0]-want[0]) > 1e-9 || math.Abs(got[1]-want[1]) > 1e-9 {
 		t.Errorf("StandardizedErrors = %v, want %v", got, want)

@@ -133,7 +133,7 @@ func (r *run) execute(ctx context.Context) error {
 
 // readInputs reads input/config and every channel's data.
 func (r *run) readInputs(ctx context.Context) (map[string]*Channel, error) {
-	cfg, err := LoadConfig(r.p)
+	cfg, err := loadConfig(r.p)
 	if err != nil {
 		return nil, err
 	}

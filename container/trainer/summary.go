@@ -167,14 +167,14 @@ func (r *run) writeOutputs(m *model.Model) error {
 	if err != nil {
 		return fmt.Errorf("predict %s: %w", predSplit, err)
 	}
-	if err := WritePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
+	if err := writePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
 		return err
 	}
-	if err := WriteLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
+	if err := writeLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
 		return err
 	}
-	errs := StandardizedErrors(r.train, predSamples, pred, len(r.layout.Analytes))
-	if err := WriteErrorChart(filepath.Join(dir, ErrorChartFile), predSplit, errs); err != nil {
+	errs := standardizedErrors(r.train, predSamples, pred, len(r.layout.Analytes))
+	if err := writeErrorChart(filepath.Join(dir, ErrorChartFile), predSplit, errs); err != nil {
 		return err
 	}
 	if err := writeMetrics(filepath.Join(dir, MetricsFile), s); err != nil {
