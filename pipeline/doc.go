@@ -5,7 +5,11 @@
 //
 // ReadTables discovers a table's shape from its header:
 //
-//   - final table: pre_* and post_* blood values (-1.0 exactly = missing, empty = missing),
+//   - final table: pre_* and post_* blood values (empty = missing; -1.0 exactly = missing
+//     in an analyte that shows no other negative value, a value in one that does, decided
+//     per analyte and kept in Layout.MinusOneReal; a dose of -1 is missing; with
+//     pre_charttime and post_charttime the gap to the prescription is reported and
+//     ReadOptions.MaxGapHours bounds it),
 //     prescription_dose_val_rx, prescription_dose_unit_rx and an embedding given either as
 //     numeric columns P0..Pn or as one string column whose name contains "embedding"
 //     ("[ 0.35 -0.12 ... ]"); subject_id and prescription_start identify groups;
