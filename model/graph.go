@@ -197,18 +197,18 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		}
 		return x
 	}
-	i0 := must(G.Sigmoid(preAct(z0, nil, 0)))
-	g0 := must(G.Tanh(preAct(z0, nil, 2)))
-	o0 := must(G.Sigmoid(preAct(z0, nil, 3)))
+	i0 := must(applyActivation(actSigmoid, preAct(z0, nil, 0)))
+	g0 := must(applyActivation(actTanh, preAct(z0, nil, 2)))
+	o0 := must(applyActivation(actSigmoid, preAct(z0, nil, 3)))
 	c1 := must(G.HadamardProd(i0, g0)) // the forget term vanishes at t=0 (c0 = 0)
-	h1 := must(G.HadamardProd(o0, must(G.Tanh(c1))))
+	h1 := must(G.HadamardProd(o0, must(applyActivation(actTanh, c1))))
 
-	i1 := must(G.Sigmoid(preAct(z1, h1, 0)))
-	f1 := must(G.Sigmoid(preAct(z1, h1, 1)))
-	g1 := must(G.Tanh(preAct(z1, h1, 2)))
-	o1 := must(G.Sigmoid(preAct(z1, h1, 3)))
+	i1 := must(applyActivation(actSigmoid, preAct(z1, h1, 0)))
+	f1 := must(applyActivation(actSigmoid, preAct(z1, h1, 1)))
+	g1 := must(applyActivation(actTanh, preAct(z1, h1, 2)))
+	o1 := must(applyActivation(actSigmoid, preAct(z1, h1, 3)))
 	c2 := must(G.Add(must(G.HadamardProd(f1, c1)), must(G.HadamardProd(i1, g1))))
-	h := must(G.HadamardProd(o1, must(G.Tanh(c2))))
+	h := must(G.HadamardProd(o1, must(applyActivation(actTanh, c2))))
 
 	if key.train {
 		// our own inverted-dropout mask (0 or 1/(1-p)) from the run's seeded RNG: G.Dropout

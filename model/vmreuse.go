@@ -38,6 +38,7 @@ var reuseSafeOps = map[string]bool{
 	"gorgonia.sumOp": true, "gorgonia.reshapeOp": true, "*gorgonia.repeatOp": true,
 	"gorgonia.sizeOp": true, "gorgonia.constantScalar": true, "gorgonia.readOp": true,
 	"*gorgonia.sliceOp": true, "gorgonia.sliceIncrOp": true,
+	"model.actOp": true, "model.actGradOp": true, // activation.go: UsePreallocDo overwrites
 }
 
 // tapeReuse is what rewinding one graph's machine needs.
