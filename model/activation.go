@@ -11,24 +11,27 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// LSTM gate activations as fused graph operations.
+// Activations as fused graph operations.
 //
-// gorgonia's Sigmoid and Tanh allocate a new tensor on every run and evaluate math32's
-// software exp through a function call per element; their gradients are three more
-// element-wise instructions each (1-y, y·(1-y), ·dy). In a B128 step these were the largest
-// element-wise cost after the matrix products. actOp computes the activation in one pass
-// into the machine's kept register (UsePreallocDo), and its gradient is one actGradOp pass:
-// dy·y·(1-y) for sigmoid, dy·(1-y²) for tanh. Checked like the rest of the graph by the
-// finite-difference test (float64) and the PyTorch goldens (float32).
+// gorgonia's Sigmoid, Tanh and Rectify allocate a new tensor on every run (sigmoid and tanh
+// through math32's software exp, a function call per element); their gradients are two or
+// three more element-wise instructions each (1-y, y·(1-y), ·dy; x>=0, ·dy). In a B128 step
+// these were the largest element-wise cost after the matrix products. actOp computes the
+// activation in one pass into the machine's kept register (UsePreallocDo), and its gradient
+// is one actGradOp pass: dy·y·(1-y) for sigmoid, dy·(1-y²) for tanh, dy·[y>0] for relu
+// (PyTorch's choice at 0; padded rows, the only exact zeros, carry no weight gradient either
+// way). Checked like the rest of the graph by the finite-difference test (float64) and the
+// PyTorch goldens (float32).
 
 type activation int
 
 const (
 	actSigmoid activation = iota
 	actTanh
+	actReLU
 )
 
-func (a activation) String() string { return [...]string{"sigmoid", "tanh"}[a] }
+func (a activation) String() string { return [...]string{"sigmoid", "tanh", "relu"}[a] }
 
 // opTemplates are gorgonia operations whose type and shape inference the fused operations
 // reuse (same-shaped matrices in, the same shape out).
@@ -95,24 +98,32 @@ func (o actOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	switch xs := x.Data().(type) {
 	case []float32:
 		ys := y.Data().([]float32)[:len(xs)]
-		if o.act == actSigmoid {
+		switch o.act {
+		case actSigmoid:
 			for i, v := range xs {
 				ys[i] = float32(1 / (1 + math.Exp(-float64(v))))
 			}
-		} else {
+		case actTanh:
 			for i, v := range xs {
 				// 1 - 2/(e^2x + 1): one exp (math.Tanh costs several); in float64, so exact
 				// to float32 rounding near 0 too
 				ys[i] = float32(1 - 2/(math.Exp(2*float64(v))+1))
 			}
+		case actReLU:
+			for i, v := range xs {
+				ys[i] = max(v, 0)
+			}
 		}
 	case []float64:
 		ys := y.Data().([]float64)[:len(xs)]
 		for i, v := range xs {
-			if o.act == actSigmoid {
+			switch o.act {
+			case actSigmoid:
 				ys[i] = 1 / (1 + math.Exp(-v))
-			} else {
+			case actTanh:
 				ys[i] = math.Tanh(v)
+			case actReLU:
+				ys[i] = max(v, 0)
 			}
 		}
 	default:
@@ -166,31 +177,34 @@ func (o actGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, erro
 	}
 	switch ys := y.Data().(type) {
 	case []float32:
-		dys, dxs := dy.Data().([]float32)[:len(ys)], dx.Data().([]float32)[:len(ys)]
-		if o.act == actSigmoid {
-			for i, v := range ys {
-				dxs[i] = dys[i] * (v * (1 - v))
-			}
-		} else {
-			for i, v := range ys {
-				dxs[i] = dys[i] * (1 - v*v)
-			}
-		}
+		actGrad(o.act, ys, dy.Data().([]float32)[:len(ys)], dx.Data().([]float32)[:len(ys)])
 	case []float64:
-		dys, dxs := dy.Data().([]float64)[:len(ys)], dx.Data().([]float64)[:len(ys)]
-		if o.act == actSigmoid {
-			for i, v := range ys {
-				dxs[i] = dys[i] * (v * (1 - v))
-			}
-		} else {
-			for i, v := range ys {
-				dxs[i] = dys[i] * (1 - v*v)
-			}
-		}
+		actGrad(o.act, ys, dy.Data().([]float64)[:len(ys)], dx.Data().([]float64)[:len(ys)])
 	default:
 		return nil, fmt.Errorf("%v: dtype %v is not supported", o, y.Dtype())
 	}
 	return dx, nil
+}
+
+func actGrad[T float32 | float64](act activation, y, dy, dx []T) {
+	switch act {
+	case actSigmoid:
+		for i, v := range y {
+			dx[i] = dy[i] * (v * (1 - v))
+		}
+	case actTanh:
+		for i, v := range y {
+			dx[i] = dy[i] * (1 - v*v)
+		}
+	case actReLU:
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	}
 }
 
 // denseSameShape checks that in and out are dense tensors of one dtype and size.

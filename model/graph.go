@@ -162,7 +162,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		z0 = must(G.Mul(input("x0", b, f+1), td))
 		z1 = must(G.Mul(input("x1", b, f+1), td))
 	} else {
-		z0 = must(G.Rectify(must(G.Mul(input("x0", b, 2*a+1), folded("pre_w")))))
+		z0 = must(applyActivation(actReLU, must(G.Mul(input("x0", b, 2*a+1), folded("pre_w")))))
 		// rows are staged row-slot-major (slot r of sample i at r*B+i) so the sum over slots
 		// is a reduction over the leading axis; padded slots are all zero, bias column
 		// included, so they encode to relu(0) = 0 and drop out of the sum without a mask
@@ -171,7 +171,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		// [embedding, dose, unit] cannot form); padded rows are all zero here too
 		enc := must(G.Add(must(G.Mul(input("rx", key.rows*b, l.RxFeatures()+1), folded("rx_w"))),
 			must(G.Mul(input("rxde", key.rows*b, l.EmbeddingDim), plain("rx_dose_w")))))
-		enc = must(G.Rectify(enc))
+		enc = must(applyActivation(actReLU, enc))
 		enc = must(G.Reshape(enc, tensor.Shape{key.rows, b * e}))
 		z1 = must(G.Reshape(must(G.Sum(enc, 0)), tensor.Shape{b, e}))
 	}
