@@ -32,7 +32,7 @@ const (
 	DefaultMaxTotalBytes int64 = 16 << 30
 	DefaultMaxLineBytes        = 1 << 20
 	DefaultMaxFields           = 16384
-	DefaultMaxRows             = 1_000_000
+	DefaultMaxRows             = 500_000
 )
 
 // Environment variables that override the defaults (LimitsFromEnv); errors name them.
