@@ -60,7 +60,7 @@ func writeLossChart(path string, history []EpochRecord) error {
 		for _, p := range pts {
 			ch.area.DrawGlyph(ring, p)
 		}
-		legend = append(legend, legendEntry{label: "train", line: &solid})
+		legend = append(legend, legendEntry{label: "train (dropout on, loss weights)", line: &solid})
 	}
 	if len(val) > 0 {
 		pts := toCanvas(val)
