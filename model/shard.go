@@ -20,39 +20,30 @@ import (
 // run more shards at once. Every shard weighs its targets by the whole batch's observed
 // count, so the summed loss and gradient are the batch's.
 
-// Shard sizes: at most maxShards shards per batch, of at least shardSamples(parameters)
-// samples. 16 samples still keep a matrix product efficient; a model with large weight
-// matrices (the seed's 2600-wide input and output layers) takes 32, because every shard
-// computes, copies and sums a full-size gradient (measured at batch 128 on 2 cores: seed
-// 1.6x faster with 32-sample shards than with 16). 8 shards keep a 4- or 8-vCPU instance
-// busy at batch 128.
+// Shard sizes: at most maxShards shards per batch, of at least shardSamples samples. Every
+// shard pays gorgonia's per-instruction cost and computes, copies and sums a full-size
+// gradient, so shards must not be small: on 2 cores, 32-sample shards measured faster than
+// 16-sample ones for both architectures (pooled-residual batch 128: ~24,000 against ~20,000
+// samples/s; seed: 1.6x), and batch 32 ran faster as one shard than as two. 8 shards keep
+// an 8-vCPU instance busy from batch 256.
 const (
-	maxShards       = 8
-	largeModelParam = 1 << 17
+	shardSamples = 32
+	maxShards    = 8
 )
 
-func shardSamples(params int) int {
-	if params > largeModelParam {
-		return 32
-	}
-	return 16
-}
-
 // shardLayout returns how many shards, of at most how many samples, a training batch of
-// batchSize is split into for a model with params parameters. It never depends on the
-// number of cores.
-func shardLayout(params, batchSize int) (n, size int) {
+// batchSize is split into. It never depends on the number of cores.
+func shardLayout(batchSize int) (n, size int) {
 	if batchSize < 1 {
 		return 1, 1
 	}
-	per := shardSamples(params)
-	n = min(maxShards, (batchSize+per-1)/per)
+	n = min(maxShards, (batchSize+shardSamples-1)/shardSamples)
 	return n, (batchSize + n - 1) / n
 }
 
 // Shards returns how many data-parallel shards, of at most how many samples, Train splits
 // a batch of batchSize into for this model.
-func (m *Model) Shards(batchSize int) (n, size int) { return shardLayout(len(m.params), batchSize) }
+func (m *Model) Shards(batchSize int) (n, size int) { return shardLayout(batchSize) }
 
 // shardedStep runs training steps for one batch size. Not safe for concurrent use.
 type shardedStep struct {
