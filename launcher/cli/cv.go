@@ -63,6 +63,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if c.parallel < 0 {
 		return usagef("--parallel %d: expected 0 (one per core) or more", c.parallel)
 	}
+	for _, name := range []string{"folds", "fold", "test_fraction"} {
+		if _, set := c.hp.values[name]; set {
+			return usagef("--hp %s: cv makes its own folds and test splits; use --folds", name)
+		}
+	}
 	spec, _ := hparams.Lookup("seed")
 	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
 		return usageError(err.Error())

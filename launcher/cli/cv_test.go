@@ -46,7 +46,7 @@ func TestCVRunsInProcess(t *testing.T) {
 		t.Fatalf("cv.png: %v", err)
 	}
 	for _, bad := range [][]string{{"cv"}, {"cv", "--input", "x.csv", "--folds", "1"}, {"cv", "--input", "s3://b/k.csv"},
-		{"cv", "--input", "x.csv", "--hp", "lstm_units=0"}} {
+		{"cv", "--input", "x.csv", "--hp", "lstm_units=0"}, {"cv", "--input", "x.csv", "--hp", "folds=3"}} {
 		if r := h.run(bad...); ExitCode(r.err) != ExitUsage {
 			t.Errorf("%v: %v, want a usage error", bad, r.err)
 		}
