@@ -158,6 +158,12 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 		}(f)
 	}
 	wg.Wait()
+	// the fold that failed first cancelled the others; its error is the one to report
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
