@@ -3,11 +3,14 @@ package trainer
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -56,6 +59,30 @@ func TestTrainOneFold(t *testing.T) {
 	}
 	if s.Data.Train.Samples+s.Data.Validation.Samples+wantSamples != len(all.Samples) {
 		t.Errorf("train %d + validation %d + test %d samples, want %d", s.Data.Train.Samples, s.Data.Validation.Samples, wantSamples, len(all.Samples))
+	}
+
+	// the job's fold is launcher cv's fold: same subjects, same fit, same scores
+	var h Hyperparameters
+	full, err := hparams.Parse(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hparams.Decode(full, &h); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.Config
+	cfg.Layout = all.Layout
+	cv, err := model.CrossValidate(context.Background(), all.Samples, model.CVOptions{Folds: 3, Seed: h.Seed,
+		ValidationFraction: h.ValidationFraction, Config: cfg, Train: h.TrainOptions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, ev := cv.PerFold[1], s.Evaluation["test"]
+	for name, job := range map[string]float64{model.MethodModel: ev.RMSE, model.MethodRidge: ev.Baselines[model.BaselineRidge].RMSE,
+		model.MethodPersistence: ev.Baselines[model.BaselinePostEqualsPre].RMSE} {
+		if math.Abs(f2.RMSE[name]-job) > 1e-5 {
+			t.Errorf("%s: the fold-2 job scores %.6f, launcher cv's fold 2 %.6f", name, job, f2.RMSE[name])
+		}
 	}
 
 	plain["fold"] = "4"
