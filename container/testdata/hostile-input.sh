@@ -57,6 +57,8 @@ for c in ${CASES:-gzip-bomb-lines gzip-bomb-no-newline gzip-bomb-valid-rows dev-
 		set -e
 		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
 		rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/time")
+		# killed by timeout: /usr/bin/time saw only timeout's own memory
+		if [[ $code == 137 ]]; then rss=-; fi
 		failure="(no failure file)"
 		if [[ -f "$r/output/failure" ]]; then failure=$(cut -c1-160 "$r/output/failure"); fi
 		printf '%-22s %-8s %5s %8s %9s  %s\n' "$c" "$label" "$code" "$wall" "$rss" "$failure"
