@@ -46,7 +46,8 @@ type FoldResult struct {
 	ValidationSamples int                `json:"validation_samples"`
 	TestSamples       int                `json:"test_samples"`
 	TestSubjects      int                `json:"test_subjects"`
-	Targets           int                `json:"targets"` // observed test cells scored
+	Targets           int                `json:"targets"`            // observed test cells scored
+	Unscored          int                `json:"unscored,omitempty"` // test cells of analytes without training values
 	RMSE              map[string]float64 `json:"rmse"`
 	BestEpoch         int                `json:"best_epoch"` // 0: the untrained network (post = pre) won
 	EpochsRun         int                `json:"epochs_run"`
@@ -219,6 +220,13 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 		per, rmse, n := scoreBySubject(sc, test, preds[name])
 		r.bySubject[name], r.RMSE[name], r.Targets = per, rmse, n
 	}
+	for i := range test {
+		for j, ok := range test[i].PostObserved {
+			if ok && !scorable(sc, j) {
+				r.Unscored++
+			}
+		}
+	}
 	r.Seconds = time.Since(started).Seconds()
 	return r, nil
 }
@@ -250,7 +258,8 @@ func constantPredictions(n int, v []float32) [][]float32 {
 }
 
 // scoreBySubject is the one scorer: squared errors in standard units over observed post
-// values, summed per subject (in sorted subject order), and the overall RMSE.
+// values of analytes with training values, summed per subject (in sorted subject order),
+// and the overall RMSE.
 func scoreBySubject(sc *pipeline.Scaler, samples []pipeline.Sample, pred [][]float32) ([]subjectSE, float64, int) {
 	acc := map[string]*subjectSE{}
 	var se float64
@@ -263,7 +272,7 @@ func scoreBySubject(sc *pipeline.Scaler, samples []pipeline.Sample, pred [][]flo
 			acc[s.Subject] = a
 		}
 		for j, ok := range s.PostObserved {
-			if !ok {
+			if !ok || !scorable(sc, j) {
 				continue
 			}
 			d := float64(sc.ScaleAnalyte(j, pred[i][j]) - sc.ScaleAnalyte(j, s.Post[j]))

@@ -134,3 +134,44 @@ func TestScorePredictionsMatchesEvaluate(t *testing.T) {
 		t.Fatal("1 prediction for 30 samples: no error")
 	}
 }
+
+// TestUnseenAnalyteNotScored: an analyte with no training value has no standard unit; a
+// test value of it (sodium 137, "137 standard units" at std 1) is left out of every
+// score and counted, instead of swamping the RMSE.
+func TestUnseenAnalyteNotScored(t *testing.T) {
+	l := pipeline.Layout{Analytes: []string{"ph", "sodium"}, EmbeddingDim: 1, BlockRows: 2, BlockFeatures: 3}
+	var train []pipeline.Sample
+	for i := range 12 {
+		train = append(train, pipeline.Sample{Subject: "a", Pre: []float32{7.3 + 0.01*float32(i%3), 0}, PreObserved: []bool{true, false},
+			Post: []float32{7.35, 0}, PostObserved: []bool{true, false}, Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}})
+	}
+	sc, err := pipeline.FitScaler(train, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := []pipeline.Sample{{Subject: "b", Pre: []float32{7.3, 0}, PreObserved: []bool{true, false},
+		Post: []float32{7.35, 137}, PostObserved: []bool{true, true}, Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}}}
+	pred := Persistence(test, TrainMean(train, 2))
+	_, rmse, n := scoreBySubject(sc, test, pred)
+	if n != 1 || rmse > 5 {
+		t.Fatalf("scored %d cells, RMSE %v: want only ph scored", n, rmse)
+	}
+	got, err := ScorePredictions(sc, test, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.RMSE-rmse) > 1e-9 {
+		t.Fatalf("ScorePredictions %v, CV scorer %v", got.RMSE, rmse)
+	}
+	m, err := New(Config{LSTMUnits: 2, EncoderUnits: 2, Layout: l}, sc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	met, err := Evaluate(m, test, TrainMean(train, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if met.Observed != 1 || met.Unscored != 1 {
+		t.Fatalf("Evaluate scored %d and left out %d cells, want 1 and 1", met.Observed, met.Unscored)
+	}
+}

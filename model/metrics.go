@@ -37,6 +37,9 @@ type Scores struct {
 type Metrics struct {
 	Samples  int `json:"samples"`
 	Observed int `json:"observed"` // observed target values scored
+	// Unscored counts observed targets of analytes with no training value: they have no
+	// standard unit, so every score leaves them out.
+	Unscored int `json:"unscored,omitempty"`
 	Scores
 	Baselines map[string]Scores `json:"baselines"`
 }
@@ -129,11 +132,15 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 		return nil, err
 	}
 	model, mean, persist := newAcc(a), newAcc(a), newAcc(a)
-	observed := 0
+	observed, unscored := 0, 0
 	for i, s := range ss {
 		smp := &samples[i]
 		for j := 0; j < a; j++ {
 			if s.postMask[j] == 0 {
+				continue
+			}
+			if !scorable(m.sc, j) {
+				unscored++
 				continue
 			}
 			observed++
@@ -148,7 +155,7 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 			}
 		}
 	}
-	return &Metrics{Samples: len(samples), Observed: observed, Scores: model.scores(l.Analytes),
+	return &Metrics{Samples: len(samples), Observed: observed, Unscored: unscored, Scores: model.scores(l.Analytes),
 		Baselines: map[string]Scores{
 			BaselineTrainMean:     mean.scores(l.Analytes),
 			BaselinePostEqualsPre: persist.scores(l.Analytes),
@@ -170,10 +177,16 @@ func ScorePredictions(sc *pipeline.Scaler, samples []pipeline.Sample, pred [][]f
 			return Scores{}, fmt.Errorf("model: score: sample %d (subject %q): %d predictions and %d targets for %d analytes", i, s.Subject, len(pred[i]), len(s.Post), a)
 		}
 		for j := 0; j < a; j++ {
-			if s.PostObserved[j] {
+			if s.PostObserved[j] && scorable(sc, j) {
 				acc.add(j, sc.ScaleAnalyte(j, pred[i][j]), sc.ScaleAnalyte(j, s.Post[j]), pred[i][j], s.Post[j])
 			}
 		}
 	}
 	return acc.scores(sc.Analytes), nil
+}
+
+// scorable reports whether analyte j had training values, so that its errors have a
+// standard unit (a scaler from before Observed was recorded scores every analyte).
+func scorable(sc *pipeline.Scaler, j int) bool {
+	return j >= len(sc.Observed) || sc.Observed[j] > 0
 }

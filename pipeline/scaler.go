@@ -23,8 +23,9 @@ type Scaler struct {
 	// Observed counts the training values each analyte's mean and std came from.
 	Observed []int `json:"observed"`
 	// MinCount is the fewest training values a std is fitted from; Thin lists the analytes
-	// with fewer, whose std is the fallback max(sd, |mean|) (1 when that is 0 or the analyte
-	// was never observed): two values 2 apart must not make a unit of 2.
+	// with fewer or with no spread at all, whose std is the fallback max(sd, |mean|) (1 when
+	// that is 0 or the analyte was never observed): two values 2 apart must not make a unit
+	// of 2, nor fourteen equal values a unit of 1.
 	MinCount int      `json:"min_count,omitempty"`
 	Thin     []string `json:"thin_analytes,omitempty"`
 
@@ -41,7 +42,7 @@ type Scaler struct {
 const MinScaleCount = 10
 
 // ThinRule says in words how thin analytes are scaled, for summaries and reports.
-var ThinRule = fmt.Sprintf("fewer than %d training values: std = max(sd, |mean|)", MinScaleCount)
+var ThinRule = fmt.Sprintf("fewer than %d training values, or all equal: std = max(sd, |mean|)", MinScaleCount)
 
 // FitScaler fits a scaler on training samples only.
 func FitScaler(train []Sample, l Layout) (*Scaler, error) {
@@ -89,8 +90,9 @@ func FitScaler(train []Sample, l Layout) (*Scaler, error) {
 	}
 	s.MinCount = MinScaleCount
 	for j := 0; j < na; j++ {
-		s.Mean[j], s.Std[j] = meanStd(sum[j], sq[j], s.Observed[j])
-		if s.Observed[j] < MinScaleCount {
+		var spread bool
+		s.Mean[j], s.Std[j], spread = meanStdSpread(sum[j], sq[j], s.Observed[j])
+		if s.Observed[j] < MinScaleCount || !spread {
 			s.Thin = append(s.Thin, l.Analytes[j])
 			if s.Observed[j] > 0 {
 				s.Std[j] = math.Max(s.Std[j], math.Abs(s.Mean[j]))
@@ -108,15 +110,21 @@ func FitScaler(train []Sample, l Layout) (*Scaler, error) {
 // meanStd returns mean and population std, with std 1 when undefined or zero so that
 // scaling never divides by zero.
 func meanStd(sum, sq float64, n int) (float64, float64) {
+	m, sd, _ := meanStdSpread(sum, sq, n)
+	return m, sd
+}
+
+// meanStdSpread is meanStd that also says whether the values had any spread.
+func meanStdSpread(sum, sq float64, n int) (float64, float64, bool) {
 	if n == 0 {
-		return 0, 1
+		return 0, 1, false
 	}
 	m := sum / float64(n)
 	v := sq/float64(n) - m*m
 	if v <= 1e-12*math.Max(1, m*m) {
-		return m, 1
+		return m, 1, false
 	}
-	return m, math.Sqrt(v)
+	return m, math.Sqrt(v), true
 }
 
 func doseTransform(d float32) float64 {

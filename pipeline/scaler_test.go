@@ -140,3 +140,22 @@ func TestFitScalerThinAnalytes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFitScalerConstantAnalyte: fourteen training values that are all 374 have no spread
+// to scale by; the analyte is thin (std |mean|), not scaled in raw units (std 1), where a
+// test value of 250 would be 124 standard units off.
+func TestFitScalerConstantAnalyte(t *testing.T) {
+	l := Layout{Analytes: []string{"aado2"}, EmbeddingDim: 1}
+	var train []Sample
+	for range 7 {
+		train = append(train, Sample{Pre: []float32{374}, PreObserved: []bool{true}, Post: []float32{374}, PostObserved: []bool{true},
+			Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}})
+	}
+	sc, err := FitScaler(train, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Observed[0] != 14 || sc.Std[0] != 374 || !slices.Equal(sc.Thin, []string{"aado2"}) {
+		t.Fatalf("14 equal values: std %v, thin %v; want std 374 (|mean|) and aado2 listed as thin", sc.Std[0], sc.Thin)
+	}
+}

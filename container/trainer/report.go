@@ -102,6 +102,9 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		for _, r := range rows {
 			pf("| %s | %.4g | %.4g | %d |\n", r.Model, r.RMSE, r.MAE, r.N)
 		}
+		if ev := s.Evaluation[split]; ev != nil && ev.Unscored > 0 {
+			pf("\n%d observed targets of analytes with no training value (no standard unit) are left out of every score.\n", ev.Unscored)
+		}
 		if split == "train" {
 			continue
 		}
