@@ -32,7 +32,7 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
 	}
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
-	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources}
+	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources, Kind: rd.firstKind}
 	rep := rd.rep
 	return ds, &rep, nil
 }

@@ -80,6 +80,9 @@ type Dataset struct {
 	Layout  Layout   `json:"layout"`
 	Samples []Sample `json:"-"`
 	Sources []Source `json:"sources"`
+	// Kind is the kind of the first final table read; nil for prepared datasets, joined
+	// tables and reads with AllowMixedKinds.
+	Kind *TableKind `json:"-"`
 }
 
 // DefaultBlockRows is the original model's block height: 20 prescription rows.
@@ -158,7 +161,7 @@ type tableReader struct {
 	budget    *byteBudget       // decompressed bytes read so far, against opt.Limits
 	interned  map[string]string // units, shared (see intern)
 	schema    *schema           // the last table's, for checkKind
-	firstKind *tableKindInfo    // the first final table's kind
+	firstKind *TableKind        // the first final table's kind
 	anFrom    string            // the table the analytes came from
 	// per analyte: cells holding the -1.0 missing code, and other negative values
 	minusOnes, otherNeg []int

@@ -12,14 +12,16 @@ import (
 // together they give samples on different scales, with ids or without, embedded
 // different ways, and a model learns from the mixture without a warning.
 
-// tableKind is what tells kinds of final table apart.
-type tableKindInfo struct {
-	file  string
-	ids   bool   // subject_id and prescription_start group the rows
-	drugs string // how prescriptions name drugs
-	// scale is "raw units" or "values scaled to 0..1", from the observed pre/post values;
+// TableKind is what tells kinds of final table apart. A Dataset read from final tables
+// carries its first table's kind, so that readers of several channels can compare them
+// (SameKind).
+type TableKind struct {
+	File  string
+	IDs   bool   // subject_id and prescription_start group the rows
+	Drugs string // how prescriptions name drugs
+	// Scale is "raw units" or "values scaled to 0..1", from the observed pre/post values;
 	// "" when the table observed none.
-	scale string
+	Scale string
 }
 
 // scaledSlack is how far outside 0..1 a min-max-scaled table's values may stray: the
@@ -27,15 +29,15 @@ type tableKindInfo struct {
 // far beyond.
 const scaledSlack = 0.5
 
-func kindOf(s *schema, samples []Sample) tableKindInfo {
-	k := tableKindInfo{file: s.file, ids: s.subject >= 0}
+func kindOf(s *schema, samples []Sample) TableKind {
+	k := TableKind{File: s.file, IDs: s.subject >= 0}
 	switch {
 	case len(s.emb) > 0:
-		k.drugs = "embedding columns P0..Pn"
+		k.Drugs = "embedding columns P0..Pn"
 	case s.embStr >= 0:
-		k.drugs = "an embedding string column"
+		k.Drugs = "an embedding string column"
 	default:
-		k.drugs = "drug names"
+		k.Drugs = "drug names"
 	}
 	seen, scaled := false, true
 	for i := range samples {
@@ -56,9 +58,9 @@ func kindOf(s *schema, samples []Sample) tableKindInfo {
 	switch {
 	case !seen:
 	case scaled:
-		k.scale = "values scaled to 0..1"
+		k.Scale = "values scaled to 0..1"
 	default:
-		k.scale = "raw units"
+		k.Scale = "raw units"
 	}
 	return k
 }
@@ -75,29 +77,29 @@ func (e *MixedTablesError) Error() string {
 }
 
 // mixedKinds compares a table with the first final table of the read.
-func mixedKinds(first, other tableKindInfo) error {
-	a, b := path.Base(first.file), path.Base(other.file)
+func mixedKinds(first, other TableKind) error {
+	a, b := path.Base(first.File), path.Base(other.File)
 	if a == b {
-		a, b = first.file, other.file
+		a, b = first.File, other.File
 	}
 	var diffs []string
-	if first.ids != other.ids {
-		if first.ids {
+	if first.IDs != other.IDs {
+		if first.IDs {
 			diffs = append(diffs, fmt.Sprintf("%s has subject ids, %s has none", a, b))
 		} else {
 			diffs = append(diffs, fmt.Sprintf("%s has no subject ids, %s has them", a, b))
 		}
 	}
-	if first.drugs != other.drugs {
-		diffs = append(diffs, fmt.Sprintf("%s has %s, %s %s", a, first.drugs, b, other.drugs))
+	if first.Drugs != other.Drugs {
+		diffs = append(diffs, fmt.Sprintf("%s has %s, %s %s", a, first.Drugs, b, other.Drugs))
 	}
-	if first.scale != "" && other.scale != "" && first.scale != other.scale {
-		diffs = append(diffs, fmt.Sprintf("%s holds %s, %s %s", a, first.scale, b, other.scale))
+	if first.Scale != "" && other.Scale != "" && first.Scale != other.Scale {
+		diffs = append(diffs, fmt.Sprintf("%s holds %s, %s %s", a, first.Scale, b, other.Scale))
 	}
 	if len(diffs) == 0 {
 		return nil
 	}
-	return &MixedTablesError{First: first.file, Other: other.file, Diffs: diffs}
+	return &MixedTablesError{First: first.File, Other: other.File, Diffs: diffs}
 }
 
 // checkKind is called after each table of a read: the first final table sets the kind
@@ -111,8 +113,18 @@ func (rd *tableReader) checkKind(s *schema, from int) error {
 		rd.firstKind = &k
 		return nil
 	}
-	if rd.firstKind.scale == "" {
-		rd.firstKind.scale = k.scale
+	if rd.firstKind.Scale == "" {
+		rd.firstKind.Scale = k.Scale
 	}
 	return mixedKinds(*rd.firstKind, k)
+}
+
+// SameKind reports, as a *MixedTablesError, whether two datasets were read from final
+// tables of different kinds (a train channel in raw units, a validation channel scaled);
+// nil when they agree or either kind is unknown (a prepared dataset, joined tables).
+func SameKind(a, b *Dataset) error {
+	if a == nil || b == nil || a.Kind == nil || b.Kind == nil {
+		return nil
+	}
+	return mixedKinds(*a.Kind, *b.Kind)
 }

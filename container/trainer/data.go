@@ -21,6 +21,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim}
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
+	var trainDS *pipeline.Dataset // for the other channels' kind of table
 	for _, name := range knownChannels {
 		ch := channels[name]
 		if ch == nil {
@@ -62,11 +63,14 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 			return fmt.Errorf("channel %s: no samples in %s; expected rows with pre_ and post_ values", name, r.p.Rel(ch.Dir))
 		}
 		if name == ChannelTrain {
+			trainDS = ds
 			r.layout = ds.Layout
 			// the other channels read -1.0 as the train channel decided, per analyte
 			ropts.MinusOneReal, ropts.MinusOneDecided = ds.Layout.MinusOneReal, true
 		} else if err := sameLayout(r.layout, ds.Layout); err != nil {
 			return fmt.Errorf("channel %s: feature layout differs from channel train: %v", name, err)
+		} else if err := pipeline.SameKind(trainDS, ds); err != nil {
+			return fmt.Errorf("channel %s: %w", name, err)
 		}
 		cs.Samples = len(ds.Samples)
 		r.summary.Data.Channels[name] = cs
