@@ -122,7 +122,7 @@ func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared Pre
 		return fmt.Errorf("channel %s: %s is not a folder", ch.Name, rel)
 	}
 	var files, other []string
-	var unsafe []error // files that are no regular file inside the channel, in walk order
+	var unsafeFiles []error // entries that are no regular file inside the channel, in walk order
 	root, rootErr := filepath.EvalSymlinks(ch.Dir)
 	err = filepath.WalkDir(ch.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -142,7 +142,7 @@ func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared Pre
 			if isTableFile(path) {
 				return fmt.Errorf("channel %s: %w", ch.Name, err)
 			}
-			unsafe = append(unsafe, err)
+			unsafeFiles = append(unsafeFiles, err)
 		}
 		if isTableFile(path) {
 			files = append(files, path)
@@ -160,9 +160,9 @@ func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared Pre
 		if err != nil {
 			return fmt.Errorf("channel %s: %w", ch.Name, err)
 		}
-		if ok && len(unsafe) > 0 {
+		if ok && len(unsafeFiles) > 0 {
 			// every file of a prepared dataset may be read
-			return fmt.Errorf("channel %s: %w", ch.Name, unsafe[0])
+			return fmt.Errorf("channel %s: %w", ch.Name, unsafeFiles[0])
 		}
 		if ok {
 			ch.Prepared = true
