@@ -16,8 +16,10 @@
 //   - input/data/train (required), validation and test (optional): each holds raw
 //     tables (.csv, .csv.gz, in any nested folders; other files are logged and ignored)
 //     or a prepared dataset (pipeline.WritePrepared). Without a validation channel the
-//     trainer splits train by subject (validation_fraction); test_fraction does the same
-//     for a missing test channel. Scalers are fitted on the training split only.
+//     trainer splits train by subject (validation_fraction); test_fraction (default 0.15)
+//     does the same for a missing test channel, so the report scores unseen subjects. With
+//     folds > 0 the test split is instead fold number fold of the train channel, cut as
+//     launcher cv cuts it. Scalers are fitted on the training split only.
 //
 // # Log lines
 //
@@ -38,9 +40,11 @@
 //     model.json and weights.bin (package model's format: architecture, layer sizes,
 //     feature layout, scaler and unit vocabulary, hyperparameters, format version) and
 //     training.json (how the run ended, its hyperparameters and final metrics).
-//   - output/data/: metrics.json (status, per-epoch history, and for validation and test
-//     the model's scores and the train_mean and post_equals_pre baselines' on the same
-//     targets), predictions.csv (subject_id,prescription_start,analyte,observed,predicted
+//   - output/data/: metrics.json (status, the untrained network's validation loss
+//     (epoch 0) and the per-epoch history, and for train, validation and test the kept
+//     weights' scores (unweighted, dropout off) beside the train_mean, post_equals_pre and
+//     ridge baselines' on the same targets, and the baselines the model does not beat),
+//     predictions.csv (subject_id,prescription_start,analyte,observed,predicted
 //     in original units, one row per observed target of the test split, else validation),
 //     loss.png, errors.png and report.md.
 //   - output/failure: on failure only, one line of at most 1024 bytes saying what was
