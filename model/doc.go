@@ -64,9 +64,14 @@
 // global-norm clipping, optional L2 weight decay (TrainOptions.WeightDecay λ: after clipping,
 // g += λ·w for every weight matrix; biases, including the forget-gate bias of 1, are not
 // decayed, as is usual, since shrinking them only shifts the output), mini-batches shuffled per epoch from the seed, early stopping on
-// validation loss with the best weights restored. One graph and tape machine per batch
-// shape, built once per Train call and reused; the same seed, data and options give
-// bit-identical weights, and a Checkpoint resumes a run bit-identically.
+// validation loss with the best weights restored. The output layer starts at zero, so the
+// untrained pooled-residual network predicts post = pre (the training mean where pre is
+// missing), and early stopping weighs those untrained weights as epoch 0
+// (History.Initial): a run never returns worse than that baseline on validation. Each
+// batch runs as data-parallel shards laid out by the batch size alone (shard.go), one graph
+// and tape machine per shard and shape, built once per Train call and reused, gradients
+// summed in shard order; the same seed, data and options give bit-identical weights on any
+// number of cores, and a Checkpoint resumes a run bit-identically.
 //
 // # Metrics
 //
@@ -83,12 +88,14 @@
 //
 // # Speed
 //
-// The default build uses gonum's pure-Go BLAS. Build with -tags openblas (cgo, Debian's
-// libopenblas-dev) to route gorgonia's matrix products through OpenBLAS; for a static
-// binary add -ldflags '-linkmode external -extldflags -static' (and -tags osusergo,netgo
-// so the standard library needs no glibc at run time). On 2 cores OPENBLAS_NUM_THREADS=1
-// measured best. The tape machine keeps its registers between runs instead of
-// reallocating every intermediate and gradient tensor (vmreuse.go), and Adam's
-// element-wise step runs in SIMD lanes (internal/vecadam), both bit-identical to the plain
-// paths. BenchmarkTrainStep and testdata/bench_compare.py compare with PyTorch.
+// Without tags the package uses gonum's pure-Go BLAS. Build with -tags openblas (cgo,
+// Debian's libopenblas-dev; the default image's build) to route gorgonia's matrix products
+// through OpenBLAS; for a static binary add -ldflags '-linkmode external -extldflags
+// -static' (and -tags osusergo,netgo so the standard library needs no glibc at run time).
+// The OpenBLAS build uses one BLAS thread unless OPENBLAS_NUM_THREADS says otherwise: the
+// cores run shards. The tape machine keeps its registers between runs instead of
+// reallocating every intermediate and gradient tensor (vmreuse.go), activations and their
+// gradients are single fused passes (activation.go), and Adam's element-wise step runs in
+// SIMD lanes (internal/vecadam). BenchmarkTrainStep and testdata/bench_compare.py compare
+// with PyTorch.
 package model
