@@ -18,6 +18,10 @@ trainer picks. The pure-Go build gets the same GOMAXPROCS. Each round also runs 
 build at batch 128 pinned to one core (taskset -c 0, GOMAXPROCS=1) against two cores
 (taskset -c 0,1, GOMAXPROCS=2): the `scaling` lines.
 
+A shared machine can leave our second core busy with other work, so each round also times
+a plain CPU loop alone on core 0 and two copies on cores 0 and 1 at once: the `capacity`
+line (2.00x on an idle machine) bounds what the scaling line can show in the same run.
+
 The output ends with one line per architecture and batch, `default-image ARCH BATCH RATIO`,
 RATIO = the default build's samples/s over PyTorch's in this run.
 """
@@ -64,6 +68,19 @@ def run_go(binary, seconds, env, bench="TrainStep", cpus=None):
     return res
 
 
+LOOP = "import time\nt=time.perf_counter()\nx=0\nfor i in range(3000000): x+=i*i\nprint(time.perf_counter()-t)"
+
+
+def capacity():
+    """How many cores' worth of a CPU loop cores 0 and 1 give together right now."""
+    def loop(cpu):
+        return subprocess.Popen(["taskset", "-c", cpu, sys.executable, "-c", LOOP], stdout=subprocess.PIPE, text=True)
+    alone = float(loop("0").communicate()[0])
+    both = [loop(c) for c in ("0", "1")]
+    together = max(float(p.communicate()[0]) for p in both)
+    return 2 * alone / together
+
+
 def run_torch(seconds, env):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "model/testdata/bench_torch.py"), str(seconds)],
                          env=env, check=True, capture_output=True, text=True).stdout
@@ -99,6 +116,7 @@ def main():
         add("default", run_go(default, seconds, ours))
         add("1core", run_go(default, seconds, dict(ours, GOMAXPROCS="1"), "TrainStep/.*/batch=128$", "0"))
         add("2core", run_go(default, seconds, dict(ours, GOMAXPROCS="2"), "TrainStep/.*/batch=128$", "0,1"))
+        samples.setdefault(("capacity",), []).append(capacity())
         print("round %d/%d done" % (r + 1, rounds), file=sys.stderr)
 
     def med(name, arch, b):
@@ -113,6 +131,8 @@ def main():
         for b in BATCHES:
             print("| %s | %d | %s | %s | %s | %.2f |" % (arch, b, fmt(med("torch", arch, b)), fmt(med("gonum", arch, b)),
                                                         fmt(med("default", arch, b)), med("default", arch, b) / med("torch", arch, b)))
+    print("capacity: cores 0 and 1 together ran a CPU loop at %.2fx one core (median; 2.00x when idle)"
+          % statistics.median(samples[("capacity",)]))
     for arch in ARCHS:
         one, two = med("1core", arch, 128), med("2core", arch, 128)
         print("scaling %s 128: %s samples/s on 1 core, %s on 2 cores, %.2fx" % (arch, fmt(one), fmt(two), two / one))
