@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -69,5 +71,25 @@ func TestPrepareMaxGapHours(t *testing.T) {
 	}
 	if r := h.run("prepare", "--input", in, "--output", t.TempDir(), "--max-gap-hours", "-1"); ExitCode(r.err) != ExitUsage {
 		t.Errorf("--max-gap-hours -1: %v, want a usage error", r.err)
+	}
+}
+
+// BenchmarkCVReal times the README's real-data command (target: under 2 minutes on the
+// 2-core build machine); it needs the original table:
+//
+//	BLUEBLOOD_REAL_DATA=../shared/data/blue-blood-final.csv go test ./launcher/cli -run '^$' -bench CVReal -benchtime 1x
+func BenchmarkCVReal(b *testing.B) {
+	path := os.Getenv("BLUEBLOOD_REAL_DATA")
+	if path == "" {
+		b.Skip("set BLUEBLOOD_REAL_DATA to blue-blood-final.csv")
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join("..", "..", path)
+	}
+	for b.Loop() {
+		var out bytes.Buffer
+		if err := DefaultEnv(nil, &out, &out).Run(context.Background(), []string{"cv", "--input", path, "--folds", "5", "--seed", "42", "--output", b.TempDir()}); err != nil {
+			b.Fatalf("%v\n%s", err, out.String())
+		}
 	}
 }
