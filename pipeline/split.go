@@ -49,23 +49,9 @@ func SplitBySubject(samples []Sample, fractions [3]float64, seed int64) (train, 
 	return train, validation, test
 }
 
-// FoldsBySubject cuts samples into k folds for cross-validation: no subject in two folds,
-// sample counts as equal as whole subjects allow, subjects visited in the order of a hash
-// of (seed, subject). Samples keep their input order within each fold.
-func FoldsBySubject(samples []Sample, k int, seed int64) ([][]Sample, error) {
-	which, err := SubjectFolds(samples, k, seed)
-	if err != nil {
-		return nil, err
-	}
-	folds := make([][]Sample, k)
-	for _, smp := range samples {
-		f := which[smp.Subject]
-		folds[f] = append(folds[f], smp)
-	}
-	return folds, nil
-}
-
-// SubjectFolds is FoldsBySubject's assignment: each subject's fold, 0..k-1.
+// SubjectFolds cuts samples into k folds for cross-validation and returns each subject's
+// fold, 0..k-1: no subject in two folds, sample counts as equal as whole subjects allow,
+// subjects visited in the order of a hash of (seed, subject).
 func SubjectFolds(samples []Sample, k int, seed int64) (map[string]int, error) {
 	subjects, sizes := subjectsInKeyOrder(samples, seed)
 	if k < 2 {

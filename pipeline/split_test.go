@@ -126,12 +126,12 @@ func TestSplitBySubjectBalancesSamples(t *testing.T) {
 	}
 }
 
-// TestFoldsBySubject: k folds with balanced sample counts, each subject in one fold,
+// TestSubjectFolds: k folds with balanced sample counts, each subject in one fold,
 // deterministic from the seed and independent of row order.
-func TestFoldsBySubject(t *testing.T) {
+func TestSubjectFolds(t *testing.T) {
 	samples := unevenSubjects()
 	for seed := int64(0); seed < 10; seed++ {
-		folds, err := FoldsBySubject(samples, 5, seed)
+		folds, err := foldsBySubject(samples, 5, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,16 +154,16 @@ func TestFoldsBySubject(t *testing.T) {
 			t.Fatalf("folds hold %d samples, want %d", total, len(samples))
 		}
 	}
-	a, _ := FoldsBySubject(samples, 5, 3)
+	a, _ := foldsBySubject(samples, 5, 3)
 	rev := slices.Clone(samples)
 	slices.Reverse(rev)
-	b, _ := FoldsBySubject(rev, 5, 3)
+	b, _ := foldsBySubject(rev, 5, 3)
 	for f := range a {
 		if subjectSet(a[f]) != subjectSet(b[f]) {
 			t.Fatalf("fold %d: row order changed the folds: %s vs %s", f, subjectSet(a[f]), subjectSet(b[f]))
 		}
 	}
-	if _, err := FoldsBySubject(manySubjects(3, 2), 5, 1); err == nil || !strings.Contains(err.Error(), "3 subjects") {
+	if _, err := foldsBySubject(manySubjects(3, 2), 5, 1); err == nil || !strings.Contains(err.Error(), "3 subjects") {
 		t.Fatalf("5 folds of 3 subjects: err %v, want one naming the 3 subjects", err)
 	}
 }
@@ -179,4 +179,17 @@ func subjectSet(ss []Sample) string {
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ",")
+}
+
+// foldsBySubject groups samples by their SubjectFolds fold, in input order.
+func foldsBySubject(samples []Sample, k int, seed int64) ([][]Sample, error) {
+	which, err := SubjectFolds(samples, k, seed)
+	if err != nil {
+		return nil, err
+	}
+	folds := make([][]Sample, k)
+	for _, s := range samples {
+		folds[which[s.Subject]] = append(folds[which[s.Subject]], s)
+	}
+	return folds, nil
 }
