@@ -209,7 +209,7 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	preds := map[string][][]float32{
 		MethodModel:       modelPred,
 		MethodRidge:       ridge.Predict(test),
-		MethodPersistence: Persistence(test, mean),
+		MethodPersistence: persistence(test, mean),
 		MethodTrainMean:   constantPredictions(len(test), mean),
 	}
 	r := &FoldResult{Fold: f + 1, TrainSamples: len(train), ValidationSamples: len(val), TestSamples: len(test),
@@ -231,9 +231,9 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	return r, nil
 }
 
-// Persistence is the post = pre baseline in original units: the pre value where it was
+// persistence is the post = pre baseline in original units: the pre value where it was
 // observed, the training mean where not.
-func Persistence(samples []pipeline.Sample, trainMean []float32) [][]float32 {
+func persistence(samples []pipeline.Sample, trainMean []float32) [][]float32 {
 	out := make([][]float32, len(samples))
 	for i := range samples {
 		s := &samples[i]

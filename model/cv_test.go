@@ -18,12 +18,12 @@ func TestRidgeLearnsTheEffect(t *testing.T) {
 	}
 	mean := TrainMean(f.train, f.spec.analytes)
 	_, ridge, _ := scoreBySubject(f.sc, f.tst, r.Predict(f.tst))
-	_, persist, _ := scoreBySubject(f.sc, f.tst, Persistence(f.tst, mean))
+	_, persist, _ := scoreBySubject(f.sc, f.tst, persistence(f.tst, mean))
 	if !(ridge < 0.8*persist) {
 		t.Fatalf("ridge RMSE %.3f, post = pre %.3f: want ridge well below", ridge, persist)
 	}
 	found := false
-	for _, p := range RidgePenalties {
+	for _, p := range ridgePenalties {
 		found = found || p == r.Penalty
 	}
 	if !found {
@@ -96,10 +96,10 @@ func TestCrossValidate(t *testing.T) {
 	}
 }
 
-// Persistence predicts pre where observed and the training mean elsewhere.
+// persistence predicts pre where observed and the training mean elsewhere.
 func TestPersistence(t *testing.T) {
 	s := []pipeline.Sample{{Pre: []float32{1, 2}, PreObserved: []bool{true, false}}}
-	got := Persistence(s, []float32{10, 20})
+	got := persistence(s, []float32{10, 20})
 	if got[0][0] != 1 || got[0][1] != 20 {
 		t.Fatalf("persistence %v, want [1 20]", got[0])
 	}
@@ -126,7 +126,7 @@ func TestScorePredictionsMatchesEvaluate(t *testing.T) {
 	if math.Abs(got.RMSE-met.RMSE) > 1e-6 || math.Abs(got.MAE-met.MAE) > 1e-6 {
 		t.Fatalf("ScorePredictions %v/%v, Evaluate %v/%v", got.RMSE, got.MAE, met.RMSE, met.MAE)
 	}
-	p, _ := ScorePredictions(f.sc, f.tst, Persistence(f.tst, mean))
+	p, _ := ScorePredictions(f.sc, f.tst, persistence(f.tst, mean))
 	if b := met.Baselines[BaselinePostEqualsPre]; math.Abs(p.RMSE-b.RMSE) > 1e-6 {
 		t.Fatalf("persistence %v, Evaluate's post_equals_pre %v", p.RMSE, b.RMSE)
 	}
@@ -151,7 +151,7 @@ func TestUnseenAnalyteNotScored(t *testing.T) {
 	}
 	test := []pipeline.Sample{{Subject: "b", Pre: []float32{7.3, 0}, PreObserved: []bool{true, false},
 		Post: []float32{7.35, 137}, PostObserved: []bool{true, true}, Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}}}
-	pred := Persistence(test, TrainMean(train, 2))
+	pred := persistence(test, TrainMean(train, 2))
 	_, rmse, n := scoreBySubject(sc, test, pred)
 	if n != 1 || rmse > 5 {
 		t.Fatalf("scored %d cells, RMSE %v: want only ph scored", n, rmse)

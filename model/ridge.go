@@ -16,8 +16,8 @@ import (
 // BaselineRidge names the ridge baseline in Metrics.Baselines and cross-validation results.
 const BaselineRidge = "ridge"
 
-// RidgePenalties is the grid the ridge baseline's penalty is chosen from.
-var RidgePenalties = []float64{0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 1e4, 3e4, 1e5}
+// ridgePenalties is the grid the ridge baseline's penalty is chosen from.
+var ridgePenalties = []float64{0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 1e4, 3e4, 1e5}
 
 // Ridge is the linear baseline: per analyte, a ridge regression of the scaled change
 // post - pre on [scaled pre values (0 where missing), pre-observed flags, the sum of the
@@ -57,7 +57,7 @@ func ridgeFeatures(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, r
 }
 
 // FitRidge fits the ridge baseline on train with the scaler sc (fitted on train). Inner
-// folds (up to 5, by subject, from seed) choose the penalty from RidgePenalties.
+// folds (up to 5, by subject, from seed) choose the penalty from ridgePenalties.
 func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, seed int64) (*Ridge, error) {
 	if len(train) == 0 {
 		return nil, errors.New("ridge: no training samples")
@@ -66,14 +66,14 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 		return nil, fmt.Errorf("ridge: %w", err)
 	}
 	feats := ridgeMatrix(train, sc, l)
-	best, bestSE := RidgePenalties[len(RidgePenalties)/2], math.Inf(1)
+	best, bestSE := ridgePenalties[len(ridgePenalties)/2], math.Inf(1)
 	k := min(5, countSubjects(train))
 	if k >= 2 {
 		which, err := pipeline.SubjectFolds(train, k, seed)
 		if err != nil {
 			return nil, fmt.Errorf("ridge: %w", err)
 		}
-		se := make([]float64, len(RidgePenalties))
+		se := make([]float64, len(ridgePenalties))
 		for f := 0; f < k; f++ {
 			var tr, te []int
 			for i := range train {
@@ -83,7 +83,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 					tr = append(tr, i)
 				}
 			}
-			for p, r := range fitRidgeRows(train, feats, sc, l, tr, RidgePenalties) {
+			for p, r := range fitRidgeRows(train, feats, sc, l, tr, ridgePenalties) {
 				for _, i := range te {
 					se[p] += r.squaredError(&train[i], feats[i])
 				}
@@ -91,7 +91,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 		}
 		for p, v := range se {
 			if v < bestSE {
-				best, bestSE = RidgePenalties[p], v
+				best, bestSE = ridgePenalties[p], v
 			}
 		}
 	}
