@@ -25,9 +25,33 @@ type graphKey struct {
 	train       bool
 }
 
-// paramBlock is a contiguous range of the flat parameter buffer bound to one graph node
-// (a weight matrix, or a weight matrix and the bias stored right after it).
-type paramBlock struct{ off, size int }
+// paramBlock is where one graph node's parameter matrix, rows x cols, lies in the flat
+// parameter buffer: row r at off + r*stride. stride == cols is a contiguous range (a weight
+// matrix, or a weight matrix and the bias stored right after it) that the node's tensor
+// shares; stride > cols is the leading columns of a wider matrix, gathered into a buffer
+// of the node's own before each run (gathered).
+type paramBlock struct{ off, rows, cols, stride int }
+
+func (b paramBlock) gathered() bool { return b.stride != b.cols }
+
+// forRows calls fn for each row: its offset in the flat buffer and in the node's data.
+func (b paramBlock) forRows(fn func(flat, node int)) {
+	if !b.gathered() {
+		fn(b.off, 0) // one contiguous range
+		return
+	}
+	for r := 0; r < b.rows; r++ {
+		fn(b.off+r*b.stride, r*b.cols)
+	}
+}
+
+// rowLen is how many values each forRows call covers.
+func (b paramBlock) rowLen() int {
+	if !b.gathered() {
+		return b.rows * b.cols
+	}
+	return b.cols
+}
 
 // netGraph is one compiled expression graph with its tape machine and the host buffers
 // its input tensors are backed by. For float32 graphs the parameter tensors share memory
@@ -48,6 +72,7 @@ type netGraph struct {
 
 	params   []*G.Node    // parameter blocks
 	blocks   []paramBlock // where each block lies in the flat buffer
+	flat     []float32    // float32 graphs: the model's flat parameter buffer
 	params64 []float64    // float64 graphs only: the parameter backing
 
 	grads []*G.Node
@@ -118,18 +143,26 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 	// column and the weight block is [W; b], which is exactly how W and b lie next to each
 	// other in the flat buffer. Other biases are added as ones[B,1]·b[1,N], a rank-1
 	// product, which is cheaper in gorgonia than a broadcasting add.
-	param := func(name string, rows, cols, off int) *G.Node {
+	ng.flat = params
+	// stride > cols: the leading cols columns of a matrix stride wide, in a buffer of its own
+	strided := func(name string, rows, cols, stride, off int) *G.Node {
 		var t *tensor.Dense
-		if dt == tensor.Float64 {
+		switch {
+		case dt == tensor.Float64 && stride == cols:
 			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(ng.params64[off:off+rows*cols]))
-		} else {
+		case dt == tensor.Float64:
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(make([]float64, rows*cols)))
+		case stride == cols:
 			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(params[off:off+rows*cols]))
+		default:
+			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(make([]float32, rows*cols)))
 		}
 		n := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName(name), G.WithValue(t))
 		ng.params = append(ng.params, n)
-		ng.blocks = append(ng.blocks, paramBlock{off: off, size: rows * cols})
+		ng.blocks = append(ng.blocks, paramBlock{off: off, rows: rows, cols: cols, stride: stride})
 		return n
 	}
+	param := func(name string, rows, cols, off int) *G.Node { return strided(name, rows, cols, cols, off) }
 	spec := map[string]paramSpec{}
 	for _, s := range specs {
 		spec[s.Name] = s
@@ -176,6 +209,15 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		z1 = must(G.Reshape(must(G.Sum(enc, 0)), tensor.Shape{b, e}))
 	}
 	outW, outB := plain("out_w"), plain("out_b")
+	if cfg.Architecture == ArchSeed {
+		// only row 0, columns 0..A-1 of the seed's output block reach the prediction: take
+		// those columns of out_w and out_b instead of computing the whole block (2600
+		// columns at the production shape) and slicing it; the other columns' gradient is
+		// zero either way
+		ow, ob := spec["out_w"], spec["out_b"]
+		ng.params, ng.blocks = ng.params[:len(ng.params)-2], ng.blocks[:len(ng.blocks)-2]
+		outW, outB = strided("out_w[:A]", ow.Rows, a, ow.Cols, ow.Off), strided("out_b[:A]", 1, a, ob.Cols, ob.Off)
+	}
 
 	// LSTM over [z0, z1] from h = c = 0; gates in PyTorch order (i, f, g, o). The
 	// weights are stored gate-major (four [in, U] blocks back to back) so each gate is a
@@ -215,13 +257,7 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		// has a wrong backward pass and seeds itself from the clock
 		h = must(G.HadamardProd(h, input("drop", b, u)))
 	}
-	out := biased(must(G.Mul(h, outW)), outB)
-	pred := out
-	if cfg.Architecture == ArchSeed {
-		// the target occupies row 0, columns 0..A-1 of the output block; the rest of the
-		// block never reaches the loss
-		pred = must(G.Slice(out, nil, G.S(0, a)))
-	}
+	pred := biased(must(G.Mul(h, outW)), outB)
 	if cfg.residual() {
 		// residual head: pv is the scaled pre value where observed and 0 elsewhere, so
 		// the output is a change where pre was seen and a plain prediction where not
@@ -269,6 +305,17 @@ func (ng *netGraph) run() (err error) {
 			}
 		}
 	}
+	for k, blk := range ng.blocks {
+		if !blk.gathered() {
+			continue
+		}
+		switch d := ng.params[k].Value().Data().(type) {
+		case []float32:
+			blk.forRows(func(flat, node int) { copy(d[node:node+blk.cols], ng.flat[flat:]) })
+		case []float64:
+			blk.forRows(func(flat, node int) { copy(d[node:node+blk.cols], ng.params64[flat:]) })
+		}
+	}
 	rewind(ng.vm, ng.reuse)
 	return ng.vm.RunAll()
 }
@@ -302,17 +349,20 @@ func (ng *netGraph) copyPred(dst []float32) {
 	}
 }
 
-// copyGrads writes the last run's parameter gradients into the flat buffer dst.
+// copyGrads writes the last run's parameter gradients into the flat buffer dst (zero
+// where no node reads the parameter).
 func (ng *netGraph) copyGrads(dst []float32) {
+	clear(dst)
 	for k, blk := range ng.blocks {
-		seg := dst[blk.off : blk.off+blk.size]
 		switch d := (*ng.gradVs[k]).Data().(type) {
 		case []float32:
-			copy(seg, d)
+			blk.forRows(func(flat, node int) { copy(dst[flat:flat+blk.rowLen()], d[node:]) })
 		case []float64:
-			for i := range seg {
-				seg[i] = float32(d[i])
-			}
+			blk.forRows(func(flat, node int) {
+				for i := range blk.rowLen() {
+					dst[flat+i] = float32(d[node+i])
+				}
+			})
 		}
 	}
 }
@@ -321,14 +371,15 @@ func (ng *netGraph) copyGrads(dst []float32) {
 func (ng *netGraph) grads64(n int) []float64 {
 	out := make([]float64, n)
 	for k, blk := range ng.blocks {
-		seg := out[blk.off : blk.off+blk.size]
 		switch d := (*ng.gradVs[k]).Data().(type) {
 		case []float32:
-			for i := range seg {
-				seg[i] = float64(d[i])
-			}
+			blk.forRows(func(flat, node int) {
+				for i := range blk.rowLen() {
+					out[flat+i] = float64(d[node+i])
+				}
+			})
 		case []float64:
-			copy(seg, d)
+			blk.forRows(func(flat, node int) { copy(out[flat:flat+blk.rowLen()], d[node:]) })
 		}
 	}
 	return out

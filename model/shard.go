@@ -122,31 +122,29 @@ func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip
 }
 
 // reduce sums the shards' gradients into grads, shard by shard in order for every
-// element; workers take disjoint ranges of the buffer, so the sums do not depend on them.
+// element (onto zero, so parameters no node reads get 0); workers take disjoint ranges of
+// the buffer, so the sums do not depend on them.
 func (s *shardedStep) reduce(grads []float32) {
 	const chunk = 1 << 14
 	nc := (len(grads) + chunk - 1) / chunk
 	_ = parallelFor(nc, func(c int) error {
 		lo, hi := c*chunk, min((c+1)*chunk, len(grads))
-		first := true
+		clear(grads[lo:hi])
 		for _, ng := range s.used {
 			if ng == nil {
 				continue
 			}
 			for b, blk := range ng.blocks {
-				// the part of block b inside [lo, hi)
-				from, to := max(lo, blk.off), min(hi, blk.off+blk.size)
-				if from >= to {
-					continue
-				}
-				src := (*ng.gradVs[b]).Data().([]float32)[from-blk.off : to-blk.off]
-				if first {
-					copy(grads[from:to], src)
-				} else {
-					gonumblas.Implementation{}.Saxpy(to-from, 1, src, 1, grads[from:to], 1)
-				}
+				src := (*ng.gradVs[b]).Data().([]float32)
+				n := blk.rowLen()
+				blk.forRows(func(flat, node int) {
+					// the part of this row inside [lo, hi)
+					from, to := max(lo, flat), min(hi, flat+n)
+					if from < to {
+						gonumblas.Implementation{}.Saxpy(to-from, 1, src[node+from-flat:node+to-flat], 1, grads[from:to], 1)
+					}
+				})
 			}
-			first = false
 		}
 		return nil
 	})

@@ -19,9 +19,10 @@ import (
 // right dtype and shape and keeps it, an operation whose register already holds a value
 // writes into it (UsePreallocDo: matrix products and element-wise binary operations
 // overwrite it; the other operations we use ignore it and return a new value), and loadArg
-// rebinds the inputs every run. The one operation among ours that adds into its
-// preallocated value instead of overwriting it is the gradient of a slice (sliceIncrOp,
-// seed architecture): those values are zeroed before each run, as a fresh Alloc would be.
+// rebinds the inputs every run. The one operation that adds into its preallocated value
+// instead of overwriting it is the gradient of a slice (sliceIncrOp; no graph of ours
+// slices since the seed's output layer computes only the columns it uses, but a slice stays
+// safe): those values are zeroed before each run, as a fresh Alloc would be.
 //
 // A graph containing any other kind of operation keeps using Reset (correct, just slower);
 // TestRewindMatchesReset checks bit-identity with Reset over many steps and that both
