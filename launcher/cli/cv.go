@@ -97,8 +97,12 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
 		Config: cfg, Train: hp.TrainOptions,
 		OnFold: func(f model.FoldResult) {
-			fmt.Fprintf(out, "fold %d: %d train, %d validation, %d test samples (%d subjects); best epoch %d of %d; model %.3f, post_equals_pre %.3f (%.1f s)\n",
-				f.Fold, f.TrainSamples, f.ValidationSamples, f.TestSamples, f.TestSubjects, f.BestEpoch, f.EpochsRun,
+			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
+			if f.BestEpoch == 0 {
+				best = fmt.Sprintf("no epoch of %d beat the untrained network (post = pre)", f.EpochsRun)
+			}
+			fmt.Fprintf(out, "fold %d: %d train, %d validation, %d test samples (%d subjects); %s; model %.3f, post_equals_pre %.3f (%.1f s)\n",
+				f.Fold, f.TrainSamples, f.ValidationSamples, f.TestSamples, f.TestSubjects, best,
 				f.RMSE[model.MethodModel], f.RMSE[model.MethodPersistence], f.Seconds)
 		},
 	})
