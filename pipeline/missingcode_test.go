@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +87,28 @@ func TestMinusOneDecided(t *testing.T) {
 	}
 	if !ds.Samples[0].PreObserved[2] || ds.Samples[0].Pre[2] != -1 {
 		t.Fatal("decided: glucose keeps -1 as a value")
+	}
+}
+
+// TestPreparePreSplitSharesTheDecision: pre-split inputs are read one split at a time;
+// the later splits read -1.0 as the train split decided.
+func TestPreparePreSplitSharesTheDecision(t *testing.T) {
+	dir := t.TempDir()
+	lines := strings.SplitAfter(missingCodeTable, "\n")
+	trainP, testP := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	// train: subjects 1 and 3 (base excess -2 and 3: negatives seen); test: subject 2, whose
+	// only negative base excess is the post value -1
+	os.WriteFile(trainP, []byte(lines[0]+lines[1]+lines[3]), 0o644)
+	os.WriteFile(testP, []byte(lines[0]+lines[2]), 0o644)
+	out := filepath.Join(dir, "out")
+	if _, err := Prepare(context.Background(), PrepareOptions{Inputs: []string{"train=" + trainP, "test=" + testP}, Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := ReadPrepared(context.Background(), filepath.Join(out, "test"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := ds.Samples[0]; !s.PostObserved[1] || s.Post[1] != -1 {
+		t.Fatalf("test split: base excess post %v observed %v; want -1 as a value, as train decided", s.Post[1], s.PostObserved[1])
 	}
 }
