@@ -57,6 +57,6 @@ func logStartup(w io.Writer) {
 	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && model.BLASBackend == "openblas" {
 		blas += " (OPENBLAS_CORETYPE=" + v + ")"
 	}
-	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); each batch runs as up to 8 data-parallel shards of at least 32 samples, laid out the same on any number of cores; BLAS %s\n",
+	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); each batch runs as up to 8 data-parallel shards of at least 64 samples, laid out the same on any number of cores; BLAS %s\n",
 		runtime.GOMAXPROCS(0), blas)
 }

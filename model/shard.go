@@ -21,13 +21,12 @@ import (
 // count, so the summed loss and gradient are the batch's.
 
 // Shard sizes: at most maxShards shards per batch, of at least shardSamples samples. Every
-// shard pays gorgonia's per-instruction cost and computes, copies and sums a full-size
-// gradient, so shards must not be small: on 2 cores, 32-sample shards measured faster than
-// 16-sample ones for both architectures (pooled-residual batch 128: ~24,000 against ~20,000
-// samples/s; seed: 1.6x), and batch 32 ran faster as one shard than as two. 8 shards keep
-// an 8-vCPU instance busy from batch 256.
+// shard pays gorgonia's per-run and per-instruction costs and computes, copies and sums a
+// full-size gradient, so shards must not be small: on 2 cores, batch 128 as two 64-sample
+// shards measured 1.2-1.4x faster than as four of 32 (which beat eight of 16) for both
+// architectures, on 1 core and on 2. 8 shards keep an 8-vCPU instance busy from batch 512.
 const (
-	shardSamples = 32
+	shardSamples = 64
 	maxShards    = 8
 )
 

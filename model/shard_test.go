@@ -24,7 +24,7 @@ func TestSameModelOnAnyCoreCount(t *testing.T) {
 				runtime.GOMAXPROCS(procs)
 				m := mustNew(t, f.config(arch), f, 1)
 				opt := trainOpts(3)
-				opt.BatchSize = 100 // 4 shards of 25; the last batch of each epoch is short
+				opt.BatchSize = 100 // 2 shards of 50; the last batch of each epoch is short
 				if n, _ := m.Shards(opt.BatchSize); n < 2 {
 					t.Fatalf("batch %d gives %d shard(s): the test needs several", opt.BatchSize, n)
 				}
@@ -70,7 +70,7 @@ func TestSameModelOnAnyCoreCount(t *testing.T) {
 // shards used, none larger than the batch.
 func TestShardLayout(t *testing.T) {
 	for _, c := range []struct{ batch, n, size int }{
-		{1, 1, 1}, {32, 1, 32}, {33, 2, 17}, {56, 2, 28}, {64, 2, 32}, {128, 4, 32}, {256, 8, 32}, {1000, 8, 125},
+		{1, 1, 1}, {64, 1, 64}, {65, 2, 33}, {100, 2, 50}, {128, 2, 64}, {256, 4, 64}, {512, 8, 64}, {1000, 8, 125},
 	} {
 		n, size := shardLayout(c.batch)
 		if n != c.n || size != c.size {
