@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -158,7 +159,7 @@ func openRegular(name, p string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, unwrapPathErr(err))
 	}
-	if err := regularFile(name, st); err != nil {
+	if err := RegularFile(name, st.Mode()); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(p)
@@ -166,7 +167,7 @@ func openRegular(name, p string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w", name, unwrapPathErr(err))
 	}
 	if st, err = f.Stat(); err == nil {
-		err = regularFile(name, st)
+		err = RegularFile(name, st.Mode())
 	}
 	if err != nil {
 		f.Close()
@@ -175,19 +176,22 @@ func openRegular(name, p string) (*os.File, error) {
 	return f, nil
 }
 
-func regularFile(name string, st os.FileInfo) error {
-	if st.Mode().IsRegular() {
+// RegularFile returns nil for a regular file mode and otherwise a one-line error naming
+// what name is instead: a FIFO would block a reader forever and a device such as /dev/zero
+// never ends.
+func RegularFile(name string, mode fs.FileMode) error {
+	if mode.IsRegular() {
 		return nil
 	}
 	what := "not a regular file"
-	switch t := st.Mode().Type(); {
-	case t&os.ModeNamedPipe != 0:
+	switch t := mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
 		what = "a named pipe (FIFO)"
-	case t&os.ModeDevice != 0:
+	case t&fs.ModeDevice != 0:
 		what = "a device"
-	case t&os.ModeSocket != 0:
+	case t&fs.ModeSocket != 0:
 		what = "a socket"
-	case t&os.ModeDir != 0:
+	case t&fs.ModeDir != 0:
 		what = "a directory"
 	}
 	return fmt.Errorf("%s: is %s; expected a regular file", name, what)

@@ -206,23 +206,12 @@ func safeFile(p optml.Paths, dir, root string, rootErr error, path string, d fs.
 		if err != nil {
 			return fmt.Errorf("%s: %v", name, errors.Unwrap(err))
 		}
-		t = st.Mode().Type()
-		if t.IsRegular() {
-			return nil
+		if st.IsDir() {
+			return fmt.Errorf("%s: is a link to a folder; expected a regular file", name)
 		}
+		t = st.Mode().Type()
 	}
-	what := "not a regular file"
-	switch {
-	case t&fs.ModeNamedPipe != 0:
-		what = "a named pipe (FIFO)"
-	case t&fs.ModeDevice != 0:
-		what = "a device"
-	case t&fs.ModeSocket != 0:
-		what = "a socket"
-	case t&fs.ModeDir != 0:
-		what = "a link to a folder"
-	}
-	return fmt.Errorf("%s: is %s; expected a regular file", name, what)
+	return pipeline.RegularFile(name, t)
 }
 
 // isTableFile reports whether a file name is a raw table the pipeline reads.
