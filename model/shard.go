@@ -124,6 +124,10 @@ func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip
 // element (onto zero, so parameters no node reads get 0); workers take disjoint ranges of
 // the buffer, so the sums do not depend on them.
 func (s *shardedStep) reduce(grads []float32) {
+	if s.used[0] != nil && (len(s.used) == 1 || s.used[1] == nil) {
+		s.used[0].copyGrads(grads) // one shard (batch 1, the default 32): nothing to sum
+		return
+	}
 	const chunk = 1 << 14
 	nc := (len(grads) + chunk - 1) / chunk
 	_ = parallelFor(nc, func(c int) error {
