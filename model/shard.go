@@ -40,10 +40,6 @@ func shardLayout(batchSize int) (n, size int) {
 	return n, (batchSize + n - 1) / n
 }
 
-// Shards returns how many data-parallel shards, of at most how many samples, Train splits
-// a batch of batchSize into for this model.
-func (m *Model) Shards(batchSize int) (n, size int) { return shardLayout(batchSize) }
-
 // shardedStep runs training steps for one batch size. Not safe for concurrent use.
 type shardedStep struct {
 	m      *Model
@@ -55,7 +51,7 @@ type shardedStep struct {
 }
 
 func newShardedStep(m *Model, batchSize int) *shardedStep {
-	n, size := m.Shards(batchSize)
+	n, size := shardLayout(batchSize)
 	s := &shardedStep{m: m, n: n, size: size, graphs: make([]map[graphKey]*netGraph, n),
 		used: make([]*netGraph, n), losses: make([]float64, n)}
 	for i := range s.graphs {

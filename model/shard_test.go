@@ -25,7 +25,7 @@ func TestSameModelOnAnyCoreCount(t *testing.T) {
 				m := mustNew(t, f.config(arch), f, 1)
 				opt := trainOpts(3)
 				opt.BatchSize = 100 // 2 shards of 50; the last batch of each epoch is short
-				if n, _ := m.Shards(opt.BatchSize); n < 2 {
+				if n, _ := shardLayout(opt.BatchSize); n < 2 {
 					t.Fatalf("batch %d gives %d shard(s): the test needs several", opt.BatchSize, n)
 				}
 				if _, err := m.Train(context.Background(), f.train, f.val, opt); err != nil {
