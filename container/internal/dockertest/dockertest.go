@@ -100,6 +100,16 @@ func BuildStaticIn(t testing.TB, moduleDir, pkg, dir, name string) string {
 
 var copyLine = regexp.MustCompile(`(?i)^\s*COPY\s+(.+)$`)
 
+// isGolangStage reports whether the text after FROM names the golang image, tagged or not.
+func isGolangStage(rest string) bool {
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return false
+	}
+	image, _, _ := strings.Cut(f[0], ":")
+	return image == "golang"
+}
+
 // BuildStageContext copies into dst what the first golang build stage of a multi-stage
 // Dockerfile (a stage packaging a prebuilt binary may come before it) COPYs from the
 // build context at root, the way Docker does (a folder's contents go to
@@ -112,7 +122,7 @@ func BuildStageContext(t testing.TB, dockerfile, root, dst string) string {
 		t.Fatalf("dockerfile has %d stage(s); expected a multi-stage build", len(locs))
 	}
 	k := 0
-	for k < len(locs)-1 && !strings.HasPrefix(dockerfile[locs[k][1]:], "golang:") {
+	for k < len(locs)-1 && !isGolangStage(dockerfile[locs[k][1]:]) {
 		k++
 	}
 	if k == len(locs)-1 {
