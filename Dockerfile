@@ -30,7 +30,7 @@ COPY --from=build /out/trainer /usr/local/bin/trainer
 ENTRYPOINT ["/usr/local/bin/trainer"]
 
 # The default build: gorgonia's matrix products through OpenBLAS (Debian's libopenblas-dev,
-# linked statically), about 1.7-2x the pure-Go build's training speed at batch 32-128
+# linked statically), about 1.5-2x the pure-Go build's training speed at batch 32-128
 # (README, "Speed"). The binary picks OpenBLAS's kernel from the CPU's features and one BLAS thread
 # per data-parallel shard by itself; OPENBLAS_CORETYPE / OPENBLAS_NUM_THREADS override.
 FROM golang:1.26 AS build-openblas
