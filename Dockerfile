@@ -21,7 +21,6 @@ RUN go mod download
 COPY container/ container/
 COPY model/ model/
 COPY pipeline/ pipeline/
-COPY internal/ internal/
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/trainer ./container
 
 FROM scratch AS trainer-purego
@@ -41,7 +40,6 @@ RUN go mod download
 COPY container/ container/
 COPY model/ model/
 COPY pipeline/ pipeline/
-COPY internal/ internal/
 RUN CGO_ENABLED=1 go build -trimpath -tags 'openblas osusergo netgo' \
       -ldflags '-s -w -linkmode external -extldflags -static' -o /out/trainer ./container
 

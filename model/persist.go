@@ -14,8 +14,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // Saved-model format (a directory):

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blueblood/blueblood/internal/golden"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 // TestReportTextGolden pins the human-readable read report; regenerate with -update.

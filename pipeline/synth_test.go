@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/blueblood/blueblood/internal/golden"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 // Fixture options: the committed fixtures are exactly what these produce.

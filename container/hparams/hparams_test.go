@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blueblood/blueblood/internal/golden"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 func TestParseDefaults(t *testing.T) {

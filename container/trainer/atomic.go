@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // publishDir fills dst through build, which writes into a staging folder created inside

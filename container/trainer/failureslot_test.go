@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 func TestFailureReasonOutOfSpace(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/blueblood/blueblood/container/internal/dockertest"
-	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 const fixtureRoot = "../testdata/opt_ml"

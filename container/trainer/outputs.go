@@ -8,9 +8,9 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // Output file names under output/data.

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/container/hparams"
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // writeReport writes report.md: data, hyperparameters, metrics and baselines.

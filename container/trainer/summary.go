@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/blueblood/blueblood/container/metricdef"
-	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // TrainingInfoFile is written into model/ next to the model's own files: the complete,

@@ -12,9 +12,9 @@ import (
 
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/container/trainer"
-	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // Files cvCmd writes into --output.

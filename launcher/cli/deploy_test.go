@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/blueblood/blueblood/container/serve"
-	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 const testModelTar = "s3://" + testBucket + "/output/job-1/output/model.tar.gz"

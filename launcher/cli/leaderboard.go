@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // trialResult is one row of a leaderboard.

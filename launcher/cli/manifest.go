@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // manifest records a sweep's plan and what was submitted, so running the same

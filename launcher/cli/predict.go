@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
 	rttypes "github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // maxInvokeBytes is InvokeEndpoint's payload limit for real-time endpoints.

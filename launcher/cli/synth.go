@@ -8,8 +8,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
 	"github.com/blueblood/blueblood/pipeline"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 type synthCmd struct {

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/blueblood/blueblood/container/metricdef"
-	"github.com/blueblood/blueblood/internal/golden"
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
+	"github.com/blueblood/blueblood/pipeline/golden"
 )
 
 func TestTrainSubmitWaitAndSummary(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/blueblood/blueblood/internal/atomicfile"
+	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and fixtures under testdata/ with what the tests produce")
