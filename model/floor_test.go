@@ -227,7 +227,7 @@ func TestNoiseFloor(t *testing.T) {
 		add("train_mean", d.scoreScaled(ss, func(i, j int) float64 { return float64(d.sc.ScaleAnalyte(j, d.mean[j])) }))
 	}
 	if os.Getenv("BLUEBLOOD_FLOOR_TRAIN") != "" {
-		seed, decay := int64(42), defaultWeightDecay()
+		seed, decay := int64(42), specDefault("weight_decay")
 		if v := os.Getenv("BLUEBLOOD_FLOOR_SEED"); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -246,7 +246,7 @@ func TestNoiseFloor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hist, err := m.Train(context.Background(), d.train, d.val, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: seed, WeightDecay: decay})
+		hist, err := m.Train(context.Background(), d.train, d.val, func() TrainOptions { o := defaultTrainOptions(seed); o.WeightDecay = decay; return o }())
 		if err != nil {
 			t.Fatal(err)
 		}

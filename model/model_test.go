@@ -321,12 +321,20 @@ func TestBadTrainOptions(t *testing.T) {
 	}
 }
 
-// defaultWeightDecay is the trainer's default weight_decay, read from its spec.
-func defaultWeightDecay() float64 {
-	s, _ := hparams.Lookup("weight_decay")
+// specDefault is the trainer's default of a numeric hyperparameter, read from its spec,
+// so harness runs labelled "defaults" train with the defaults.
+func specDefault(name string) float64 {
+	s, _ := hparams.Lookup(name)
 	v, err := strconv.ParseFloat(s.Default, 64)
 	if err != nil {
 		panic(err)
 	}
 	return v
+}
+
+// defaultTrainOptions are the trainer's default training options with the given seed.
+func defaultTrainOptions(seed int64) TrainOptions {
+	return TrainOptions{Epochs: int(specDefault("epochs")), BatchSize: int(specDefault("batch_size")),
+		LearningRate: specDefault("learning_rate"), Patience: int(specDefault("patience")),
+		Seed: seed, WeightDecay: specDefault("weight_decay")}
 }

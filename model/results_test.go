@@ -76,7 +76,7 @@ func TestResultsTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := m.Train(context.Background(), tr, va, TrainOptions{Epochs: 40, BatchSize: 32, LearningRate: 0.001, Patience: 10, Seed: 42, WeightDecay: defaultWeightDecay()})
+			h, err := m.Train(context.Background(), tr, va, defaultTrainOptions(42))
 			if err != nil {
 				t.Fatal(err)
 			}

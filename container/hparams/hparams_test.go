@@ -39,7 +39,7 @@ func TestParseEncodings(t *testing.T) {
 		{"weight decay", map[string]string{"weight_decay": "0.003"}, "weight_decay", "0.003"},
 		{"weight decay alias", map[string]string{"weight-decay": `"0.01"`}, "weight_decay", "0.01"},
 		{"enum", map[string]string{"architecture": `"seed"`}, "architecture", "seed"},
-		{"ignored sagemaker keys", map[string]string{"_tuning_objective_metric": "validation:rmse", "sagemaker_program": "x"}, "epochs", "40"},
+		{"ignored sagemaker keys", map[string]string{"_tuning_objective_metric": "validation:rmse", "sagemaker_program": "x"}, "epochs", defaultOf("epochs")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,4 +204,10 @@ func TestReadmeTableIsCurrent(t *testing.T) {
 	if got := text[start : start+end]; got != MarkdownTable() {
 		t.Fatalf("README.md's hyperparameter table is out of date; run go test ./container/hparams -update, or paste:\n%s", MarkdownTable())
 	}
+}
+
+// defaultOf is the declared default of the hyperparameter name.
+func defaultOf(name string) string {
+	s, _ := Lookup(name)
+	return s.Default
 }

@@ -56,9 +56,9 @@ type Spec struct {
 // Specs lists every hyperparameter the trainer accepts, tunables first. It is the one
 // declaration of each: adding a hyperparameter is an entry here plus the field it names.
 var Specs = withAliases([]Spec{
-	{Name: "epochs", Field: "Epochs", Kind: Int, Default: "40", Min: 1, Max: 100000, Tunable: true, Abbrev: "e",
+	{Name: "epochs", Field: "Epochs", Kind: Int, Default: "100", Min: 1, Max: 100000, Tunable: true, Abbrev: "e",
 		Doc: "passes over the training data (early stopping may end sooner)"},
-	{Name: "learning_rate", Field: "LearningRate", Kind: Float, Default: "0.001", Min: 0, Max: 1, MinOpen: true, Tunable: true, Abbrev: "lr",
+	{Name: "learning_rate", Field: "LearningRate", Kind: Float, Default: "0.002", Min: 0, Max: 1, MinOpen: true, Tunable: true, Abbrev: "lr",
 		Doc: "Adam step size"},
 	{Name: "lstm_units", Field: "LSTMUnits", Kind: Int, Default: "64", Min: 1, Max: 1024, Tunable: true, Abbrev: "u",
 		Doc: "width of the LSTM hidden state"},

@@ -127,3 +127,9 @@ func TestNothingBelowContainerImportsIt(t *testing.T) {
 		}
 	}
 }
+
+// specDefault is the declared default of the hyperparameter name.
+func specDefault(name string) string {
+	s, _ := hparams.Lookup(name)
+	return s.Default
+}

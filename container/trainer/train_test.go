@@ -234,7 +234,7 @@ func TestTrainBasicFixture(t *testing.T) {
 		}
 	}
 	report, _ := os.ReadFile(filepath.Join(root, "output", "data", ReportFile))
-	for _, want := range []string{"## Data", "## Hyperparameters", "| learning_rate | 0.01 (set) | 0.001 |", "### validation", "| train_mean |", "| post_equals_pre |", "![loss](loss.png)"} {
+	for _, want := range []string{"## Data", "## Hyperparameters", "| learning_rate | 0.01 (set) | " + specDefault("learning_rate") + " |", "### validation", "| train_mean |", "| post_equals_pre |", "![loss](loss.png)"} {
 		if !bytes.Contains(report, []byte(want)) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -140,7 +140,7 @@ func TestStatusAndList(t *testing.T) {
 	h := newHarness(t)
 	h.submit("status-1")
 	r := h.run("status", "status-1")
-	if r.err != nil || !strings.Contains(r.stdout, "job       status-1") || !strings.Contains(r.stdout, "hp        epochs=40") {
+	if r.err != nil || !strings.Contains(r.stdout, "job       status-1") || !strings.Contains(r.stdout, "hp        epochs="+specDefault("epochs")) {
 		t.Errorf("status: %v\n%s", r.err, r.stdout)
 	}
 	manifest := t.TempDir() + "/m.json"

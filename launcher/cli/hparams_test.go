@@ -65,3 +65,9 @@ func TestHyperparameterFlagsComeFromSpecs(t *testing.T) {
 		t.Errorf("README table lacks the new spec:\n%s", hparams.MarkdownTable())
 	}
 }
+
+// specDefault is the declared default of the hyperparameter name.
+func specDefault(name string) string {
+	s, _ := hparams.Lookup(name)
+	return s.Default
+}
