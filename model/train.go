@@ -53,10 +53,13 @@ type EpochStats struct {
 type History struct {
 	// Initial holds the validation figures of the untrained weights (Epoch 0), which
 	// early stopping weighs like any epoch's.
-	Initial   EpochStats   `json:"initial"`
-	Epochs    []EpochStats `json:"epochs"`
-	BestEpoch int          `json:"best_epoch"` // 1-based; 0 when no epoch beat the untrained weights
-	Stopped   string       `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"
+	Initial EpochStats   `json:"initial"`
+	Epochs  []EpochStats `json:"epochs"`
+	// Shrink holds, per analyte, the factor its learned change was scaled by after
+	// training (see shrinkToBaseline); nil when the untrained weights won or nothing ran.
+	Shrink    []float64 `json:"shrink,omitempty"`
+	BestEpoch int       `json:"best_epoch"` // 1-based; 0 when no epoch beat the untrained weights
+	Stopped   string    `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"
 }
 
 // Stop reasons in History.Stopped.
@@ -163,6 +166,10 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 			copy(m.params, st.best)
 		}
 		st.hist.BestEpoch = st.bestEpoch
+		if (reason == StopEarly || reason == StopCompleted) && st.bestEpoch > 0 {
+			// a shrink failure leaves the best weights as they are: Predict reports it
+			st.hist.Shrink, _ = m.shrinkToBaseline(vs)
+		}
 	}
 
 	if opt.Resume == nil {

@@ -139,8 +139,10 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != best.ValLoss {
-		t.Errorf("after training, validation loss is %v; the best epoch had %v: best weights not restored", got, best.ValLoss)
+	// the best weights come back with each analyte's change shrunk on validation
+	// (shrinkToBaseline), which can only lower the validation loss
+	if got > best.ValLoss*(1+1e-6) || h.Shrink == nil {
+		t.Errorf("after training, validation loss is %v (shrink %v); the best epoch had %v: best weights not restored", got, h.Shrink, best.ValLoss)
 	}
 	last := h.Epochs[len(h.Epochs)-1].ValLoss
 	if last == best.ValLoss {

@@ -36,9 +36,10 @@ func paramsSHA256(p []float32) string {
 // when the output layer started at zero (the untrained model is the baseline) and when the
 // gate activations moved to activation.go (float64 exp instead of math32's); seed again
 // when its output layer computed only the A columns the prediction uses (narrower products
-// round differently).
+// round differently); pooled-residual again when training ended by shrinking each analyte's
+// learned change on validation (shrinkToBaseline).
 var zeroDecaySHA256 = map[string]string{
-	ArchPooledResidual: "a9ca9a0feb4437366fef9eff2e60a116733f4edfa9d62017be2265994ce31cb1",
+	ArchPooledResidual: "6964a3466e5eaed593925b2d03d395eb60fbd0f3702d49f144572b7d83da79e6",
 	ArchSeed:           "5b899bb83dde3af67993366f5a050b91326358ea67cbe0bacd78a727c5f85234",
 }
 
