@@ -174,4 +174,17 @@ func TestUnseenAnalyteNotScored(t *testing.T) {
 	if met.Observed != 1 || met.Unscored != 1 {
 		t.Fatalf("Evaluate scored %d and left out %d cells, want 1 and 1", met.Observed, met.Unscored)
 	}
+	// early stopping's validation loss leaves the unseen analyte out too, or its unscaled
+	// error (137 at std 1) would choose the epoch
+	vs, err := m.scaleAll(test, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mse, _, _, err := m.scaledLoss(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := math.Pow(met.RMSE, 2); math.Abs(mse-want) > 1e-6 {
+		t.Fatalf("validation loss %v, want the scorer's %v (ph only)", mse, want)
+	}
 }

@@ -348,8 +348,8 @@ func (m *Model) scaledLoss(ss []*scaled) (mse, rmse, mae float64, err error) {
 	n := 0
 	for i, s := range ss {
 		for j := 0; j < a; j++ {
-			if s.postMask[j] == 0 {
-				continue
+			if s.postMask[j] == 0 || !scorable(m.sc, j) {
+				continue // an analyte without training values has no standard unit
 			}
 			d := float64(pred[i*a+j]) - float64(s.post[j])
 			se += d * d
