@@ -202,23 +202,12 @@ func (c *deployCmd) checkFlags(set map[string]bool) error {
 		return usagef("--instance-type %q: expected an instance type like ml.m5.large", c.instanceType)
 	case !serverless && c.instanceCount < 1:
 		return usagef("--instance-count %d: expected 1 or more", c.instanceCount)
-	case len(c.env.items) > maxModelEnv:
-		return usagef("--env: %d variables; a model container takes at most %d", len(c.env.items), maxModelEnv)
 	}
-	for _, kv := range c.env.items {
-		if !reEnvKey.MatchString(kv[0]) || len(kv[0]) > 1024 || len(kv[1]) > 1024 {
-			return usagef("--env %q: expected a name of letters, digits and _ not starting with a digit, and values of at most 1024 characters", kv[0])
-		}
-		if err := checkNotCredential("--env", kv[0]); err != nil {
-			return err
-		}
+	if err := checkEnv(c.env.items, envLimits{vars: maxModelEnv, name: 1024, value: 1024}); err != nil {
+		return err
 	}
-	for _, kv := range c.tags.items {
-		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := checkTags(c.tags.items)
+	return err
 }
 
 // plan builds the requests. Model and configuration names carry a timestamp, so an
@@ -233,9 +222,9 @@ func (c *deployCmd) plan(endpoint, modelData, image, role string) (*deployPlan, 
 			env[kv[0]] = kv[1]
 		}
 	}
-	var extra []types.Tag
-	for _, kv := range c.tags.items {
-		extra = append(extra, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
+	extra, err := checkTags(c.tags.items)
+	if err != nil {
+		return nil, err
 	}
 	tags := c.e.defaultTags(append(extra, types.Tag{Key: aws.String("blueblood:endpoint"), Value: aws.String(endpoint)})...)
 	if err := checkTagCount(tags); err != nil {

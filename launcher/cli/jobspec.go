@@ -17,6 +17,18 @@ import (
 )
 
 // kvFlag is a repeatable KEY=VALUE flag.
+// checkTags validates --tag KEY=VALUE items and returns them as request tags.
+func checkTags(items [][2]string) ([]types.Tag, error) {
+	var tags []types.Tag
+	for _, kv := range items {
+		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
+			return nil, err
+		}
+		tags = append(tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
+	}
+	return tags, nil
+}
+
 type kvFlag struct {
 	items [][2]string
 }
@@ -243,27 +255,17 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 	default:
 		return nil, usagef("--input-mode %q: expected File or FastFile (the trainer reads files)", f.inputMode)
 	}
+	if err := checkEnv(f.env.items, envLimits{vars: maxEnv, name: 512, value: 512}); err != nil {
+		return nil, err
+	}
 	for _, kv := range f.env.items {
-		if len(kv[0]) > 512 || !reEnvKey.MatchString(kv[0]) {
-			return nil, usagef("--env %q: expected a variable name of letters, digits and _ not starting with a digit", kv[0])
-		}
-		if len(kv[1]) > 512 {
-			return nil, usagef("--env %s: value longer than 512 characters", kv[0])
-		}
-		if err := checkNotCredential("--env", kv[0]); err != nil {
-			return nil, err
-		}
 		s.env[kv[0]] = kv[1]
 	}
-	if len(s.env) > maxEnv {
-		return nil, usagef("--env: %d variables, at most %d allowed", len(s.env), maxEnv)
+	tags, err := checkTags(f.tags.items)
+	if err != nil {
+		return nil, err
 	}
-	for _, kv := range f.tags.items {
-		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
-			return nil, err
-		}
-		s.tags = append(s.tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
+	s.tags = append(s.tags, tags...)
 	for _, sp := range hparams.Specs {
 		if sp.Tunable {
 			s.hp[sp.Name] = sp.Default

@@ -84,14 +84,11 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	} else if err := checkName("--name", name, false); err != nil {
 		return err
 	}
+	if err := checkEnv(c.env.items, envLimits{}); err != nil {
+		return err
+	}
 	env := map[string]string{}
 	for _, kv := range c.env.items {
-		if !reEnvKey.MatchString(kv[0]) {
-			return usagef("--env %q: expected a variable name of letters, digits and _ not starting with a digit", kv[0])
-		}
-		if err := checkNotCredential("--env", kv[0]); err != nil {
-			return err
-		}
 		env[kv[0]] = kv[1]
 	}
 	bin, err := findRunner(c.e, c.image, c.trainer)

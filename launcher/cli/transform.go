@@ -154,23 +154,11 @@ func (c *transformCmd) checkFlags() error {
 	if c.batch != "" && c.batch != string(types.BatchStrategyMultiRecord) && c.batch != string(types.BatchStrategySingleRecord) {
 		return usagef("--batch-strategy %q: expected MultiRecord or SingleRecord", c.batch)
 	}
-	if len(c.env.items) > maxTransformEnv {
-		return usagef("--env: %d variables; a transform job takes at most %d", len(c.env.items), maxTransformEnv)
+	if err := checkEnv(c.env.items, envLimits{vars: maxTransformEnv, name: 1024, value: 10240}); err != nil {
+		return err
 	}
-	for _, kv := range c.env.items {
-		if !reEnvKey.MatchString(kv[0]) || len(kv[0]) > 1024 || len(kv[1]) > 10240 {
-			return usagef("--env %q: expected a name of letters, digits and _ not starting with a digit, and a value of at most 10240 characters", kv[0])
-		}
-		if err := checkNotCredential("--env", kv[0]); err != nil {
-			return err
-		}
-	}
-	for _, kv := range c.tags.items {
-		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := checkTags(c.tags.items)
+	return err
 }
 
 // plan resolves --model: an existing SageMaker model is used as it is; a training
@@ -178,16 +166,16 @@ func (c *transformCmd) checkFlags() error {
 // the way the Python SDK's Estimator.transformer() does.
 func (c *transformCmd) plan(ctx context.Context, cl *Clients) (*transformPlan, error) {
 	p := &transformPlan{}
-	var extra []types.Tag
-	for _, kv := range c.tags.items {
-		extra = append(extra, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
+	extra, err := checkTags(c.tags.items)
+	if err != nil {
+		return nil, err
 	}
 	tags := c.e.defaultTags(extra...)
 	if err := checkTagCount(tags); err != nil {
 		return nil, err
 	}
 	model := c.model
-	_, err := c.e.describeModel(ctx, cl, c.model)
+	_, err = c.e.describeModel(ctx, cl, c.model)
 	switch {
 	case errors.Is(err, errNoModel):
 		job, err := c.e.describeJob(ctx, cl, c.model)

@@ -54,6 +54,31 @@ func checkNotCredential(flag, key string) error {
 	return nil
 }
 
+// envLimits are a request's bounds on container environment variables; 0 is no bound.
+type envLimits struct{ vars, name, value int }
+
+// checkEnv validates --env KEY=VALUE items: names a shell could export, lengths and the
+// number of distinct names within the request's limits, and no credential variables.
+func checkEnv(items [][2]string, l envLimits) error {
+	names := map[string]bool{}
+	for _, kv := range items {
+		if !reEnvKey.MatchString(kv[0]) || (l.name > 0 && len(kv[0]) > l.name) {
+			return usagef("--env %q: expected a variable name of letters, digits and _ not starting with a digit", kv[0])
+		}
+		if l.value > 0 && len(kv[1]) > l.value {
+			return usagef("--env %s: value longer than %d characters", kv[0], l.value)
+		}
+		if err := checkNotCredential("--env", kv[0]); err != nil {
+			return err
+		}
+		names[kv[0]] = true
+	}
+	if l.vars > 0 && len(names) > l.vars {
+		return usagef("--env: %d variables, at most %d allowed", len(names), l.vars)
+	}
+	return nil
+}
+
 func checkS3URI(flag, uri string) error {
 	if len(uri) > maxS3URILen || !reS3URI.MatchString(uri) {
 		return usagef("%s %q: expected an S3 URI s3://bucket/prefix of at most %d characters", flag, uri, maxS3URILen)
