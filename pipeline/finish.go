@@ -33,6 +33,9 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	}
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources, Kind: rd.firstKind}
+	if rd.headerOK {
+		ds.Header = rd.header
+	}
 	rep := rd.rep
 	return ds, &rep, nil
 }

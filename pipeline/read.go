@@ -83,6 +83,10 @@ type Dataset struct {
 	// Kind is the kind of the first final table read; nil for prepared datasets, joined
 	// tables and reads with AllowMixedKinds.
 	Kind *TableKind `json:"-"`
+	// Header is the header line every table shares, so that rows sent without one can be
+	// read in the training table's column order; nil for prepared datasets and for tables
+	// whose headers differ (no one column order fits every row).
+	Header []string `json:"-"`
 }
 
 // DefaultBlockRows is the original model's block height: 20 prescription rows.
@@ -161,6 +165,8 @@ type tableReader struct {
 	budget    *byteBudget       // decompressed bytes read so far, against opt.Limits
 	interned  map[string]string // units, shared (see intern)
 	schema    *schema           // the last table's, for checkKind
+	header    []string          // the header every table so far shares (see Dataset.Header)
+	headerOK  bool              // no two tables' headers differed
 	firstKind *TableKind        // the first final table's kind
 	anFrom    string            // the table the analytes came from
 	// per analyte: cells holding the -1.0 missing code, and other negative values
@@ -169,7 +175,7 @@ type tableReader struct {
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
-	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}},
+	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}, headerOK: true,
 		budget: &byteBudget{lim: opt.Limits.withDefaults()}}
 	if l := opt.Layout; l != nil {
 		// the given layout plays the part of an earlier table every table must agree with

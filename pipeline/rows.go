@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +101,11 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 		return 0, csvError(file, err)
 	}
 	header = append([]string(nil), header...)
+	if rd.header == nil {
+		rd.header = header
+	} else if !slices.Equal(rd.header, header) {
+		rd.headerOK = false
+	}
 	s, err := parseHeader(file, header, &rd.opt)
 	if err != nil {
 		return 0, err

@@ -64,7 +64,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		}
 		if name == ChannelTrain {
 			trainDS = ds
-			r.layout = ds.Layout
+			r.layout, r.header = ds.Layout, ds.Header
 			// the other channels read -1.0 as the train channel decided, per analyte
 			ropts.MinusOneReal, ropts.MinusOneDecided = ds.Layout.MinusOneReal, true
 		} else if err := sameLayout(r.layout, ds.Layout); err != nil {

@@ -76,6 +76,7 @@ type run struct {
 	test       []pipeline.Sample
 	summary    Summary
 	readReport string
+	header     []string // the train tables' shared header line, stored beside the model
 
 	history    []EpochRecord
 	firstEpoch bool
@@ -86,8 +87,7 @@ type run struct {
 
 func (r *run) execute(ctx context.Context) error {
 	r.log.printf("blueblood trainer starting; root %s", r.p.Root)
-	channels, err := r.readInputs(ctx)
-	if err != nil {
+	if err := r.readInputs(ctx); err != nil {
 		return err
 	}
 	m, mcfg, err := r.newModel()
@@ -118,7 +118,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.writeOutputs(m); err != nil {
 		return err
 	}
-	if err := r.publishModel(m, channels); err != nil {
+	if err := r.publishModel(m); err != nil {
 		return err
 	}
 	// Repeat the best epoch's metrics last: SageMaker keeps the last value of each
@@ -132,26 +132,23 @@ func (r *run) execute(ctx context.Context) error {
 }
 
 // readInputs reads input/config and every channel's data.
-func (r *run) readInputs(ctx context.Context) (map[string]*Channel, error) {
+func (r *run) readInputs(ctx context.Context) error {
 	cfg, err := loadConfig(r.p)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.cfg, r.hp = cfg, cfg.Hyperparameters
 	r.logConfig()
 	if cfg.Resource != nil && len(cfg.Resource.Hosts) > 1 {
-		return nil, fmt.Errorf("%s: %d hosts (%s); the trainer runs on a single instance, set InstanceCount to 1",
+		return fmt.Errorf("%s: %d hosts (%s); the trainer runs on a single instance, set InstanceCount to 1",
 			r.p.Rel(r.p.ResourceConfig()), len(cfg.Resource.Hosts), strings.Join(cfg.Resource.Hosts, ", "))
 	}
 
 	channels, err := discoverChannels(ctx, r.p, cfg, pipeline.IsPrepared)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := r.loadData(ctx, channels); err != nil {
-		return nil, err
-	}
-	return channels, nil
+	return r.loadData(ctx, channels)
 }
 
 // newModel fits the scaler on the training split and builds the untrained network.
@@ -192,7 +189,7 @@ func (r *run) fit(ctx context.Context, m *model.Model, resume *model.Checkpoint)
 
 // publishModel writes the model, training.json and the input header into model/ as one
 // step: a reader sees all of them or none.
-func (r *run) publishModel(m *model.Model, channels map[string]*Channel) error {
+func (r *run) publishModel(m *model.Model) error {
 	if err := publishDir(r.p.ModelDir(), func(dir string) error {
 		if err := m.Save(dir); err != nil {
 			return err
@@ -201,7 +198,7 @@ func (r *run) publishModel(m *model.Model, channels map[string]*Channel) error {
 			return err
 		}
 		// serving reads CSV rows sent without a header line in the training table's order
-		_, err := inputheader.Write(dir, channels[ChannelTrain].Files)
+		_, err := inputheader.Write(dir, r.header)
 		return err
 	}); err != nil {
 		return fmt.Errorf("write model to %s: %w", r.p.Rel(r.p.ModelDir()), err)

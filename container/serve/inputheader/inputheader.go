@@ -6,7 +6,6 @@ package inputheader
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,32 +13,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
 // File is the header's name in the model folder: one CSV line.
 const File = "input-header.csv"
 
-// maxLine bounds the header line read from a table: the original tables' widest header
+// maxLine bounds the stored header line read back: the original tables' widest header
 // (128 embedding columns and 25 analytes) is under 2 kB.
 const maxLine = 1 << 20
 
-// Write stores in modelDir the header shared by every table in tables (.csv or .csv.gz).
-// It stores nothing, and reports false, when there are no tables or they differ in their
-// headers (no one column order fits every row); it fails only when writing fails.
-func Write(modelDir string, tables []string) (bool, error) {
-	var header []string
-	for i, path := range tables {
-		h, err := firstLine(path)
-		if err != nil {
-			return false, nil
-		}
-		if i > 0 && !slices.Equal(h, header) {
-			return false, nil
-		}
-		header = h
-	}
+// Write stores header (the training tables' shared header line, pipeline.Dataset.Header)
+// in modelDir. It stores nothing, and reports false, when header is nil (prepared
+// arrays, or tables whose headers differ); it fails only when writing fails.
+func Write(modelDir string, header []string) (bool, error) {
 	if header == nil {
 		return false, nil
 	}
@@ -69,24 +56,6 @@ func Read(modelDir string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return h, nil
-}
-
-func firstLine(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		r = zr
-	}
-	return readHeader(r)
 }
 
 // readHeader reads the first line of r (at most maxLine bytes) as one CSV record.
