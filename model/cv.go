@@ -180,7 +180,7 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	seed := opt.Seed
 	train, val, _ := pipeline.SplitBySubject(outer, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, seed)
 	if len(val) == 0 || len(train) == 0 {
-		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", countSubjects(outer))
+		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", pipeline.CountSubjects(outer))
 	}
 	sc, err := pipeline.FitScaler(train, l)
 	if err != nil {
@@ -213,7 +213,7 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 		MethodTrainMean:   constantPredictions(len(test), mean),
 	}
 	r := &FoldResult{Fold: f + 1, TrainSamples: len(train), ValidationSamples: len(val), TestSamples: len(test),
-		TestSubjects: countSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
+		TestSubjects: pipeline.CountSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
 		EpochsRun: len(hist.Epochs), RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
 		bySubject: map[string][]subjectSE{}}
 	for _, name := range cvMethods {

@@ -67,7 +67,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	}
 	feats := ridgeMatrix(train, sc, l)
 	best, bestSE := ridgePenalties[len(ridgePenalties)/2], math.Inf(1)
-	k := min(5, countSubjects(train))
+	k := min(5, pipeline.CountSubjects(train))
 	if k >= 2 {
 		which, err := pipeline.SubjectFolds(train, k, seed)
 		if err != nil {
@@ -257,12 +257,4 @@ func (r *Ridge) Predict(samples []pipeline.Sample) [][]float32 {
 		}
 	}
 	return out
-}
-
-func countSubjects(s []pipeline.Sample) int {
-	seen := map[string]bool{}
-	for i := range s {
-		seen[s[i].Subject] = true
-	}
-	return len(seen)
 }

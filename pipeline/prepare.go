@@ -243,14 +243,12 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 			sk.abort(ctx)
 			return nil, err
 		}
-		subjects := map[string]bool{}
 		rows := 0
 		for i := range parts[k] {
-			subjects[parts[k][i].Subject] = true
 			rows += parts[k][i].NumRx()
 		}
 		sum.Splits = append(sum.Splits, SplitSummary{Name: name, Path: joinPath(opt.Output, name),
-			Samples: len(parts[k]), Subjects: len(subjects), Prescriptions: rows})
+			Samples: len(parts[k]), Subjects: CountSubjects(parts[k]), Prescriptions: rows})
 	}
 	sb, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {

@@ -88,3 +88,12 @@ func equalF32(a, b []float32, mask []bool) bool {
 	}
 	return true
 }
+
+// CountSubjects is the number of distinct subjects in s.
+func CountSubjects(s []Sample) int {
+	seen := map[string]bool{}
+	for i := range s {
+		seen[s[i].Subject] = true
+	}
+	return len(seen)
+}

@@ -128,7 +128,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	case len(r.train) == 0:
 		return fmt.Errorf("channel train: no training samples left after the split; lower validation_fraction/test_fraction or add subjects")
 	case len(r.validation) == 0:
-		return fmt.Errorf("channel train: the validation split is empty (%d subject(s) in train); add a validation channel or more subjects", countSubjects(sets[ChannelTrain]))
+		return fmt.Errorf("channel train: the validation split is empty (%d subject(s) in train); add a validation channel or more subjects", pipeline.CountSubjects(sets[ChannelTrain]))
 	case src[2] != "none" && len(r.test) == 0:
 		return fmt.Errorf("channel train: the test split is empty; lower test_fraction or add a test channel")
 	}
@@ -176,16 +176,8 @@ func sameLayout(want, got pipeline.Layout) error {
 	return nil
 }
 
-func countSubjects(s []pipeline.Sample) int {
-	seen := map[string]bool{}
-	for i := range s {
-		seen[s[i].Subject] = true
-	}
-	return len(seen)
-}
-
 func splitSummary(source string, s []pipeline.Sample) SplitSummary {
-	out := SplitSummary{Source: source, Samples: len(s), Subjects: countSubjects(s)}
+	out := SplitSummary{Source: source, Samples: len(s), Subjects: pipeline.CountSubjects(s)}
 	for i := range s {
 		for _, ok := range s[i].PostObserved {
 			if ok {

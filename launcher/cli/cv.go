@@ -92,7 +92,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	cfg.Layout = ds.Layout
 	out := c.e.Stdout
 	fmt.Fprintf(out, "%d samples from %d subjects; %d folds by subject (seed %d), %s, %d epochs max\n",
-		len(samples), countSubjectsIn(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
+		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
 		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
 		Config: cfg, Train: hp.TrainOptions,
@@ -140,14 +140,6 @@ func limitForArchitecture(ds *pipeline.Dataset, hp trainer.Hyperparameters) ([]p
 	}
 	out, _, err := pipeline.LimitRows(ds.Samples, limit, hp.OverflowPolicy)
 	return out, err
-}
-
-func countSubjectsIn(s []pipeline.Sample) int {
-	seen := map[string]bool{}
-	for i := range s {
-		seen[s[i].Subject] = true
-	}
-	return len(seen)
 }
 
 // writeCVTable prints the summary as a Markdown table, the form the README shows.
