@@ -42,24 +42,6 @@ func TestAdamMatchesReference(t *testing.T) {
 	}
 }
 
-// TestAdamChunkedIsExact: the parallel split must give the serial kernel's bits.
-func TestAdamChunkedIsExact(t *testing.T) {
-	n := 5*adamChunk + 123
-	p1, g := make([]float32, n), make([]float32, n)
-	r := rand.New(rand.NewPCG(2, 2))
-	for i := range g {
-		p1[i], g[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
-	}
-	p2 := slices.Clone(p1)
-	a := newAdam(n, 0.001)
-	a.update(p1, g)
-	m, v := make([]float32, n), make([]float32, n)
-	adamKernel(p2, g, m, v, float32(0.001/(1-adamBeta1)*math.Sqrt(1-adamBeta2)), float32(adamEps*math.Sqrt(1-adamBeta2)))
-	if !slices.Equal(p1, p2) || !slices.Equal(a.m, m) || !slices.Equal(a.v, v) {
-		t.Error("chunked Adam differs from the serial kernel")
-	}
-}
-
 // TestAdamSIMDIsExact: the vector kernel (amd64) must give the scalar loop's bits, over
 // lengths that do and do not fill its lanes and values from subnormal to huge.
 func TestAdamSIMDIsExact(t *testing.T) {

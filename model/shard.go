@@ -42,12 +42,13 @@ func shardLayout(batchSize int) (n, size int) {
 
 // shardedStep runs training steps for one batch size. Not safe for concurrent use.
 type shardedStep struct {
-	m      *Model
-	n      int
-	size   int
-	graphs []map[graphKey]*netGraph // per shard slot: compiled graphs by row bucket
-	used   []*netGraph              // this step's graph per shard; nil for an empty shard
-	losses []float64
+	m       *Model
+	n       int
+	size    int
+	graphs  []map[graphKey]*netGraph // per shard slot: compiled graphs by row bucket
+	used    []*netGraph              // this step's graph per shard; nil for an empty shard
+	losses  []float64
+	squares []float64 // per update chunk, the sum of squared gradients
 }
 
 func newShardedStep(m *Model, batchSize int) *shardedStep {
@@ -112,55 +113,81 @@ func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip
 	if count == 0 || math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, count, nil // nothing observed gives no signal; a bad loss is the caller's error
 	}
-	s.reduce(grads)
-	return loss, count, m.update(grads, a, clip, decay)
+	return loss, count, s.apply(grads, a, clip, decay)
 }
 
-// reduce sums the shards' gradients into grads, shard by shard in order for every
-// element (onto zero, so parameters no node reads get 0); workers take disjoint ranges of
-// the buffer, so the sums do not depend on them.
-func (s *shardedStep) reduce(grads []float32) {
-	if s.used[0] != nil && (len(s.used) == 1 || s.used[1] == nil) {
-		s.used[0].copyGrads(grads) // one shard (batch 1, the default 32): nothing to sum
-		return
+// updateChunk is how much of the flat parameter buffer one worker takes at a time when
+// the shard gradients are summed and the weights updated. The chunks depend on the
+// model's size only, so every sum is made in the same order on any number of cores.
+const updateChunk = 1 << 14
+
+// apply sums the shards' gradients into grads, clips them to a global norm, adds weight
+// decay and takes one Adam step. Two passes over fixed chunks run on all cores: the first
+// sums a chunk and its squares while it is in cache, the second (once the norm is known)
+// clips, decays and steps it. Before, the clip, decay and Adam ran on one core while the
+// other waited: 15% of a seed step at batch 128 on 2 cores.
+func (s *shardedStep) apply(grads []float32, a *adam, clip, decay float64) error {
+	m := s.m
+	nc := (len(grads) + updateChunk - 1) / updateChunk
+	if len(s.squares) != nc {
+		s.squares = make([]float64, nc)
 	}
-	const chunk = 1 << 14
-	nc := (len(grads) + chunk - 1) / chunk
+	bounds := func(c int) (int, int) { return c * updateChunk, min((c+1)*updateChunk, len(grads)) }
 	_ = parallelFor(nc, func(c int) error {
-		lo, hi := c*chunk, min((c+1)*chunk, len(grads))
-		clear(grads[lo:hi])
-		for _, ng := range s.used {
-			if ng == nil {
-				continue
-			}
-			for b, blk := range ng.blocks {
-				src := (*ng.gradVs[b]).Data().([]float32)
-				n := blk.rowLen()
-				blk.forRows(func(flat, node int) {
-					// the part of this row inside [lo, hi)
-					from, to := max(lo, flat), min(hi, flat+n)
-					if from < to {
-						gonumblas.Implementation{}.Saxpy(to-from, 1, src[node+from-flat:node+to-flat], 1, grads[from:to], 1)
-					}
-				})
+		lo, hi := bounds(c)
+		s.sumShards(grads, lo, hi)
+		g := grads[lo:hi]
+		s.squares[c] = float64(gonumblas.Implementation{}.Sdot(len(g), g, 1, g, 1))
+		return nil
+	})
+	sum := 0.0
+	for _, v := range s.squares {
+		sum += v // in chunk order
+	}
+	norm := math.Sqrt(sum)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return errNonFiniteGrad // before the update: the weights stay good
+	}
+	scale := float32(1)
+	if clip > 0 && norm > clip {
+		scale = float32(clip / (norm + 1e-6))
+	}
+	step, eps := a.next()
+	return parallelFor(nc, func(c int) error {
+		lo, hi := bounds(c)
+		if g := grads[lo:hi]; scale != 1 {
+			for i := range g {
+				g[i] *= scale
 			}
 		}
+		if decay > 0 {
+			addWeightDecay(m.specs, m.params, grads, float32(decay), lo, hi)
+		}
+		adamKernel(m.params[lo:hi], grads[lo:hi], a.m[lo:hi], a.v[lo:hi], step, eps)
 		return nil
 	})
 }
 
-// update clips, decays and applies one Adam step to the model's weights. A weight decay
-// > 0 adds decay·w to the gradient of every weight matrix after clipping (biases are left
-// alone), as PyTorch's Adam(weight_decay=) does after clip_grad_norm_.
-func (m *Model) update(grads []float32, a *adam, clip, decay float64) error {
-	if norm := clipGlobalNorm(grads, clip); math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return errNonFiniteGrad // before the update: the weights stay good
+// sumShards writes into grads[lo:hi] the sum of the shards' gradients, shard by shard in
+// order (onto zero, so parameters no node reads get 0).
+func (s *shardedStep) sumShards(grads []float32, lo, hi int) {
+	clear(grads[lo:hi])
+	for _, ng := range s.used {
+		if ng == nil {
+			continue
+		}
+		for b, blk := range ng.blocks {
+			src := (*ng.gradVs[b]).Data().([]float32)
+			n := blk.rowLen()
+			blk.forRows(func(flat, node int) {
+				// the part of this row inside [lo, hi)
+				from, to := max(lo, flat), min(hi, flat+n)
+				if from < to {
+					gonumblas.Implementation{}.Saxpy(to-from, 1, src[node+from-flat:node+to-flat], 1, grads[from:to], 1)
+				}
+			})
+		}
 	}
-	if decay > 0 {
-		addWeightDecay(m.specs, m.params, grads, float32(decay))
-	}
-	a.update(m.params, grads)
-	return nil
 }
 
 // parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the error of the

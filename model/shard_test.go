@@ -3,6 +3,8 @@ package model
 import (
 	"bytes"
 	"context"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -78,6 +80,62 @@ func TestShardLayout(t *testing.T) {
 		}
 		if n*size < c.batch || (n-1)*size >= c.batch {
 			t.Errorf("shardLayout(%d) = %d x %d leaves a shard empty or samples out", c.batch, n, size)
+		}
+	}
+}
+
+// TestStepClipsAndDecays: the chunked update clips the summed gradient to the global norm
+// and adds weight decay to weight matrices only, across chunk boundaries: Adam's first
+// moment after one step is (1-beta1) times the gradient it was given.
+func TestStepClipsAndDecays(t *testing.T) {
+	cfg := benchConfig(ArchPooledResidual) // several update chunks
+	specs := paramSpecs(cfg)
+	r := rand.New(rand.NewPCG(3, 4))
+	batch := randomScaled(r, cfg, 130, 4) // three shards
+	drop := make([]float32, len(batch)*cfg.LSTMUnits)
+	for i := range drop {
+		drop[i] = 1
+	}
+	given := func(clip, decay float64) ([]float32, []float32) {
+		m := &Model{cfg: cfg, specs: specs, params: initParams(cfg, specs, 1)}
+		if len(m.params) <= 2*updateChunk {
+			t.Fatalf("%d parameters: the test needs several update chunks", len(m.params))
+		}
+		w := slices.Clone(m.params)
+		s := newShardedStep(m, len(batch))
+		defer s.close()
+		a := newAdam(len(m.params), 1e-3)
+		if _, _, err := s.step(batch, drop, make([]float32, len(m.params)), a, clip, decay); err != nil {
+			t.Fatal(err)
+		}
+		g := make([]float32, len(a.m))
+		for i, v := range a.m {
+			g[i] = v / (1 - adamBeta1)
+		}
+		return g, w
+	}
+	raw, w := given(0, 0)
+	norm := 0.0
+	for _, v := range raw {
+		norm += float64(v) * float64(v)
+	}
+	norm = math.Sqrt(norm)
+	clip, decay := norm/4, 0.5
+	got, _ := given(clip, decay)
+	bias := make([]bool, len(raw))
+	for _, s := range specs {
+		for i := s.Off; i < s.Off+s.size(); i++ {
+			bias[i] = s.bias
+		}
+	}
+	scale := clip / (norm + 1e-6)
+	for i := range raw {
+		want := scale * float64(raw[i])
+		if !bias[i] {
+			want += decay * float64(w[i])
+		}
+		if d := math.Abs(float64(got[i]) - want); d > 1e-5*math.Max(1, math.Abs(want)) {
+			t.Fatalf("element %d (bias %v): gradient given to Adam %g, want %g", i, bias[i], got[i], want)
 		}
 	}
 }

@@ -265,14 +265,15 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	return &st.hist, nil
 }
 
-// addWeightDecay adds d·w to the gradient of every weight matrix in specs; biases (and
+// addWeightDecay adds d·w to g[lo:hi] for every weight matrix in specs; biases (and
 // the forget-gate bias of 1) are not decayed. Float32, in a fixed order, so deterministic.
-func addWeightDecay(specs []paramSpec, p, g []float32, d float32) {
+func addWeightDecay(specs []paramSpec, p, g []float32, d float32, lo, hi int) {
 	for _, s := range specs {
-		if s.bias {
+		from, to := max(lo, s.Off), min(hi, s.Off+s.size())
+		if s.bias || from >= to {
 			continue
 		}
-		ps, gs := p[s.Off:s.Off+s.size()], g[s.Off:s.Off+s.size()]
+		ps, gs := p[from:to], g[from:to]
 		for i := range gs {
 			gs[i] += d * ps[i]
 		}

@@ -97,7 +97,7 @@ func TestAddWeightDecaySkipsBiases(t *testing.T) {
 			m.params[i] = 2
 		}
 		g := make([]float32, len(m.params))
-		addWeightDecay(m.specs, m.params, g, 0.5)
+		addWeightDecay(m.specs, m.params, g, 0.5, 0, len(g))
 		for _, sp := range m.specs {
 			want := float32(1)
 			if sp.bias {
