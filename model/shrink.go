@@ -6,10 +6,16 @@ package model
 // prediction: the scaled pre value where it was observed, 0 (the training mean) where not.
 // On small data a trained epoch can beat the untrained one on validation through a few
 // analytes while its change for the others does not carry over; a factor per analyte keeps
-// only the change validation supports, and the model file keeps its format. Only the
-// residual head has that baseline; other architectures are left as they are. It returns
-// the factors (nil when nothing was done).
-func (m *Model) shrinkToBaseline(vs []*scaled) ([]float64, error) {
+// only the change validation supports, and the model file keeps its format.
+//
+// An analyte keeps its change only if that change still lowers the validation error with
+// any one validation subject left out (see subjectGains); otherwise its factor is 0. With
+// few validation subjects one of them can carry an analyte's whole gain, and on the real
+// table (`launcher cv`, 5 folds) such changes made the held-out subjects worse.
+//
+// Only the residual head has that baseline; other architectures are left as they are. It
+// returns the factors (nil when nothing was done). subjects[i] is vs[i]'s subject.
+func (m *Model) shrinkToBaseline(vs []*scaled, subjects []string) ([]float64, error) {
 	if !m.cfg.residual() || len(vs) == 0 {
 		return nil, nil
 	}
@@ -32,11 +38,15 @@ func (m *Model) shrinkToBaseline(vs []*scaled) ([]float64, error) {
 	}
 	factors := make([]float64, a)
 	for j := range factors {
-		f := 1.0 // no validation evidence either way: keep what training learned
 		if den[j] > 0 {
-			f = min(max(num[j]/den[j], 0), 1)
+			factors[j] = min(max(num[j]/den[j], 0), 1)
 		}
-		factors[j] = f
+	}
+	gains := m.subjectGains(vs, subjects, pred, factors)
+	for j, g := range gains {
+		if !holdsWithoutAnyOne(g) {
+			factors[j] = 0
+		}
 	}
 	var w, b paramSpec
 	for _, s := range m.specs {
@@ -54,4 +64,48 @@ func (m *Model) shrinkToBaseline(vs []*scaled) ([]float64, error) {
 		m.params[b.Off+j] *= float32(f)
 	}
 	return factors, nil
+}
+
+// subjectGains returns, per analyte and per validation subject (in order of first
+// appearance, so the sums are deterministic), how much the shrunk change lowers the
+// squared error against the baseline. Analytes the scorer leaves out gain nothing.
+func (m *Model) subjectGains(vs []*scaled, subjects []string, pred []float32, factors []float64) [][]float64 {
+	a := len(factors)
+	index := map[string]int{}
+	for _, s := range subjects {
+		if _, ok := index[s]; !ok {
+			index[s] = len(index)
+		}
+	}
+	gains := make([][]float64, a)
+	for j := range gains {
+		gains[j] = make([]float64, len(index))
+	}
+	for i, s := range vs {
+		k := index[subjects[i]]
+		for j := 0; j < a; j++ {
+			if s.postMask[j] == 0 || !scorable(m.sc, j) {
+				continue
+			}
+			base, y := float64(s.pre[j]), float64(s.post[j])
+			p := base + factors[j]*(float64(pred[i*a+j])-base)
+			gains[j][k] += (base-y)*(base-y) - (p-y)*(p-y)
+		}
+	}
+	return gains
+}
+
+// holdsWithoutAnyOne reports whether the gains sum to more than 0 with any one of them
+// left out (so never with fewer than two subjects).
+func holdsWithoutAnyOne(gains []float64) bool {
+	total := 0.0
+	for _, g := range gains {
+		total += g
+	}
+	for _, g := range gains {
+		if total-g <= 0 {
+			return false
+		}
+	}
+	return len(gains) > 0
 }
