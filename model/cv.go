@@ -51,6 +51,7 @@ type FoldResult struct {
 	RMSE              map[string]float64 `json:"rmse"`
 	BestEpoch         int                `json:"best_epoch"` // 0: the untrained network (post = pre) won
 	EpochsRun         int                `json:"epochs_run"`
+	Shrink            []float64          `json:"shrink,omitempty"` // per analyte, see History.Shrink
 	RidgePenalty      float64            `json:"ridge_penalty"`
 	ThinAnalytes      []string           `json:"thin_analytes,omitempty"`
 	Seconds           float64            `json:"seconds"`
@@ -214,7 +215,7 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	}
 	r := &FoldResult{Fold: f + 1, TrainSamples: len(train), ValidationSamples: len(val), TestSamples: len(test),
 		TestSubjects: pipeline.CountSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
-		EpochsRun: len(hist.Epochs), RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
+		EpochsRun: len(hist.Epochs), Shrink: hist.Shrink, RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
 		bySubject: map[string][]subjectSE{}}
 	for _, name := range cvMethods {
 		per, rmse, n := scoreBySubject(sc, test, preds[name])

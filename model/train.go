@@ -56,7 +56,8 @@ type History struct {
 	Initial EpochStats   `json:"initial"`
 	Epochs  []EpochStats `json:"epochs"`
 	// Shrink holds, per analyte, the factor its learned change was scaled by after
-	// training (see shrinkToBaseline); nil when the untrained weights won or nothing ran.
+	// training (see shrinkToBaseline), 0 where the analyte predicts the baseline (post =
+	// pre); nil when the untrained weights won or nothing ran.
 	Shrink    []float64 `json:"shrink,omitempty"`
 	BestEpoch int       `json:"best_epoch"` // 1-based; 0 when no epoch beat the untrained weights
 	Stopped   string    `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"

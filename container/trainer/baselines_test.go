@@ -99,6 +99,7 @@ func TestReportSaysWhenTheModelLoses(t *testing.T) {
 		},
 		NotBeaten:  map[string][]string{"test": {"post_equals_pre"}},
 		Evaluation: map[string]*model.Metrics{"train": {Scores: model.Scores{MSE: 0.5}}, "validation": {Scores: model.Scores{MSE: 0.8}}},
+		Shrink:     map[string]float64{"ph": 0.5, "pco2": 0, "hb": 1},
 	}
 	var b strings.Builder
 	renderReport(&b, s, "")
@@ -107,6 +108,7 @@ func TestReportSaysWhenTheModelLoses(t *testing.T) {
 		"**The model does not beat post_equals_pre on the test split.**",
 		"The model beats every baseline on the validation split.",
 		"train 0.5, validation 0.8",
+		"2 of 3 analytes keep their learned change (each scaled by the factor that fits validation best: hb, ph)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

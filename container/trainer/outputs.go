@@ -107,6 +107,9 @@ type Summary struct {
 	// BestEpoch 0 no epoch beat it and its weights are the model.
 	Initial *EpochRecord  `json:"initial,omitempty"`
 	History []EpochRecord `json:"history"`
+	// Shrink maps each analyte to the factor in [0, 1] its learned change was scaled by
+	// after training; 0 means it predicts post = pre. Absent when no trained epoch was kept.
+	Shrink map[string]float64 `json:"shrink,omitempty"`
 
 	// Scores is Evaluation flattened for report.md.
 	Scores map[string][]ScoreRow `json:"-"`

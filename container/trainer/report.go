@@ -30,6 +30,20 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 	if s.keptUntrained() {
 		pf(" On validation no epoch beat the untrained network, which predicts post = pre (the training mean where pre is missing), so its weights are the model.")
 	}
+	if len(s.Shrink) > 0 {
+		var kept []string
+		for name, f := range s.Shrink {
+			if f > 0 {
+				kept = append(kept, name)
+			}
+		}
+		sort.Strings(kept)
+		pf(" After training, %d of %d analytes keep their learned change (each scaled by the factor that fits validation best", len(kept), len(s.Shrink))
+		if len(kept) > 0 {
+			pf(": %s", strings.Join(kept, ", "))
+		}
+		pf("); the others predict post = pre, because their change did not lower the validation error with any one validation subject left out.")
+	}
 	if s.ResumedFromEpoch > 0 {
 		pf(" Resumed from a checkpoint after epoch %d.", s.ResumedFromEpoch)
 	}

@@ -57,6 +57,12 @@ func (r *run) finishSummary(h *model.History, resume *model.Checkpoint, stopped 
 			s.History[i] = epochRecord(e)
 		}
 		s.BestEpoch = h.BestEpoch
+		if len(h.Shrink) == len(s.Data.Analytes) {
+			s.Shrink = make(map[string]float64, len(h.Shrink))
+			for j, f := range h.Shrink {
+				s.Shrink[s.Data.Analytes[j]] = f
+			}
+		}
 		if h.Stopped == model.StopEarly {
 			s.Status = StatusEarlyStop
 		}

@@ -130,6 +130,9 @@ func TestTrainBasicFixture(t *testing.T) {
 	if s.Status != StatusCompleted || s.EpochsRun != 3 || len(s.History) != 3 || s.BestEpoch < 1 {
 		t.Errorf("summary status=%s epochs_run=%d history=%d best=%d", s.Status, s.EpochsRun, len(s.History), s.BestEpoch)
 	}
+	if s.BestEpoch > 0 && len(s.Shrink) != len(s.Data.Analytes) {
+		t.Errorf("best epoch %d but shrink factors for %d of %d analytes", s.BestEpoch, len(s.Shrink), len(s.Data.Analytes))
+	}
 	if s.TrainingJobName != "blueblood-test-job" {
 		t.Errorf("training_job_name %q", s.TrainingJobName)
 	}

@@ -100,6 +100,14 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
 			if f.BestEpoch == 0 {
 				best = fmt.Sprintf("no epoch of %d beat the untrained network (post = pre)", f.EpochsRun)
+			} else if len(f.Shrink) > 0 {
+				kept := 0
+				for _, v := range f.Shrink {
+					if v > 0 {
+						kept++
+					}
+				}
+				best += fmt.Sprintf(", learned change kept for %d of %d analytes", kept, len(f.Shrink))
 			}
 			fmt.Fprintf(out, "fold %d: %d train, %d validation, %d test samples (%d subjects); %s; model %.3f, post_equals_pre %.3f (%.1f s)\n",
 				f.Fold, f.TrainSamples, f.ValidationSamples, f.TestSamples, f.TestSubjects, best,
