@@ -317,7 +317,7 @@ func (ng *netGraph) run() (err error) {
 		}
 	}
 	rewind(ng.vm, ng.reuse)
-	return ng.vm.RunAll()
+	return runTape(ng.vm)
 }
 
 // loss returns the last run's loss.

@@ -1,0 +1,104 @@
+package model
+
+import (
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Running the tape on the calling goroutine.
+//
+// gorgonia's RunAll locks the caller to its OS thread, starts a goroutine that executes
+// the tape and waits for it on channels, so every run puts one thread to sleep and wakes
+// another, twice. With two shards side by side on 2 cores, each ran at 71-83% of its
+// speed alone that way and at 82-88% with the tape run on the calling goroutine (seed,
+// 64-sample shards, OpenBLAS). For a CPU machine without batched BLAS or queued closures
+// (ours: netlib's or gonum's BLAS, checked per machine below), RunAll does nothing but
+// that hand-off around its unexported runall, so runTape calls runall itself.
+//
+// runall is reached by go:linkname with gorgonia v0.9.18's signature. The direct path is
+// taken only if the binary was not built with another version (go.mod pins it, and
+// TestRunTapeDirect fails when go.mod changes it) and the machine has the fields that
+// version has (found once by reflection); otherwise runTape calls RunAll.
+// TestRunTapeDirect also checks both architectures take the path and match RunAll bit
+// for bit.
+
+//go:linkname tapeRunall gorgonia.org/gorgonia.(*tapeMachine).runall
+func tapeRunall(m unsafe.Pointer, errChan chan error, doneChan chan struct{})
+
+// tapeDirectVersion is the gorgonia release whose runall signature tapeRunall declares.
+const tapeDirectVersion = "v0.9.18"
+
+var tapeDirect struct {
+	once     sync.Once
+	typ      reflect.Type // *gorgonia.tapeMachine
+	closures uintptr      // offset of closureQueue ([]func() error)
+	blas     uintptr      // offset of ExternMetadata.b (an interface)
+	ok       bool
+}
+
+func initTapeDirect(vm G.VM) {
+	// Test binaries carry no dependency versions; there TestRunTapeDirect reads go.mod.
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Replace != nil {
+				d = d.Replace
+			}
+			if d.Path == "gorgonia.org/gorgonia" && d.Version != tapeDirectVersion {
+				return
+			}
+		}
+	}
+	t := reflect.TypeOf(vm)
+	if t.Kind() != reflect.Pointer || t.Elem().PkgPath() != "gorgonia.org/gorgonia" || t.Elem().Name() != "tapeMachine" {
+		return
+	}
+	cq, ok1 := t.Elem().FieldByName("closureQueue")
+	b, ok2 := t.Elem().FieldByName("b")
+	if !ok1 || !ok2 || cq.Type != reflect.TypeOf([]func() error(nil)) || b.Type.Kind() != reflect.Interface || len(b.Index) != 2 {
+		return
+	}
+	em := t.Elem().Field(b.Index[0]) // the embedded ExternMetadata, by value
+	if em.Type.Kind() != reflect.Struct {
+		return
+	}
+	tapeDirect.typ, tapeDirect.closures, tapeDirect.blas = t, cq.Offset, em.Offset+b.Offset
+	tapeDirect.ok = true
+}
+
+// runTape runs vm's whole program once, as RunAll does.
+func runTape(vm G.VM) error {
+	p, ok := directTape(vm)
+	if !ok {
+		return vm.RunAll()
+	}
+	// A goroutine that runs tapes back to back never blocks, and the runtime's forced
+	// preemption then interrupted it over and over (13% of a batch-128 step on one core
+	// in runtime.asyncPreempt); yielding once per run, as RunAll's hand-off did, avoids it.
+	runtime.Gosched()
+	errc := make(chan error, 1)
+	done := make(chan struct{}, 1)
+	tapeRunall(p, errc, done)
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// directTape returns vm's tape machine if RunAll would do nothing for it but run runall.
+func directTape(vm G.VM) (unsafe.Pointer, bool) {
+	tapeDirect.once.Do(func() { initTapeDirect(vm) })
+	if !tapeDirect.ok || reflect.TypeOf(vm) != tapeDirect.typ {
+		return nil, false
+	}
+	p := reflect.ValueOf(vm).UnsafePointer()
+	closures := *(*[]func() error)(unsafe.Add(p, tapeDirect.closures))
+	blasSet := *(*unsafe.Pointer)(unsafe.Add(p, tapeDirect.blas)) != nil // the interface's first word
+	return p, len(closures) == 0 && !blasSet
+}

@@ -1,0 +1,71 @@
+package model
+
+import (
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestRunTapeDirect: go.mod pins the gorgonia release whose runall tapeRunall declares,
+// the graphs of both architectures take the direct path, and it gives RunAll's predictions,
+// losses and gradients bit for bit.
+func TestRunTapeDirect(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^\s*gorgonia\.org/gorgonia (\S+)`).FindSubmatch(mod); m == nil || string(m[1]) != tapeDirectVersion {
+		t.Fatalf("go.mod requires gorgonia %q; tapeRunall declares %s's runall: check its signature and RunAll, then update tapeDirectVersion", m, tapeDirectVersion)
+	}
+	for _, arch := range []string{ArchPooledResidual, ArchSeed} {
+		for _, train := range []bool{true, false} {
+			cfg := tinyConfig(arch)
+			specs := paramSpecs(cfg)
+			params := initParams(cfg, specs, 3)
+			key := graphKey{batch: 3, rows: (&Model{cfg: cfg}).rowBucket(3), train: train}
+			var gs [2]*netGraph
+			for i := range gs {
+				if gs[i], err = buildGraph(cfg, specs, params, key, tensor.Float32); err != nil {
+					t.Fatal(err)
+				}
+				defer gs[i].close()
+			}
+			if _, ok := directTape(gs[0].vm); !ok {
+				t.Fatalf("%s train=%v: the tape machine does not take the direct path", arch, train)
+			}
+			r := rand.New(rand.NewPCG(9, 9))
+			drop := make([]float32, key.batch*cfg.LSTMUnits)
+			for step := 0; step < 3; step++ {
+				batch := randomScaled(r, cfg, key.batch, 3)
+				var grads [2][]float32
+				var losses [2]float64
+				var preds [2][]float32
+				for i, ng := range gs {
+					ng.fill(cfg, batch, drop)
+					rewind(ng.vm, ng.reuse)
+					run := runTape
+					if i == 1 {
+						run = func(vm G.VM) error { return vm.RunAll() }
+					}
+					if err := run(ng.vm); err != nil {
+						t.Fatal(err)
+					}
+					preds[i] = slices.Clone((*ng.predV).Data().([]float32))
+					if train {
+						losses[i] = ng.loss()
+						grads[i] = make([]float32, len(params))
+						ng.copyGrads(grads[i])
+					}
+				}
+				if losses[0] != losses[1] || !slices.Equal(grads[0], grads[1]) || !slices.Equal(preds[0], preds[1]) {
+					t.Fatalf("%s train=%v step %d: direct run gives loss %v, RunAll %v (or other predictions or gradients)", arch, train, step, losses[0], losses[1])
+				}
+			}
+		}
+	}
+}
