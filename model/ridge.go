@@ -126,7 +126,8 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 			beta: make([][]float64, a), intercept: make([]float64, a)}
 	}
 	p := len(feats[0])
-	for j := 0; j < a; j++ {
+	// analytes are independent: each worker writes only its own analyte's coefficients
+	_ = parallelFor(a, func(j int) error {
 		var xs [][]float64
 		var ys []float64
 		for _, i := range rows {
@@ -137,7 +138,7 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 			}
 		}
 		if len(ys) == 0 {
-			continue // no change seen: predict none
+			return nil // no change seen: predict none
 		}
 		mx := make([]float64, p)
 		var my float64
@@ -159,7 +160,8 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 				out[k].intercept[j] -= v * b[c]
 			}
 		}
-	}
+		return nil
+	})
 	return out
 }
 
