@@ -125,7 +125,7 @@ const updateChunk = 1 << 14
 // decay and takes one Adam step. Two passes over fixed chunks run on all cores: the first
 // sums a chunk and its squares while it is in cache, the second (once the norm is known)
 // clips, decays and steps it. Before, the clip, decay and Adam ran on one core while the
-// other waited: 15% of a seed step at batch 128 on 2 cores.
+// other waited.
 func (s *shardedStep) apply(grads []float32, a *adam, clip, decay float64) error {
 	m := s.m
 	nc := (len(grads) + updateChunk - 1) / updateChunk

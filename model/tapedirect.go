@@ -14,9 +14,9 @@ import (
 //
 // gorgonia's RunAll locks the caller to its OS thread, starts a goroutine that executes
 // the tape and waits for it on channels, so every run puts one thread to sleep and wakes
-// another, twice. With two shards side by side on 2 cores, each ran at 71-83% of its
-// speed alone that way and at 82-88% with the tape run on the calling goroutine (seed,
-// 64-sample shards, OpenBLAS). For a CPU machine without batched BLAS or queued closures
+// another, twice, and shards running side by side slowed each other (the scaling lines of
+// model/testdata/bench_compare.py: 1.26-1.44x from 2 cores that way, 1.70-1.83x with the
+// tape run on the calling goroutine). For a CPU machine without batched BLAS or queued closures
 // (ours: netlib's or gonum's BLAS, checked per machine below), RunAll does nothing but
 // that hand-off around its unexported runall, so runTape calls runall itself.
 //
@@ -77,8 +77,9 @@ func runTape(vm G.VM) error {
 		return vm.RunAll()
 	}
 	// A goroutine that runs tapes back to back never blocks, and the runtime's forced
-	// preemption then interrupted it over and over (13% of a batch-128 step on one core
-	// in runtime.asyncPreempt); yielding once per run, as RunAll's hand-off did, avoids it.
+	// preemption then interrupted it over and over (runtime.asyncPreempt was a tenth of a
+	// batch-128 step's profile on one core); yielding once per run, as RunAll's hand-off
+	// did, avoids it.
 	runtime.Gosched()
 	errc := make(chan error, 1)
 	done := make(chan struct{}, 1)

@@ -40,9 +40,8 @@ func (r *run) loadCheckpoint(cfg model.Config) (*model.Checkpoint, error) {
 }
 
 // saveCheckpoint starts writing ck in the background and returns the previous write's
-// error: training goes on while it is written, on the core a batch of up to 64 samples
-// leaves idle (on the bundled data the write and its fsync took about 15 ms of each 80 ms
-// epoch). One write at a time; checkpointWritten waits for the last one.
+// error: training goes on while it is written and synced, on the core a batch of up to 64
+// samples leaves idle. One write at a time; checkpointWritten waits for the last one.
 func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 	path := r.checkpointPath()
 	// A stop right after an epoch-boundary checkpoint produces a second one at the same

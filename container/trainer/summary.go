@@ -228,8 +228,7 @@ func writeTrainingInfo(path string, s *Summary) error {
 }
 
 // backgroundRidge fits the ridge baseline while the network trains: it needs only the
-// training split and the scaler, and at batch sizes up to 64 training leaves a core idle
-// (on the bundled data the fit took 1.6-1.9 s on 2 cores after training, before).
+// training split and the scaler, and at batch sizes up to 64 training leaves a core idle.
 type backgroundRidge struct {
 	done  chan struct{}
 	ridge *model.Ridge
