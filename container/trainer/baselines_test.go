@@ -108,7 +108,7 @@ func TestReportSaysWhenTheModelLoses(t *testing.T) {
 		"**The model does not beat post_equals_pre on the test split.**",
 		"The model beats every baseline on the validation split.",
 		"train 0.5, validation 0.8",
-		"2 of 3 analytes keep their learned change (each scaled by the factor that fits validation best: hb, ph)",
+		"2 of 3 analytes keep their learned change, scaled by the factor that fits validation best; these predict post = pre because their change did not lower the validation error with any one validation subject left out: pco2.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -116,5 +116,21 @@ func TestReportSaysWhenTheModelLoses(t *testing.T) {
 	}
 	if strings.Index(out, "### test") > strings.Index(out, "### validation") {
 		t.Error("the test split (unseen subjects) should come first")
+	}
+}
+
+// TestShrinkSentence: the report says plainly when every analyte or none kept its change.
+func TestShrinkSentence(t *testing.T) {
+	for _, c := range []struct {
+		shrink map[string]float64
+		want   string
+	}{
+		{map[string]float64{"ph": 1, "hb": 0.4}, "every analyte keeps its learned change"},
+		{map[string]float64{"ph": 0, "hb": 0}, "no analyte keeps its learned change"},
+		{map[string]float64{"ph": 0, "hb": 0.4, "na": 0}, "1 of 3 analytes keep their learned change"},
+	} {
+		if got := shrinkSentence(c.shrink); !strings.Contains(got, c.want) {
+			t.Errorf("%v: %q, want it to say %q", c.shrink, got, c.want)
+		}
 	}
 }

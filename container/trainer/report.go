@@ -31,18 +31,7 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		pf(" On validation no epoch beat the untrained network, which predicts post = pre (the training mean where pre is missing), so its weights are the model.")
 	}
 	if len(s.Shrink) > 0 {
-		var kept []string
-		for name, f := range s.Shrink {
-			if f > 0 {
-				kept = append(kept, name)
-			}
-		}
-		sort.Strings(kept)
-		pf(" After training, %d of %d analytes keep their learned change (each scaled by the factor that fits validation best", len(kept), len(s.Shrink))
-		if len(kept) > 0 {
-			pf(": %s", strings.Join(kept, ", "))
-		}
-		pf("); the others predict post = pre, because their change did not lower the validation error with any one validation subject left out.")
+		pf(" %s", shrinkSentence(s.Shrink))
 	}
 	if s.ResumedFromEpoch > 0 {
 		pf(" Resumed from a checkpoint after epoch %d.", s.ResumedFromEpoch)
@@ -151,4 +140,24 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		pf("| %d%s | %.4g | %.4g | %.4g | %.4g | %.1f |\n", h.Epoch, mark, h.TrainLoss, h.ValidationLoss, h.ValidationRMSE, h.ValidationMAE, h.Seconds)
 	}
 	pf("\n![loss](%s)\n\n![errors](%s)\n\nPredictions for the %s split: `%s`.\n", LossChartFile, ErrorChartFile, s.PredictionsSplit, PredictionsFile)
+}
+
+// shrinkSentence says which analytes kept their learned change after training.
+func shrinkSentence(shrink map[string]float64) string {
+	var dropped []string
+	for name, f := range shrink {
+		if f == 0 {
+			dropped = append(dropped, name)
+		}
+	}
+	sort.Strings(dropped)
+	const why = "did not lower the validation error with any one validation subject left out"
+	switch len(dropped) {
+	case 0:
+		return "After training, every analyte keeps its learned change, scaled by the factor that fits validation best."
+	case len(shrink):
+		return "After training, no analyte keeps its learned change: none " + why + ", so the model predicts post = pre (the training mean where pre is missing)."
+	}
+	return fmt.Sprintf("After training, %d of %d analytes keep their learned change, scaled by the factor that fits validation best; these predict post = pre because their change %s: %s.",
+		len(shrink)-len(dropped), len(shrink), why, strings.Join(dropped, ", "))
 }
