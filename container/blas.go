@@ -51,12 +51,13 @@ func cpuFlags(cpuinfo string) map[string]bool {
 	return flags
 }
 
-// logStartup writes the trainer's first log line: cores, data-parallel shards and BLAS.
+// logStartup writes the trainer's first log line: cores, data-parallel shards, how tapes
+// run and BLAS.
 func logStartup(w io.Writer) {
 	blas := model.BLASInfo()
 	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && model.BLASBackend == "openblas" {
 		blas += " (OPENBLAS_CORETYPE=" + v + ")"
 	}
-	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); each batch runs as up to 8 data-parallel shards of at least 64 samples, laid out the same on any number of cores; BLAS %s\n",
-		runtime.GOMAXPROCS(0), blas)
+	fmt.Fprintf(w, "trainer: %d cores (GOMAXPROCS); %s; %s; BLAS %s\n",
+		runtime.GOMAXPROCS(0), model.ShardInfo(), model.TapeInfo(), blas)
 }

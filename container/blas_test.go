@@ -37,7 +37,7 @@ func TestStartupLine(t *testing.T) {
 	var b bytes.Buffer
 	logStartup(&b)
 	line := b.String()
-	for _, want := range []string{"cores (GOMAXPROCS)", "data-parallel shards", "BLAS "} {
+	for _, want := range []string{"cores (GOMAXPROCS)", "data-parallel shards", "tapes run on the calling goroutine", "BLAS "} {
 		if !strings.Contains(line, want) {
 			t.Errorf("startup line %q lacks %q", line, want)
 		}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -29,6 +30,11 @@ const (
 	shardSamples = 64
 	maxShards    = 8
 )
+
+// ShardInfo describes the data-parallel layout, for the trainer's startup line.
+func ShardInfo() string {
+	return fmt.Sprintf("each batch runs as up to %d data-parallel shards of at least %d samples, laid out the same on any number of cores", maxShards, shardSamples)
+}
 
 // shardLayout returns how many shards, of at most how many samples, a training batch of
 // batchSize is split into. It never depends on the number of cores.

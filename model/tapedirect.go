@@ -41,7 +41,14 @@ var tapeDirect struct {
 	ok       bool
 }
 
-func initTapeDirect(vm G.VM) {
+func initTapeDirect() {
+	g := G.NewGraph() // the smallest graph a tape machine compiles, to learn its type
+	x := G.NewScalar(g, G.Float32, G.WithName("x"))
+	if _, err := G.Add(x, x); err != nil {
+		return
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
 	// Test binaries carry no dependency versions; there TestRunTapeDirect reads go.mod.
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range info.Deps {
@@ -70,6 +77,15 @@ func initTapeDirect(vm G.VM) {
 	tapeDirect.ok = true
 }
 
+// TapeInfo says how graphs are run, for the trainer's startup line.
+func TapeInfo() string {
+	tapeDirect.once.Do(initTapeDirect)
+	if tapeDirect.ok {
+		return "tapes run on the calling goroutine"
+	}
+	return "tapes run through gorgonia's RunAll"
+}
+
 // runTape runs vm's whole program once, as RunAll does.
 func runTape(vm G.VM) error {
 	p, ok := directTape(vm)
@@ -94,7 +110,7 @@ func runTape(vm G.VM) error {
 
 // directTape returns vm's tape machine if RunAll would do nothing for it but run runall.
 func directTape(vm G.VM) (unsafe.Pointer, bool) {
-	tapeDirect.once.Do(func() { initTapeDirect(vm) })
+	tapeDirect.once.Do(initTapeDirect)
 	if !tapeDirect.ok || reflect.TypeOf(vm) != tapeDirect.typ {
 		return nil, false
 	}
