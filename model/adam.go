@@ -25,14 +25,8 @@ func newAdam(n int, lr float64) *adam {
 	return &adam{lr: lr, m: make([]float32, n), v: make([]float32, n)}
 }
 
-// update applies one step to p with gradient g. The per-element math is float32
-// (the bias corrections are computed in float64 once per step).
-func (a *adam) update(p, g []float32) {
-	step, eps := a.next()
-	adamKernel(p, g[:len(p)], a.m[:len(p)], a.v[:len(p)], step, eps)
-}
-
-// next counts a step and returns its step size and epsilon for adamKernel.
+// next counts a step and returns its step size and epsilon for adamKernel. The
+// per-element math is float32; the bias corrections are computed in float64 once per step.
 func (a *adam) next() (step, eps float32) {
 	a.step++
 	t := float64(a.step)

@@ -7,6 +7,12 @@ import (
 	"testing"
 )
 
+// update applies one whole step to p, as shardedStep.apply does chunk by chunk.
+func (a *adam) update(p, g []float32) {
+	step, eps := a.next()
+	adamKernel(p, g[:len(p)], a.m[:len(p)], a.v[:len(p)], step, eps)
+}
+
 // TestAdamMatchesReference checks Adam against PyTorch's formulation computed in float64
 // (m_hat = m/(1-β1^t), v_hat = v/(1-β2^t), p -= lr*m_hat/(sqrt(v_hat)+eps)).
 func TestAdamMatchesReference(t *testing.T) {

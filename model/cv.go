@@ -124,14 +124,7 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, par)
 	for f := 0; f < opt.Folds; f++ {
-		var train, test []pipeline.Sample
-		for i := range samples {
-			if which[samples[i].Subject] == f {
-				test = append(test, samples[i])
-			} else {
-				train = append(train, samples[i])
-			}
-		}
+		train, test := pipeline.HoldOutFold(samples, which, f)
 		wg.Add(1)
 		go func(f int) {
 			defer wg.Done()
@@ -230,32 +223,6 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	}
 	r.Seconds = time.Since(started).Seconds()
 	return r, nil
-}
-
-// persistence is the post = pre baseline in original units: the pre value where it was
-// observed, the training mean where not.
-func persistence(samples []pipeline.Sample, trainMean []float32) [][]float32 {
-	out := make([][]float32, len(samples))
-	for i := range samples {
-		s := &samples[i]
-		row := make([]float32, len(trainMean))
-		for j := range row {
-			row[j] = trainMean[j]
-			if j < len(s.PreObserved) && s.PreObserved[j] {
-				row[j] = s.Pre[j]
-			}
-		}
-		out[i] = row
-	}
-	return out
-}
-
-func constantPredictions(n int, v []float32) [][]float32 {
-	out := make([][]float32, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
 }
 
 // scoreBySubject is the one scorer: squared errors in standard units over observed post

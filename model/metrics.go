@@ -67,6 +67,32 @@ func TrainMean(train []pipeline.Sample, nAnalytes int) []float32 {
 	return out
 }
 
+// persistence is the post = pre baseline in original units: the pre value where it was
+// observed, the training mean where not.
+func persistence(samples []pipeline.Sample, trainMean []float32) [][]float32 {
+	out := make([][]float32, len(samples))
+	for i := range samples {
+		s := &samples[i]
+		row := make([]float32, len(trainMean))
+		for j := range row {
+			row[j] = trainMean[j]
+			if j < len(s.PreObserved) && s.PreObserved[j] {
+				row[j] = s.Pre[j]
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+func constantPredictions(n int, v []float32) [][]float32 {
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 type scoreAcc struct {
 	se, ae   float64 // scaled
 	n        int
@@ -131,7 +157,7 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 	if err := m.predictScaled(ss, pred); err != nil {
 		return nil, err
 	}
-	model, mean, persist := newAcc(a), newAcc(a), newAcc(a)
+	model := newAcc(a)
 	observed, unscored := 0, 0
 	for i, s := range ss {
 		smp := &samples[i]
@@ -147,19 +173,18 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 			truth := smp.Post[j]
 			ps := pred[i*a+j]
 			model.add(j, ps, s.post[j], m.sc.UnscaleAnalyte(j, ps), truth)
-			mean.add(j, m.sc.ScaleAnalyte(j, trainMean[j]), s.post[j], trainMean[j], truth)
-			if s.preObs[j] != 0 {
-				persist.add(j, s.pre[j], s.post[j], smp.Pre[j], truth)
-			} else {
-				persist.add(j, m.sc.ScaleAnalyte(j, trainMean[j]), s.post[j], trainMean[j], truth)
-			}
 		}
 	}
+	mean, err := ScorePredictions(m.sc, samples, constantPredictions(len(samples), trainMean))
+	if err != nil {
+		return nil, err
+	}
+	persist, err := ScorePredictions(m.sc, samples, persistence(samples, trainMean))
+	if err != nil {
+		return nil, err
+	}
 	return &Metrics{Samples: len(samples), Observed: observed, Unscored: unscored, Scores: model.scores(l.Analytes),
-		Baselines: map[string]Scores{
-			BaselineTrainMean:     mean.scores(l.Analytes),
-			BaselinePostEqualsPre: persist.scores(l.Analytes),
-		}}, nil
+		Baselines: map[string]Scores{BaselineTrainMean: mean, BaselinePostEqualsPre: persist}}, nil
 }
 
 // ScorePredictions scores predictions in original units (pred[i] for samples[i]) with

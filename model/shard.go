@@ -60,7 +60,8 @@ type shardedStep struct {
 func newShardedStep(m *Model, batchSize int) *shardedStep {
 	n, size := shardLayout(batchSize)
 	s := &shardedStep{m: m, n: n, size: size, graphs: make([]map[graphKey]*netGraph, n),
-		used: make([]*netGraph, n), losses: make([]float64, n)}
+		used: make([]*netGraph, n), losses: make([]float64, n),
+		squares: make([]float64, (len(m.params)+updateChunk-1)/updateChunk)}
 	for i := range s.graphs {
 		s.graphs[i] = map[graphKey]*netGraph{}
 	}
@@ -134,10 +135,7 @@ const updateChunk = 1 << 14
 // other waited.
 func (s *shardedStep) apply(grads []float32, a *adam, clip, decay float64) error {
 	m := s.m
-	nc := (len(grads) + updateChunk - 1) / updateChunk
-	if len(s.squares) != nc {
-		s.squares = make([]float64, nc)
-	}
+	nc := len(s.squares)
 	bounds := func(c int) (int, int) { return c * updateChunk, min((c+1)*updateChunk, len(grads)) }
 	_ = parallelFor(nc, func(c int) error {
 		lo, hi := bounds(c)

@@ -1,5 +1,7 @@
 package model
 
+import "github.com/blueblood/blueblood/pipeline"
+
 // shrinkToBaseline scales each analyte's learned output, column j of out_w and out_b, by
 // the factor in [0, 1] that minimises the validation squared error of
 // baseline + factor * (prediction - baseline). The baseline is the untrained network's
@@ -14,8 +16,8 @@ package model
 // table (`launcher cv`, 5 folds) such changes made the held-out subjects worse.
 //
 // Only the residual head has that baseline; other architectures are left as they are. It
-// returns the factors (nil when nothing was done). subjects[i] is vs[i]'s subject.
-func (m *Model) shrinkToBaseline(vs []*scaled, subjects []string) ([]float64, error) {
+// returns the factors (nil when nothing was done). vs[i] is val[i] scaled.
+func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64, error) {
 	if !m.cfg.residual() || len(vs) == 0 {
 		return nil, nil
 	}
@@ -42,7 +44,7 @@ func (m *Model) shrinkToBaseline(vs []*scaled, subjects []string) ([]float64, er
 			factors[j] = min(max(num[j]/den[j], 0), 1)
 		}
 	}
-	gains := m.subjectGains(vs, subjects, pred, factors)
+	gains := m.subjectGains(vs, val, pred, factors)
 	for j, g := range gains {
 		if !holdsWithoutAnyOne(g) {
 			factors[j] = 0
@@ -69,12 +71,12 @@ func (m *Model) shrinkToBaseline(vs []*scaled, subjects []string) ([]float64, er
 // subjectGains returns, per analyte and per validation subject (in order of first
 // appearance, so the sums are deterministic), how much the shrunk change lowers the
 // squared error against the baseline. Analytes the scorer leaves out gain nothing.
-func (m *Model) subjectGains(vs []*scaled, subjects []string, pred []float32, factors []float64) [][]float64 {
+func (m *Model) subjectGains(vs []*scaled, val []pipeline.Sample, pred []float32, factors []float64) [][]float64 {
 	a := len(factors)
 	index := map[string]int{}
-	for _, s := range subjects {
-		if _, ok := index[s]; !ok {
-			index[s] = len(index)
+	for i := range val {
+		if _, ok := index[val[i].Subject]; !ok {
+			index[val[i].Subject] = len(index)
 		}
 	}
 	gains := make([][]float64, a)
@@ -82,7 +84,7 @@ func (m *Model) subjectGains(vs []*scaled, subjects []string, pred []float32, fa
 		gains[j] = make([]float64, len(index))
 	}
 	for i, s := range vs {
-		k := index[subjects[i]]
+		k := index[val[i].Subject]
 		for j := 0; j < a; j++ {
 			if s.postMask[j] == 0 || !scorable(m.sc, j) {
 				continue

@@ -40,7 +40,7 @@ func shrinkOn(t *testing.T, m *Model, val []pipeline.Sample) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	factors, err := m.shrinkToBaseline(vs, subjectsOf(val))
+	factors, err := m.shrinkToBaseline(vs, val)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 		st.hist.BestEpoch = st.bestEpoch
 		if (reason == StopEarly || reason == StopCompleted) && st.bestEpoch > 0 {
 			// a shrink failure leaves the best weights as they are: Predict reports it
-			st.hist.Shrink, _ = m.shrinkToBaseline(vs, subjectsOf(val))
+			st.hist.Shrink, _ = m.shrinkToBaseline(vs, val)
 		}
 	}
 
@@ -364,12 +364,4 @@ func (m *Model) scaledLoss(ss []*scaled) (mse, rmse, mae float64, err error) {
 	}
 	mse = se / float64(n)
 	return mse, math.Sqrt(mse), ae / float64(n), nil
-}
-
-func subjectsOf(ss []pipeline.Sample) []string {
-	out := make([]string, len(ss))
-	for i := range ss {
-		out[i] = ss[i].Subject
-	}
-	return out
 }

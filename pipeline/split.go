@@ -73,6 +73,19 @@ func SubjectFolds(samples []Sample, k int, seed int64) (map[string]int, error) {
 	return which, nil
 }
 
+// HoldOutFold splits samples into fold f of the assignment which (from SubjectFolds)
+// and the rest, each in input order.
+func HoldOutFold(samples []Sample, which map[string]int, f int) (rest, fold []Sample) {
+	for i := range samples {
+		if which[samples[i].Subject] == f {
+			fold = append(fold, samples[i])
+		} else {
+			rest = append(rest, samples[i])
+		}
+	}
+	return rest, fold
+}
+
 // subjectsInKeyOrder lists the distinct subjects, ordered by their (seed, subject) hash,
 // with their sample counts.
 func subjectsInKeyOrder(samples []Sample, seed int64) ([]string, []int) {

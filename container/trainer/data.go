@@ -151,15 +151,7 @@ func (r *run) holdOutFold() error {
 	if err != nil {
 		return fmt.Errorf("channel train: %w", err)
 	}
-	var rest, test []pipeline.Sample
-	for _, s := range r.train {
-		if which[s.Subject] == r.hp.Fold-1 {
-			test = append(test, s)
-		} else {
-			rest = append(rest, s)
-		}
-	}
-	r.train, r.test = rest, test
+	r.train, r.test = pipeline.HoldOutFold(r.train, which, r.hp.Fold-1)
 	return nil
 }
 
