@@ -49,16 +49,8 @@ func initTapeDirect() {
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	// Test binaries carry no dependency versions; there TestRunTapeDirect reads go.mod.
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			if d.Replace != nil {
-				d = d.Replace
-			}
-			if d.Path == "gorgonia.org/gorgonia" && d.Version != tapeDirectVersion {
-				return
-			}
-		}
+	if info, ok := debug.ReadBuildInfo(); ok && !builtWithTapeDirectVersion(info.Deps) {
+		return
 	}
 	t := reflect.TypeOf(vm)
 	if t.Kind() != reflect.Pointer || t.Elem().PkgPath() != "gorgonia.org/gorgonia" || t.Elem().Name() != "tapeMachine" {
@@ -84,6 +76,22 @@ func TapeInfo() string {
 		return "tapes run on the calling goroutine"
 	}
 	return "tapes run through gorgonia's RunAll"
+}
+
+// builtWithTapeDirectVersion reports whether the dependency list has gorgonia at
+// tapeDirectVersion, after any replacement. Test binaries carry no dependency list;
+// there TestRunTapeDirect reads go.mod instead.
+func builtWithTapeDirectVersion(deps []*debug.Module) bool {
+	for _, d := range deps {
+		if d.Path != "gorgonia.org/gorgonia" {
+			continue
+		}
+		if d.Replace != nil {
+			return d.Replace.Path == d.Path && d.Replace.Version == tapeDirectVersion
+		}
+		return d.Version == tapeDirectVersion
+	}
+	return true
 }
 
 // runTape runs vm's whole program once, as RunAll does.

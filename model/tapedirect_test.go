@@ -4,12 +4,38 @@ import (
 	"math/rand/v2"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// TestBuiltWithTapeDirectVersion: a binary built with another gorgonia, including one
+// that replaces it with a fork or a local copy, does not take the direct path.
+func TestBuiltWithTapeDirectVersion(t *testing.T) {
+	g := func(v string, replace *debug.Module) []*debug.Module {
+		return []*debug.Module{{Path: "gonum.org/v1/gonum", Version: "v0.16.0"},
+			{Path: "gorgonia.org/gorgonia", Version: v, Replace: replace}}
+	}
+	for _, c := range []struct {
+		name string
+		deps []*debug.Module
+		want bool
+	}{
+		{"pinned", g(tapeDirectVersion, nil), true},
+		{"no dependency list (a test binary)", nil, true},
+		{"other version", g("v0.9.17", nil), false},
+		{"replaced by a fork", g(tapeDirectVersion, &debug.Module{Path: "example.com/gorgonia", Version: "v0.9.19"}), false},
+		{"replaced by a local copy", g(tapeDirectVersion, &debug.Module{Path: "../gorgonia"}), false},
+		{"replaced by the same version", g(tapeDirectVersion, &debug.Module{Path: "gorgonia.org/gorgonia", Version: tapeDirectVersion}), true},
+	} {
+		if got := builtWithTapeDirectVersion(c.deps); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
 
 // TestRunTapeDirect: go.mod pins the gorgonia release whose runall tapeRunall declares,
 // the graphs of both architectures take the direct path, and it gives RunAll's predictions,
