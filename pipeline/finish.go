@@ -27,6 +27,7 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 		rd.layout.BlockFeatures = rd.layout.RxFeatures()
 	}
 	rd.decideMinusOne()
+	groups := len(rd.samples)
 	rd.applyGaps()
 	if len(rd.samples) == 0 {
 		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
@@ -35,6 +36,9 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources, Kind: rd.firstKind}
 	if rd.headerOK {
 		ds.Header = rd.header
+	}
+	if rd.opt.RowSamples && len(rd.rx) == 0 && len(rd.samples) == groups {
+		ds.RowSamples = rd.rowSample
 	}
 	rep := rd.rep
 	return ds, &rep, nil

@@ -61,6 +61,9 @@ type ReadOptions struct {
 	// and without, raw units and scaled 0..1, drug names and embeddings); off, such a
 	// mix is a *MixedTablesError.
 	AllowMixedKinds bool
+	// RowSamples records, for each data row read, the index of the sample it joined
+	// (Dataset.RowSamples), so an answer per input row can be given per group.
+	RowSamples bool
 	// Limits bound the bytes, record length and field count of what is read; zero
 	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
 	Limits Limits
@@ -84,9 +87,12 @@ type Dataset struct {
 	// tables and reads with AllowMixedKinds.
 	Kind *TableKind `json:"-"`
 	// Header is the header line every table shares, so that rows sent without one can be
-	// read in the training table's column order; nil for prepared datasets and for tables
-	// whose headers differ (no one column order fits every row).
+	// read in the training table's column order; nil for tables whose headers differ (no
+	// one column order fits every row) and for prepared datasets written without one.
 	Header []string `json:"-"`
+	// RowSamples is, with ReadOptions.RowSamples, the sample index of each data row in
+	// reading order; nil when a max gap dropped samples or tables were joined.
+	RowSamples []int `json:"-"`
 }
 
 // DefaultBlockRows is the original model's block height: 20 prescription rows.
@@ -155,6 +161,7 @@ type tableReader struct {
 	index        map[string]int
 	inconsistent []bool
 	firstLine    []int // per sample, the line of its first row; kept only for Strict's errors
+	rowSample    []int // per data row, its sample; kept only with ReadOptions.RowSamples
 	rx           []rxRow
 	// previous final-table row's group key and pre/post cells, and a reused buffer
 	prevKey   string
