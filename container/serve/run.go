@@ -18,6 +18,7 @@ const (
 	EnvBindToPort = "SAGEMAKER_BIND_TO_PORT"      // port to listen on (inference pipelines)
 	EnvMaxPayload = "SAGEMAKER_MAX_PAYLOAD_IN_MB" // batch transform's payload limit
 	EnvWorkers    = "SAGEMAKER_MODEL_SERVER_WORKERS"
+	EnvBatch      = "SAGEMAKER_BATCH" // "true" in batch transform (the SDK's local mode: "True")
 	DefaultPort   = 8080
 	// Ours, for a model's Environment (SageMaker passes no arguments to serve).
 	EnvMaxInflight  = "BLUEBLOOD_SERVE_MAX_INFLIGHT"
@@ -34,6 +35,7 @@ type Config struct {
 	MaxConcurrency int   // 0: GOMAXPROCS
 	MaxInflight    int   // 0: DefaultMaxInflight
 	MemoryBudget   int64 // bytes; 0: DefaultMemoryBudget
+	Batch          bool  // batch transform: CSV answered one line per row
 }
 
 // ParseArgs reads `serve` flags and the SageMaker environment. root is the /opt/ml root
@@ -68,6 +70,13 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 			return Config{}, fmt.Errorf("serve: %s=%q: expected an integer in [1, 100000]", EnvMaxInflight, v)
 		}
 		cfg.MaxInflight = n
+	}
+	if v := strings.TrimSpace(getenv(EnvBatch)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("serve: %s=%q: expected true or false", EnvBatch, v)
+		}
+		cfg.Batch = b
 	}
 	budgetMB := 0
 	if v := strings.TrimSpace(getenv(EnvMemoryBudget)); v != "" {
@@ -110,7 +119,7 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 // logging to logw. A model that fails to load ends Run with that error.
 func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	opts := []Option{WithLogger(logger), WithMaxBodyBytes(cfg.MaxBodyBytes)}
+	opts := []Option{WithLogger(logger), WithMaxBodyBytes(cfg.MaxBodyBytes), WithBatch(cfg.Batch)}
 	if cfg.MaxConcurrency > 0 {
 		opts = append(opts, WithMaxConcurrency(cfg.MaxConcurrency))
 	}
