@@ -137,8 +137,8 @@ func trainerBinary(t *testing.T) string {
 			t.Fatal(err)
 		}
 		binaryDir = dir
-		// Build from exactly what the Dockerfile's build stage copies, with its flags.
-		df, err := os.ReadFile("../Dockerfile")
+		// Build from exactly what build.Dockerfile's build stage copies, with its flags.
+		df, err := os.ReadFile("../build.Dockerfile")
 		if err != nil {
 			t.Fatal(err)
 		}
