@@ -7,8 +7,8 @@
 #   docker build -t blueblood-trainer .
 #   docker run --rm -v "$PWD/opt_ml:/opt/ml" blueblood-trainer train
 #
-# bin/trainer-static may also be the faster static OpenBLAS build (README, "The trainer
-# image"). To build the binary inside Docker instead (pulls golang), use build.Dockerfile:
+# bin/trainer-static may also be the faster static OpenBLAS build (README, "Image
+# builds"). To build the binary inside Docker instead (pulls golang), use build.Dockerfile:
 #   docker build -f build.Dockerfile -t blueblood-trainer .
 #
 # SageMaker runs `docker run IMAGE train` (or serve); the exec-form ENTRYPOINT receives

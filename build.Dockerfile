@@ -4,7 +4,7 @@
 #   docker build -f build.Dockerfile --target trainer-purego -t blueblood-trainer:purego .
 #
 # Without registry access, build the binary on the host and use the Dockerfile beside
-# this one (README, "The trainer image"). The pure-Go stages come first because Docker's
+# this one (README, "Build the trainer image"). The pure-Go stages come first because Docker's
 # classic builder runs every stage before the target: --target trainer-purego then pulls
 # one image and builds no OpenBLAS. The runtime stages end as the Dockerfile's one does.
 
