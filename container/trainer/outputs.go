@@ -103,6 +103,9 @@ type Summary struct {
 	// NotBeaten lists, per scored split, the baselines whose RMSE the model does not beat.
 	NotBeaten        map[string][]string `json:"model_does_not_beat"`
 	PredictionsSplit string              `json:"predictions_split"`
+	// DrugEffects is, for the most frequent drugs in training, the change the model
+	// predicts their rows cause on the PredictionsSplit's subjects (model.DrugEffects).
+	DrugEffects []model.DrugEffect `json:"drug_effects,omitempty"`
 	// Initial is the untrained network (post = pre) on validation, epoch 0; with
 	// BestEpoch 0 no epoch beat it and its weights are the model.
 	Initial *EpochRecord  `json:"initial,omitempty"`
