@@ -94,10 +94,18 @@ const DefaultBlockRows = 20
 
 // ReadTables reads every input (local file or directory of .csv/.csv.gz, s3://bucket/key
 // or s3://bucket/prefix) and groups the rows into samples. All tables must agree on the
-// analytes and embedding width.
+// analytes and embedding width. Inputs that a registered Format claims (see
+// RegisterFormat) are read by that format, and must then all be in it.
 func ReadTables(ctx context.Context, inputs []string, opt ReadOptions) (*Dataset, *Report, error) {
 	if len(inputs) == 0 {
 		return nil, nil, errors.New("no inputs given")
+	}
+	f, err := formatOf(ctx, inputs, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f != nil {
+		return f.Read(ctx, inputs, opt)
 	}
 	rd := newTableReader(ctx, opt)
 	var refs []inputRef
