@@ -15,7 +15,7 @@ type finalTable struct{ raw bool }
 
 // isFinal: pre_ columns, or (reading requests) no chart time of a blood-test table.
 func isFinal(s *schema, opt *ReadOptions) bool {
-	return s.found > 0 || (opt.AllowMissingTargets && s.chart < 0)
+	return s.found > 0 || (opt.Request.AllowMissingTargets && s.chart < 0)
 }
 
 func (f finalTable) detect(s *schema, opt *ReadOptions) bool {
@@ -26,7 +26,7 @@ func (f finalTable) detect(s *schema, opt *ReadOptions) bool {
 func (f finalTable) check(s *schema, opt *ReadOptions) error {
 	file := s.file
 	hasEmb := len(s.emb) > 0 || s.embStr >= 0 || s.drug >= 0
-	if opt.Strict {
+	if opt.Request.Strict {
 		if err := s.strictColumns(); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 		if s.subject >= 0 {
 			rd.noteGap(s, p, i, subject, startTime)
 		}
-		if rd.opt.Strict {
+		if rd.opt.Request.Strict {
 			rd.firstLine = append(rd.firstLine, p.line)
 		}
 	} else if !same && !rd.inconsistent[i] {
@@ -204,11 +204,11 @@ func (rd *tableReader) countNegatives(sc *rowScratch) {
 // row joining sample i, before the row touches it.
 func (rd *tableReader) checkGroup(s *schema, p *rowParser, sc *rowScratch, i int, same bool, subject, start string) *RowError {
 	smp := &rd.samples[i]
-	if max := rd.opt.MaxGroupRows; max > 0 && smp.NumRx() >= max {
+	if max := rd.opt.Request.MaxGroupRows; max > 0 && smp.NumRx() >= max {
 		return &RowError{File: p.file, Line: p.line, Column: 1, Class: ClassGroupSize,
 			Reason: fmt.Sprintf("group (%s, %s) has more than %d prescriptions; expected at most %d", subject, start, max, max)}
 	}
-	if !rd.opt.Strict || same {
+	if !rd.opt.Request.Strict || same {
 		return nil
 	}
 	if j := firstDiff(sc.pre, sc.preObs, smp.Pre, smp.PreObserved); j >= 0 {

@@ -118,7 +118,7 @@ func (s *schema) drugColumns() error {
 }
 
 // analyteColumns pairs pre_<analyte> with post_<analyte> columns (their *time columns
-// excluded) in table order, or in opt.Layout's order when a layout is given, and
+// excluded) in table order, or in opt.Request.Layout's order when a layout is given, and
 // returns how many pre_ columns it found.
 func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 	file := s.file
@@ -129,9 +129,9 @@ func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 			postIdx[a] = i
 		}
 	}
-	var pos map[string]int // analyte -> position in opt.Layout
-	if opt.Layout != nil {
-		s.analytes = opt.Layout.Analytes
+	var pos map[string]int // analyte -> position in opt.Request.Layout
+	if opt.Request.Layout != nil {
+		s.analytes = opt.Request.Layout.Analytes
 		s.pre, s.post = make([]int, len(s.analytes)), make([]int, len(s.analytes))
 		pos = make(map[string]int, len(s.analytes))
 		for k, a := range s.analytes {
@@ -146,7 +146,7 @@ func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 		}
 		j, ok := postIdx[a]
 		if !ok {
-			if !opt.AllowMissingTargets {
+			if !opt.Request.AllowMissingTargets {
 				return 0, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
 			}
 			j = -1

@@ -187,15 +187,15 @@ func (rd *tableReader) embedding(s *schema, p *rowParser, dst []float32) ([]floa
 	default:
 		name := p.f(s.drug)
 		if strings.TrimSpace(name) == "" {
-			if rd.opt.Strict {
+			if rd.opt.Request.Strict {
 				return dst, p.fail(s.drug, ClassMissingDrug, "expected a drug name, got an empty cell", s.names)
 			}
 			rd.rep.MissingDrugs++
 		}
-		if rd.opt.EmbedDrug == nil {
+		if rd.opt.Request.EmbedDrug == nil {
 			return append(dst, EmbedText(name, rd.layout.EmbeddingDim)...), nil
 		}
-		emb, err := rd.opt.EmbedDrug(strings.TrimSpace(name))
+		emb, err := rd.opt.Request.EmbedDrug(strings.TrimSpace(name))
 		if err == nil && len(emb) != rd.layout.EmbeddingDim {
 			err = fmt.Errorf("embedder returned %d values; expected %d", len(emb), rd.layout.EmbeddingDim)
 		}
@@ -228,10 +228,10 @@ func (rd *tableReader) unit(s *schema, p *rowParser) (string, *RowError) {
 	if s.unit >= 0 {
 		u = rd.intern(NormalizeUnit(p.f(s.unit)))
 	}
-	if rd.opt.CheckUnit == nil {
+	if rd.opt.Request.CheckUnit == nil {
 		return u, nil
 	}
-	if err := rd.opt.CheckUnit(u); err != nil {
+	if err := rd.opt.Request.CheckUnit(u); err != nil {
 		if s.unit >= 0 {
 			return "", p.fail(s.unit, ClassBadUnit, err.Error(), s.names)
 		}
