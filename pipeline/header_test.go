@@ -90,7 +90,7 @@ func TestRowSamples(t *testing.T) {
 		"2,2125-01-01T00:00:00,5,mg,7.21,7.30,0.1,0.2\n" +
 		"1,2125-01-01T20:00:00,6,mg,7.31,7.40,0.3,0.2\n" +
 		"1,2125-01-02T00:00:00,6,mg,7.35,7.41,0.3,0.2\n"
-	ds, _, err := ReadTable(context.Background(), "body", strings.NewReader(table), ReadOptions{RowSamples: true})
+	ds, _, err := ReadTable(context.Background(), "body", strings.NewReader(table), ReadOptions{Request: RequestOptions{RowSamples: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

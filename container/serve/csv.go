@@ -166,7 +166,7 @@ func headerlessError(err error, columns int) error {
 
 // csvOptions are the reader options for lm's requests.
 func csvOptions(lm *loadedModel) pipeline.ReadOptions {
-	return pipeline.ReadOptions{
+	return pipeline.ReadOptions{Request: pipeline.RequestOptions{
 		Layout:              &lm.layout,
 		AllowMissingTargets: true,
 		Strict:              true,
@@ -174,5 +174,5 @@ func csvOptions(lm *loadedModel) pipeline.ReadOptions {
 		EmbedDrug:           lm.m.EmbedDrug,
 		CheckUnit:           func(u string) error { return checkUnit(lm, u) },
 		RowSamples:          true, // batch transform answers every row
-	}
+	}}
 }
