@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -156,4 +157,28 @@ func summariseSlices(folds []FoldResult) []SliceSummary {
 		out[k] = sum
 	}
 	return out
+}
+
+// drugTargets is the analyte a drug is given to move, for slices named by drug alone:
+// the drugs with effects large and frequent enough to learn in MIMIC (potassium after
+// potassium chloride, glucose after insulin, magnesium after magnesium sulfate, calcium
+// after calcium gluconate), under the chemistry preset's analyte names.
+var drugTargets = map[string]string{
+	"potassium chloride": "potassium",
+	"insulin":            "glucose",
+	"magnesium sulfate":  "magnesium",
+	"calcium gluconate":  "calcium_total",
+}
+
+// ParseSlice reads DRUG or DRUG=ANALYTE; a drug alone takes the analyte it targets.
+func ParseSlice(text string) (Slice, error) {
+	drug, analyte, set := strings.Cut(text, "=")
+	drug, analyte = strings.TrimSpace(drug), strings.TrimSpace(analyte)
+	if !set {
+		analyte = drugTargets[strings.ToLower(drug)]
+	}
+	if drug == "" || analyte == "" {
+		return Slice{}, fmt.Errorf("slice %q: expected DRUG=ANALYTE (a drug alone only for %s)", text, strings.Join(slices.Sorted(maps.Keys(drugTargets)), ", "))
+	}
+	return Slice{Drug: drug, Analyte: analyte}, nil
 }
