@@ -34,3 +34,27 @@ func TestSamplesNameTheirDrugs(t *testing.T) {
 		t.Fatalf("a named row after an unnamed one: %q", m.Drugs)
 	}
 }
+
+// TestPreparedKeepsDrugNames: a prepared dataset gives back the names its samples had,
+// and one without names stays without.
+func TestPreparedKeepsDrugNames(t *testing.T) {
+	for _, table := range []string{"raw_small.csv", "synthetic_small.csv"} {
+		ds, _, err := ReadTables(context.Background(), []string{filepath.Join("testdata", table)}, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "p")
+		if err := WritePrepared(context.Background(), dir, ds, nil, ReadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := ReadPrepared(context.Background(), dir, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ds.Samples {
+			if !slices.Equal(ds.Samples[i].Drugs, back.Samples[i].Drugs) {
+				t.Fatalf("%s sample %d: drugs %q, want %q", table, i, back.Samples[i].Drugs, ds.Samples[i].Drugs)
+			}
+		}
+	}
+}
