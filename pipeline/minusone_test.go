@@ -39,11 +39,8 @@ func shapeTable(groups int, seed uint64, cols []shapeColumn) (string, map[string
 			case u < col.missing+col.empty:
 				cells[c][i] = ""
 			default:
-				v := col.value(r)
-				if v == -1 && col.missing > 0 {
-					v = -1.01 // where the column uses the code, a value never prints as it
-				}
-				cells[c][i] = fmt.Sprint(v)
+				v := col.value(r) + 0 // no "-0"
+				cells[c][i] = fmt.Sprint(v) // a real -1 prints as the code does
 				observed = append(observed, i)
 			}
 		}
@@ -157,5 +154,146 @@ func TestMinusOneFailingShape(t *testing.T) {
 	}
 	if w := rep.MinusOneWarning(); w != "" {
 		t.Errorf("no column is ambiguous, yet: %s", w)
+	}
+}
+
+// TestMinusOneBaseExcessShape: in whole units around 0, a real -1 is about as frequent as
+// -2 and 0 and stays a value; the same column with the code added on top becomes a
+// point mass (missing), and in between the reader warns.
+func TestMinusOneBaseExcessShape(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		missing            float64
+		wantMissing, ambig bool
+	}{
+		{"real -1 among its neighbours", 0, false, false},
+		{"code on top, a clear point mass", 0.6, true, false},
+		{"code on top, ambiguous", 0.15, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cols := []shapeColumn{
+				{name: "ph", value: normal(7.38, 0.08, 2), missing: 0.3},
+				{name: "baseexcess", value: normal(0, 3, 0), missing: tc.missing},
+			}
+			table, _ := shapeTable(300, 3, cols)
+			ds, rep, err := ReadTable(context.Background(), "be.csv", strings.NewReader(table), ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var be MissingCode
+			for _, m := range rep.MissingCodes {
+				if m.Analyte == "baseexcess" {
+					be = m
+				}
+			}
+			if be.MinusOneMissing != tc.wantMissing || be.Ambiguous != tc.ambig {
+				t.Fatalf("base excess: %+v, want missing %v, ambiguous %v", be, tc.wantMissing, tc.ambig)
+			}
+			if got := slices.Contains(ds.Layout.MinusOneReal, "baseexcess"); got == tc.wantMissing {
+				t.Errorf("layout lists base excess as -1 real: %v", got)
+			}
+			var text strings.Builder
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			warned := strings.Contains(text.String(), "warning: -1.0 is ambiguous in baseexcess")
+			if warned != tc.ambig {
+				t.Errorf("warning line present %v, want %v:\n%s", warned, tc.ambig, text.String())
+			}
+		})
+	}
+}
+
+// TestMinusOneSetting: the explicit setting overrides the test, for all analytes or per
+// analyte, and names only analytes the table has.
+func TestMinusOneSetting(t *testing.T) {
+	table, _ := shapeTable(200, 5, failingShape())
+	read := func(setting string) (*Dataset, *Report, error) {
+		rule, err := ParseMinusOneRule(setting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ReadTable(context.Background(), "s.csv", strings.NewReader(table), ReadOptions{MinusOne: rule})
+	}
+	for setting, want := range map[string][]string{
+		"auto":                              {"baseexcess"},
+		"":                                  {"baseexcess"},
+		"missing":                           nil,
+		"value":                             {"ph", "baseexcess", "glucose", "lactate", "fio2", "aado2", "intubated"},
+		"baseexcess=missing,glucose=value":  {"glucose"},
+		"missing, lactate = value":          {"lactate"},
+		"value,intubated=missing,ph=auto":   {"baseexcess", "glucose", "lactate", "fio2", "aado2"},
+		"glucose=value,baseexcess=value":    {"baseexcess", "glucose"},
+		"auto,glucose=missing,fio2=missing": {"baseexcess"},
+	} {
+		ds, rep, err := read(setting)
+		if err != nil {
+			t.Fatalf("%q: %v", setting, err)
+		}
+		if !slices.Equal(ds.Layout.MinusOneReal, want) {
+			t.Errorf("%q: -1 a value in %v, want %v", setting, ds.Layout.MinusOneReal, want)
+		}
+		for _, m := range rep.MissingCodes {
+			rule, _ := ParseMinusOneRule(setting)
+			if byData := rule.mode(m.Analyte) == MinusOneAuto; byData != (m.DecidedBy == MinusOneByData) {
+				t.Errorf("%q: %s decided by %s", setting, m.Analyte, m.DecidedBy)
+			}
+		}
+	}
+	if _, _, err := read("glucos=value"); err == nil || !strings.Contains(err.Error(), `"glucos"`) {
+		t.Errorf("a setting naming an analyte the table lacks: %v", err)
+	}
+	for _, bad := range []string{"maybe", "glucose=", "=value", "missing,value", "glucose=value,glucose=missing", "glucose"} {
+		if _, err := ParseMinusOneRule(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for in, plain := range map[string]string{"": "auto", " value ": "value", "b=value, a=missing": "a=missing,b=value", "auto,a=value": "a=value", "missing,a=value": "missing,a=value"} {
+		got, err := NormalizeMinusOneRule(in)
+		if err != nil || got != plain {
+			t.Errorf("NormalizeMinusOneRule(%q) = %q, %v; want %q", in, got, err, plain)
+		}
+		if again, _ := NormalizeMinusOneRule(got); again != got {
+			t.Errorf("plain form %q does not read back to itself: %q", got, again)
+		}
+	}
+}
+
+// TestMinusOneTallyNearest: the bounded tally keeps exactly the distinct values nearest
+// to -1 with their full counts, whatever order the cells come in.
+func TestMinusOneTallyNearest(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 200; trial++ {
+		var vals []float32
+		for i := 0; i < 1+r.IntN(60); i++ {
+			vals = append(vals, float32(r.IntN(21)-10)/float32(1+r.IntN(2)))
+		}
+		var tl minusOneTally
+		counts := map[float32]int{}
+		for _, v := range vals {
+			tl.add(v, true)
+			counts[v]++
+		}
+		var distinct []float32
+		for v := range counts {
+			distinct = append(distinct, v)
+		}
+		slices.SortFunc(distinct, func(a, b float32) int {
+			if closerToMinusOne(a, b) {
+				return -1
+			}
+			return 1
+		})
+		if len(distinct) > minusOneNeighbours {
+			distinct = distinct[:minusOneNeighbours]
+		}
+		if len(tl.near) != len(distinct) {
+			t.Fatalf("%v: kept %v, want %v", vals, tl.near, distinct)
+		}
+		for i, v := range distinct {
+			if tl.near[i] != (valueCount{v, counts[v]}) {
+				t.Fatalf("%v: kept %v, want %v with counts %v", vals, tl.near, distinct, counts)
+			}
+		}
 	}
 }
