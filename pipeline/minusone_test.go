@@ -39,7 +39,7 @@ func shapeTable(groups int, seed uint64, cols []shapeColumn) (string, map[string
 			case u < col.missing+col.empty:
 				cells[c][i] = ""
 			default:
-				v := col.value(r) + 0 // no "-0"
+				v := col.value(r) + 0       // no "-0"
 				cells[c][i] = fmt.Sprint(v) // a real -1 prints as the code does
 				observed = append(observed, i)
 			}
