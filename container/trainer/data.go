@@ -18,7 +18,11 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	if err != nil {
 		return err
 	}
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim}
+	rule, err := pipeline.ParseMinusOneRule(r.hp.MissingCode)
+	if err != nil {
+		return err
+	}
+	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim, MinusOne: rule}
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	var trainDS *pipeline.Dataset // for the other channels' kind of table
@@ -35,6 +39,9 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		cs := ChannelSummary{Prepared: ch.Prepared}
 		if ch.Prepared {
 			r.log.printf("channel %s: reading prepared dataset %s", name, r.p.Rel(ch.Dir))
+			if name == ChannelTrain && rule.String() != pipeline.MinusOneAuto {
+				r.log.printf("channel %s: missing_code=%s does not apply: a prepared dataset holds prepare's decision on -1.0 (its --missing-code)", name, rule)
+			}
 			// The prepared scaler is ignored: scalers are fitted on the training split.
 			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
 		} else {
@@ -48,6 +55,10 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					if name == ChannelTrain {
 						r.readReport = buf.String()
 						r.summary.Data.Gaps = rep.Gaps
+						if w := rep.MinusOneWarning(); w != "" {
+							r.log.printf("channel %s: %s", name, w)
+							r.summary.Data.Warnings = append(r.summary.Data.Warnings, w)
+						}
 					}
 				}
 			}

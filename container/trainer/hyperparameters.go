@@ -23,7 +23,8 @@ type DataOptions struct {
 	OverflowPolicy     string
 	MaxGapDays         float64
 	MaxGapHours        float64
-	Folds, Fold        int // cross-validation: test on fold Fold of Folds (0 = off)
+	Folds, Fold        int    // cross-validation: test on fold Fold of Folds (0 = off)
+	MissingCode        string // how tables' -1.0 cells are read (pipeline.ParseMinusOneRule)
 }
 
 // parseHyperparameters validates hyperparameters.json's map against hparams.Specs.

@@ -42,6 +42,10 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
 	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
 	c.hp.register(fs)
+	mc, _ := hparams.Lookup("missing_code")
+	fs.Func(mc.Alias, mc.Doc+" ("+mc.RangeText()+"; default "+mc.Default+")", func(v string) error {
+		return c.hp.set("--"+mc.Alias, mc, v)
+	})
 	return c
 }
 
@@ -80,9 +84,16 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := hparams.Decode(plain, &hp); err != nil {
 		return err
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours})
+	rule, err := pipeline.ParseMinusOneRule(hp.MissingCode)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	ds, rep, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours, MinusOne: rule})
 	if err != nil {
 		return err
+	}
+	if w := rep.MinusOneWarning(); w != "" {
+		fmt.Fprintln(c.e.Stderr, w)
 	}
 	samples, err := limitForArchitecture(ds, hp)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/pipeline"
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
@@ -30,6 +31,7 @@ type prepareCmd struct {
 	maxGapDays       float64
 	maxGapHours      float64
 	allowMixed       bool
+	missingCode      pipeline.MinusOneRule
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -44,6 +46,12 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
 	fs.Float64Var(&c.maxGapHours, "max-gap-hours", 0, "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)")
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
+	mc, _ := hparams.Lookup("missing_code") // the trainer's hyperparameter, read the same way
+	fs.Func(mc.Alias, mc.Doc+" ("+mc.RangeText()+"; default "+mc.Default+")", func(v string) error {
+		r, err := pipeline.ParseMinusOneRule(v)
+		c.missingCode = r
+		return err
+	})
 	return c
 }
 
@@ -91,7 +99,7 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 	opt := pipeline.PrepareOptions{
 		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
 		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
-		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed},
+		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed, MinusOne: c.missingCode},
 	}
 	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
 	if err != nil {

@@ -116,6 +116,9 @@ func parseRange(flag, text string) (hpRange, error) {
 	if !ok {
 		return hpRange{}, usagef("%s: %v", flag, hparams.UnknownError(k))
 	}
+	if spec.Kind == hparams.Text {
+		return hpRange{}, usagef("%s: %s takes one value per job (set it with --hp), not a list or range", flag, spec.Name)
+	}
 	r := hpRange{name: spec.Name}
 	if !strings.Contains(spec0, ":") {
 		r.kind = kindCategory
