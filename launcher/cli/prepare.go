@@ -10,6 +10,7 @@ import (
 
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/pipeline"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 
