@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -232,7 +233,9 @@ func (t *minusOneTally) decide() (missing, ambiguous bool) {
 func (t *minusOneTally) neighbours() []ValueCount {
 	out := make([]ValueCount, len(t.near))
 	for i, vc := range t.near {
-		out[i] = ValueCount{Value: float64(vc.v), Cells: vc.n}
+		// the value as the table wrote it (-1.01), not float32's binary expansion
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(vc.v), 'g', -1, 32), 64)
+		out[i] = ValueCount{Value: v, Cells: vc.n}
 	}
 	return out
 }

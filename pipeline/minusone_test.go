@@ -297,3 +297,16 @@ func TestMinusOneTallyNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestMinusOneNeighboursAsWritten: the report names nearby values as the table wrote
+// them, not as float32's binary expansion.
+func TestMinusOneNeighboursAsWritten(t *testing.T) {
+	var tl minusOneTally
+	for _, v := range []float32{-1.01, -0.99, 7.35} {
+		tl.add(v, true)
+	}
+	got := tl.neighbours()
+	if len(got) != 3 || got[0].Value != -1.01 || got[1].Value != -0.99 || got[2].Value != 7.35 {
+		t.Fatalf("neighbours %v, want -1.01, -0.99, 7.35 (nearest first, in float32)", got)
+	}
+}
