@@ -140,7 +140,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 	}
 	pc, ok := req["PrimaryContainer"]
 	if !ok {
-		c.fail(nil, "primaryContainer", "not be null")
+		st.modelPackageContainers(c, req)
 	} else {
 		m := obj(pc)
 		if c.required(m, "Image", "primaryContainer.image") {
@@ -153,6 +153,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 			c.environment(env, "primaryContainer.environment", 16, 1024)
 		}
 	}
+	c.modelSecurity(req)
 	c.tags(req["Tags"])
 	if len(c.msgs) > 0 {
 		return nil, validation(c.msgs)
@@ -186,8 +187,10 @@ func (st *endpointState) describeModel(_ context.Context, body []byte) (any, err
 	}
 	out := map[string]any{"ModelName": m.name, "ModelArn": m.arn, "CreationTime": epoch(m.created),
 		"ExecutionRoleArn": m.req["ExecutionRoleArn"]}
-	if pc, ok := m.req["PrimaryContainer"]; ok {
-		out["PrimaryContainer"] = pc
+	for _, k := range []string{"PrimaryContainer", "Containers", "VpcConfig", "EnableNetworkIsolation"} {
+		if v, ok := m.req[k]; ok {
+			out[k] = v
+		}
 	}
 	return out, nil
 }
@@ -252,6 +255,7 @@ func (st *endpointState) createConfig(_ context.Context, body []byte) (any, erro
 			c.fail(nil, p+".instanceType", "be set, or serverlessConfig")
 		}
 	}
+	c.endpointConfigExtras(req)
 	c.tags(req["Tags"])
 	if len(c.msgs) > 0 {
 		return nil, validation(c.msgs)
