@@ -20,6 +20,10 @@ func commands() []command {
 		{"deploy", "put a trained model behind a SageMaker endpoint (create or update)", newDeploy},
 		{"predict", "send cases (.json or .csv) to an endpoint and print the answer", newPredict},
 		{"undeploy", "delete an endpoint with its configuration and model", newUndeploy},
+		{"register", "register a Completed training job's model as a version in a model package group", newRegister},
+		{"approve", "approve (or --reject) a registered model version", newApprove},
+		{"models", "list a model package group's versions with status and metrics", newModels},
+		{"metrics", "print a training job's per-epoch metrics and learning curve (--follow while it runs)", newMetrics},
 		{"transform", "score files on S3 with a batch transform job (the image's serve mode)", newTransform},
 		{"local-serve", "(also: local serve) serve a model on 127.0.0.1 with the trainer binary or image", newLocalServe},
 	}
@@ -35,4 +39,7 @@ var operands = map[string]string{
 	"predict":  "ENDPOINT",
 	"undeploy": "ENDPOINT",
 	"download": "JOB_NAME",
+	"register": "JOB_NAME",
+	"approve":  "GROUP/VERSION|PACKAGE_ARN",
+	"metrics":  "JOB_NAME",
 }
