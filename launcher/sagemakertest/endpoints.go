@@ -75,6 +75,7 @@ type endpoint struct {
 	invocations   int
 	lastInvokeCT  string
 	lastInvokeAcc string
+	inferenceIDs  []string // InferenceId of each call that gave one, as data capture records them
 }
 
 // endpointState is the hosting state of one Server; the server's lock guards it (JSON
@@ -453,6 +454,9 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		ep.invocations++
 		ep.lastInvokeCT, ep.lastInvokeAcc = r.Header.Get("Content-Type"), r.Header.Get("Accept")
+		if id := r.Header.Get(inferenceIDHeader); id != "" {
+			ep.inferenceIDs = append(ep.inferenceIDs, id)
+		}
 	}
 	status := ""
 	if ok {
@@ -472,6 +476,10 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 		runtimeError(w, http.StatusRequestEntityTooLarge, "ValidationError", "Request body is larger than 6 MB.", nil)
 		return
 	}
+	if msg := checkInvokeHeaders(r); msg != "" {
+		runtimeError(w, http.StatusBadRequest, "ValidationError", msg, nil)
+		return
+	}
 	if st.opt.Container == nil {
 		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
 		w.Header().Set("X-Amzn-Invoked-Production-Variant", "AllTraffic")
@@ -479,7 +487,7 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	creq := httptest.NewRequest(http.MethodPost, "/invocations", bytes.NewReader(body))
-	for _, h := range []string{"Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attributes"} {
+	for _, h := range []string{"Content-Type", "Accept", customAttributesHeader, inferenceIDHeader} {
 		if v := r.Header.Get(h); v != "" {
 			creq.Header.Set(h, v)
 		}
@@ -498,6 +506,9 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
 	w.Header().Set("X-Amzn-Invoked-Production-Variant", "AllTraffic")
+	if a := res.Header.Get(customAttributesHeader); a != "" {
+		w.Header().Set(customAttributesHeader, a)
+	}
 	w.Write(rec.Body.Bytes())
 }
 
