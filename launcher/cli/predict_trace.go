@@ -16,7 +16,7 @@ const (
 )
 
 var (
-	reInferenceID = regexp.MustCompile(`^\S[\p{Print}]*$`)
+	reInferenceID = regexp.MustCompile(`^\S[[:print:]]*$`)
 	reASCII       = regexp.MustCompile(`^[\x00-\x7f]*$`)
 )
 
