@@ -235,10 +235,18 @@ func TestServerChecksNetworkAndKeys(t *testing.T) {
 		return in
 	}
 	for name, mod := range map[string]func(*sagemaker.CreateTrainingJobInput){
-		"six groups":   func(in *sagemaker.CreateTrainingJobInput) { in.VpcConfig = &types.VpcConfig{Subnets: []string{"s"}, SecurityGroupIds: []string{"1", "2", "3", "4", "5", "6"}} },
-		"bad subnet":   func(in *sagemaker.CreateTrainingJobInput) { in.VpcConfig = &types.VpcConfig{Subnets: []string{"s/1"}, SecurityGroupIds: []string{"g"}} },
-		"31 retries":   func(in *sagemaker.CreateTrainingJobInput) { in.RetryStrategy = &types.RetryStrategy{MaximumRetryAttempts: aws.Int32(31)} },
-		"long kms key": func(in *sagemaker.CreateTrainingJobInput) { in.OutputDataConfig.KmsKeyId = aws.String(strings.Repeat("k", 2049)) },
+		"six groups": func(in *sagemaker.CreateTrainingJobInput) {
+			in.VpcConfig = &types.VpcConfig{Subnets: []string{"s"}, SecurityGroupIds: []string{"1", "2", "3", "4", "5", "6"}}
+		},
+		"bad subnet": func(in *sagemaker.CreateTrainingJobInput) {
+			in.VpcConfig = &types.VpcConfig{Subnets: []string{"s/1"}, SecurityGroupIds: []string{"g"}}
+		},
+		"31 retries": func(in *sagemaker.CreateTrainingJobInput) {
+			in.RetryStrategy = &types.RetryStrategy{MaximumRetryAttempts: aws.Int32(31)}
+		},
+		"long kms key": func(in *sagemaker.CreateTrainingJobInput) {
+			in.OutputDataConfig.KmsKeyId = aws.String(strings.Repeat("k", 2049))
+		},
 	} {
 		in := valid()
 		mod(in)
