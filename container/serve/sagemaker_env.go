@@ -23,7 +23,8 @@ const (
 )
 
 // applySageMakerEnv reads the timeout and batch concurrency the platform sets.
-// maxInflightSet and budgetSet say whether our own variables set those already.
+// maxInflightSet and budgetSet say whether our own variables or flags set those;
+// batch concurrency only ever raises them.
 func applySageMakerEnv(cfg *Config, getenv func(string) string, maxInflightSet, budgetSet bool) error {
 	limit := realtimeTimeoutLimit
 	if strings.EqualFold(strings.TrimSpace(getenv(EnvBatch)), "true") {
@@ -48,12 +49,14 @@ func applySageMakerEnv(cfg *Config, getenv func(string) string, maxInflightSet, 
 		}
 		// Batch transform sends n requests at once and fails records refused with 503:
 		// admit them all, bodies of the largest payload included.
-		if !maxInflightSet || cfg.MaxInflight < n {
-			cfg.MaxInflight = max(cfg.MaxInflight, n)
+		if !maxInflightSet {
+			cfg.MaxInflight = DefaultMaxInflight
 		}
-		if need := int64(n) * BodyCost(cfg.MaxBodyBytes); !budgetSet || cfg.MemoryBudget < need {
-			cfg.MemoryBudget = max(cfg.MemoryBudget, need, DefaultMemoryBudget)
+		cfg.MaxInflight = max(cfg.MaxInflight, n)
+		if !budgetSet {
+			cfg.MemoryBudget = DefaultMemoryBudget
 		}
+		cfg.MemoryBudget = max(cfg.MemoryBudget, int64(n)*BodyCost(cfg.MaxBodyBytes))
 	}
 	return nil
 }
