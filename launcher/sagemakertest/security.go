@@ -174,3 +174,18 @@ func (c *checker) transformExtras(req map[string]any) {
 		c.enum(j, "dataProcessing.joinSource", "Input", "None")
 	}
 }
+
+// processingSecurity checks CreateProcessingJob's NetworkConfig and keys; the
+// processing job handler calls it with the decoded request.
+func (c *checker) processingSecurity(req map[string]any) {
+	if v, ok := req["NetworkConfig"]; ok {
+		n := obj(v)
+		if vpc, ok := n["VpcConfig"]; ok {
+			c.vpc(vpc, "networkConfig.vpcConfig")
+		}
+		c.boolean(n, "EnableNetworkIsolation", "networkConfig.enableNetworkIsolation")
+		c.boolean(n, "EnableInterContainerTrafficEncryption", "networkConfig.enableInterContainerTrafficEncryption")
+	}
+	c.kmsKey(obj(req["ProcessingOutputConfig"]), "KmsKeyId", "processingOutputConfig.kmsKeyId")
+	c.kmsKey(obj(obj(req["ProcessingResources"])["ClusterConfig"]), "VolumeKmsKeyId", "processingResources.clusterConfig.volumeKmsKeyId")
+}
