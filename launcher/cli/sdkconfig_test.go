@@ -231,7 +231,7 @@ SageMaker:
 			"SageMaker.TrainingJob.EnableNetworkIsolation: expected true or false"},
 		"not yaml": {map[string]string{"SAGEMAKER_USER_CONFIG_OVERRIDE": write("bad.yaml", "SageMaker: [\n")}, "bad.yaml"},
 		"half vpc": {map[string]string{"SAGEMAKER_USER_CONFIG_OVERRIDE": write("vpc.yaml", "SageMaker:\n  TrainingJob:\n    VpcConfig:\n      Subnets: [subnet-1]\n")},
-			"--subnets needs --security-groups"},
+			"vpc.yaml: SageMaker.TrainingJob.VpcConfig.Subnets needs --security-groups"},
 	} {
 		r := h.runWith(tc.env, append(args, "--role", testRole)...)
 		if ExitCode(r.err) != ExitUsage || !strings.Contains(r.err.Error(), tc.want) {

@@ -103,13 +103,7 @@ func (f *securityFlags) register(fs *flag.FlagSet, kinds ...requestKind) {
 	}
 }
 
-func (f *securityFlags) set(name string) bool {
-	found := false
-	if f.fs != nil {
-		f.fs.Visit(func(fl *flag.Flag) { found = found || fl.Name == name })
-	}
-	return found
-}
+func (f *securityFlags) set(name string) bool { return flagSet(f.fs, name) }
 
 // security is what one request gets, each value with where it came from.
 type security struct {
@@ -120,15 +114,21 @@ type security struct {
 	role                 string      // from the config file only; the command's --role wins
 	tags                 [][2]string // from the config file
 	origins              []string
+	from                 map[string]string // setting → "--flag" or "FILE: PATH", for errors
 }
 
 // resolve takes each setting of kind from its flag, else from the config file.
 func (f *securityFlags) resolve(cfg *sdkConfig, kind requestKind) (*security, error) {
-	s := &security{kind: kind}
+	s := &security{kind: kind, from: map[string]string{}}
 	paths := settingPaths[kind]
 	cfgPath := func(set string) string { return "SageMaker." + string(kind) + "." + paths[set] }
 	note := func(member, value, from string) {
 		s.origins = append(s.origins, fmt.Sprintf("%s.%s = %s  (%s)", kind, member, value, from))
+		for set, p := range paths {
+			if p == member {
+				s.from[set] = from
+			}
+		}
 	}
 	list := func(set, raw string) ([]string, error) {
 		if _, ok := paths[set]; !ok {
@@ -220,25 +220,29 @@ func (f *securityFlags) resolve(cfg *sdkConfig, kind requestKind) (*security, er
 	return s, s.check()
 }
 
+// check applies the API's limits; errors name the flag or the config file and key
+// the value came from.
 func (s *security) check() error {
 	switch {
 	case len(s.subnets) > 0 && len(s.groups) == 0:
-		return usagef("--subnets needs --security-groups: a VPC configuration takes both")
+		return usagef("%s needs --security-groups: a VPC configuration takes both", s.from[setSubnets])
 	case len(s.groups) > 0 && len(s.subnets) == 0:
-		return usagef("--security-groups needs --subnets: a VPC configuration takes both")
+		return usagef("%s needs --subnets: a VPC configuration takes both", s.from[setGroups])
 	case len(s.subnets) > maxSubnets:
-		return usagef("--subnets: %d subnets, at most %d allowed", len(s.subnets), maxSubnets)
+		return usagef("%s: %d subnets, at most %d allowed", s.from[setSubnets], len(s.subnets), maxSubnets)
 	case len(s.groups) > maxSecurityGroups:
-		return usagef("--security-groups: %d groups, at most %d allowed", len(s.groups), maxSecurityGroups)
+		return usagef("%s: %d security groups, at most %d allowed", s.from[setGroups], len(s.groups), maxSecurityGroups)
 	}
-	for _, id := range append(append([]string(nil), s.subnets...), s.groups...) {
-		if len(id) > maxVpcIDLen || !reVpcID.MatchString(id) {
-			return usagef("VPC id %q: expected letters, digits and '-', at most %d characters (like subnet-0abc or sg-0abc)", id, maxVpcIDLen)
+	for set, ids := range map[string][]string{setSubnets: s.subnets, setGroups: s.groups} {
+		for _, id := range ids {
+			if len(id) > maxVpcIDLen || !reVpcID.MatchString(id) {
+				return usagef("%s %q: expected letters, digits and '-', at most %d characters (like subnet-0abc or sg-0abc)", s.from[set], id, maxVpcIDLen)
+			}
 		}
 	}
-	for name, k := range map[string]string{"--" + setOutputKMS: s.outputKMS, "--" + setVolumeKMS: s.volumeKMS} {
+	for set, k := range map[string]string{setOutputKMS: s.outputKMS, setVolumeKMS: s.volumeKMS} {
 		if len(k) > maxKMSKeyLen {
-			return usagef("%s: longer than %d characters", name, maxKMSKeyLen)
+			return usagef("%s: longer than %d characters", s.from[set], maxKMSKeyLen)
 		}
 	}
 	return nil
