@@ -202,15 +202,18 @@ func (f *securityFlags) resolve(cfg *sdkConfig, kind requestKind) (*security, er
 		return nil, err
 	}
 	if _, ok := paths[setRole]; ok {
-		if s.role, _, err = cfg.str(cfgPath(setRole)); err != nil {
+		var file string
+		if s.role, file, err = cfg.str(cfgPath(setRole)); err != nil {
 			return nil, err
 		}
+		s.from[setRole] = file + ": " + cfgPath(setRole)
 	}
 	if _, ok := paths[setTags]; ok {
 		var file string
 		if s.tags, file, err = cfg.tags(cfgPath(setTags)); err != nil {
 			return nil, err
 		}
+		s.from[setTags] = file + ": " + cfgPath(setTags)
 		for _, kv := range s.tags {
 			if err := checkTag(file+": "+cfgPath(setTags), kv[0], kv[1]); err != nil {
 				return nil, err
@@ -254,7 +257,7 @@ func (s *security) withRole(flagValue, fallback string) string {
 	case flagValue != "":
 		return flagValue
 	case s.role != "":
-		s.origins = append(s.origins, fmt.Sprintf("%s.%s = %s  (SageMaker config file)", s.kind, settingPaths[s.kind][setRole], s.role))
+		s.origins = append(s.origins, fmt.Sprintf("%s.%s = %s  (%s)", s.kind, settingPaths[s.kind][setRole], s.role, s.from[setRole]))
 		return s.role
 	}
 	return fallback
@@ -267,7 +270,7 @@ func (s *security) withTags(tags []types.Tag) []types.Tag {
 			continue
 		}
 		tags = append(tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-		s.origins = append(s.origins, fmt.Sprintf("%s.Tags %s=%s  (SageMaker config file)", s.kind, kv[0], kv[1]))
+		s.origins = append(s.origins, fmt.Sprintf("%s.Tags %s=%s  (%s)", s.kind, kv[0], kv[1], s.from[setTags]))
 	}
 	return tags
 }
