@@ -189,6 +189,14 @@ func TestNewFlagsInDryRun(t *testing.T) {
 			t.Errorf("tune dry run lacks %s:\n%s", want, r.stdout)
 		}
 	}
+	r = h.run(append([]string{"deploy", testModelTar, "--image", testImage, "--role", testRole, "--dry-run", "--capture", "s3://" + testBucket + "/cap",
+		"--capture-percent", "5"}, netFlags...)...)
+	for _, want := range []string{`"DestinationS3Uri":"s3://blueblood-test/cap"`, `"InitialSamplingPercentage":5`, `"VpcConfig":` + wantVpc,
+		`"KmsKeyId":"` + testVolKey + `"`, `"EnableNetworkIsolation":true`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("deploy dry run lacks %s:\n%s", want, r.stdout)
+		}
+	}
 	r = h.run("predict", "ep", "--input", filepath.Join("testdata", "predict-cases.json"), "--dry-run", "--inference-id", "case-7", "--custom-attributes", "ward=icu")
 	if r.err != nil || !strings.Contains(r.stdout, `"CustomAttributes":"ward=icu"`) || !strings.Contains(r.stdout, `"InferenceId":"case-7"`) {
 		t.Errorf("predict dry run: %v\n%s", r.err, r.stdout)
