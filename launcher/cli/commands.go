@@ -36,7 +36,7 @@ var operands = map[string]string{
 	"wait":     "JOB_NAME",
 	"logs":     "JOB_NAME",
 	"stop":     "JOB_NAME...",
-	"deploy":   "JOB_NAME|s3://.../model.tar.gz",
+	"deploy":   "JOB_NAME|s3://.../model.tar.gz (or --package GROUP[/VERSION])",
 	"predict":  "ENDPOINT",
 	"undeploy": "ENDPOINT",
 	"download": "JOB_NAME",
