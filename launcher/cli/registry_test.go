@@ -98,6 +98,14 @@ func TestRegisterApproveDeploy(t *testing.T) {
 	if st := h.srv.EndpointStatus("icu-lstm"); st != "InService" {
 		t.Errorf("endpoint status %q", st)
 	}
+	// the role and network come from the team's SageMaker config file
+	r = h.runWith(map[string]string{"HOME": teamHome(t)}, "deploy", "--package", "icu-lstm/1", "--name", "icu-lstm-vpc", "--no-wait")
+	if r.err != nil {
+		t.Fatalf("deploy with the config file: %v\n%s", r.err, r.stderr)
+	}
+	if m := lastBody(t, h, "SageMaker.CreateModel"); m["ExecutionRoleArn"] != teamHosting || jsonOf(m["VpcConfig"]) != teamVpc1 || m["EnableNetworkIsolation"] != true {
+		t.Errorf("CreateModel from the config file %s", jsonOf(m))
+	}
 	if r := h.run("deploy", "--package", "icu-lstm", "--image", testImage, "--role", testRole); ExitCode(r.err) != ExitUsage {
 		t.Errorf("--image with --package: %v", r.err)
 	}

@@ -146,7 +146,7 @@ func (c *sdkConfig) lookup(path string) (any, string, bool) {
 			return nil, "", false
 		}
 	}
-	// a map's file is that of its first leaf; paths asked for here are leaves or lists
+	// files are recorded per leaf (lists are leaves); a map has none of its own
 	return cur, c.from[path], true
 }
 
