@@ -34,9 +34,10 @@
 // inputs a Format's Detect claims to its Read.
 //
 // ReadTable reads one table from an io.Reader the same way (the prediction server reads
-// text/csv requests with it). Its ReadOptions.Request (RequestOptions) can read against a trained model's Layout,
-// accept final tables without post_* columns (AllowMissingTargets) and turn what
-// training tolerates into errors (Strict, MaxGroupRows, CheckUnit).
+// text/csv requests with it). Its ReadOptions.Request (RequestOptions) can read against
+// a trained model's Layout, accept final tables without post_* columns
+// (AllowMissingTargets) and turn what training tolerates into errors (Strict,
+// MaxGroupRows, CheckUnit).
 //
 // # Samples
 //

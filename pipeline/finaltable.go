@@ -175,6 +175,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	smp.Embeddings = append(smp.Embeddings, emb...)
 	smp.Doses = append(smp.Doses, d)
 	smp.Units = append(smp.Units, u)
+	smp.addDrug(rd.drugName(s, p))
 	return nil
 }
 

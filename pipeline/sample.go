@@ -48,6 +48,18 @@ type Sample struct {
 	Drugs []string
 }
 
+// addDrug names the row just appended (Drugs stays nil while no row has a name, and
+// rows before the first named one get "").
+func (s *Sample) addDrug(name string) {
+	if name == "" && s.Drugs == nil {
+		return
+	}
+	for len(s.Drugs) < s.NumRx()-1 {
+		s.Drugs = append(s.Drugs, "")
+	}
+	s.Drugs = append(s.Drugs, name)
+}
+
 // NumRx is the number of prescription rows in the sample.
 func (s *Sample) NumRx() int { return len(s.Doses) }
 
