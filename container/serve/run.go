@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment variables SageMaker (or its local mode) may set for the serving container.
@@ -18,7 +19,6 @@ const (
 	EnvBindToPort = "SAGEMAKER_BIND_TO_PORT"      // port to listen on (inference pipelines)
 	EnvMaxPayload = "SAGEMAKER_MAX_PAYLOAD_IN_MB" // batch transform's payload limit
 	EnvWorkers    = "SAGEMAKER_MODEL_SERVER_WORKERS"
-	EnvBatch      = "SAGEMAKER_BATCH" // "true" in batch transform (the SDK's local mode: "True")
 	DefaultPort   = 8080
 	// Ours, for a model's Environment (SageMaker passes no arguments to serve).
 	EnvMaxInflight  = "BLUEBLOOD_SERVE_MAX_INFLIGHT"
@@ -36,6 +36,10 @@ type Config struct {
 	MaxInflight    int   // 0: DefaultMaxInflight
 	MemoryBudget   int64 // bytes; 0: DefaultMemoryBudget
 	Batch          bool  // batch transform: CSV answered one line per row
+	// RequestTimeout bounds one invocation (SAGEMAKER_MODEL_SERVER_TIMEOUT); 0: DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Note is an adjustment made to the environment's values, logged at start.
+	Note string
 }
 
 // ParseArgs reads `serve` flags and the SageMaker environment. root is the /opt/ml root
@@ -105,6 +109,9 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 		return Config{}, errors.New("serve: --max-inflight and --memory-budget-mb: expected 0 or more")
 	}
 	cfg.MemoryBudget = int64(budgetMB) << 20
+	if err := applySageMakerEnv(&cfg, getenv, cfg.MaxInflight > 0, budgetMB > 0); err != nil {
+		return Config{}, err
+	}
 	if port < 0 || port > 65535 {
 		return Config{}, fmt.Errorf("serve: --port %d: expected a port number in [0, 65535]", port)
 	}
@@ -128,6 +135,12 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	}
 	if cfg.MemoryBudget > 0 {
 		opts = append(opts, WithMemoryBudget(cfg.MemoryBudget))
+	}
+	if cfg.RequestTimeout > 0 {
+		opts = append(opts, WithRequestTimeout(cfg.RequestTimeout))
+	}
+	if cfg.Note != "" {
+		logger.Warn(cfg.Note)
 	}
 	err := New(LoadDir(cfg.ModelDir), opts...).ListenAndServe(ctx, cfg.Addr)
 	if err != nil && !errors.Is(err, context.Canceled) {

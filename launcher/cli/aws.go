@@ -26,6 +26,7 @@ type Clients struct {
 	SageMaker *sagemaker.Client
 	S3        *s3.Client
 	Logs      *cloudwatchlogs.Client
+	dryRun    bool // Env.dryRunLookups: reads answered offline with placeholders
 }
 
 // DefaultClients loads the standard AWS configuration (environment, shared

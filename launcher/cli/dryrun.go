@@ -32,7 +32,7 @@ func (r *lookupRecorder) Do(req *http.Request) (*http.Response, error) {
 	op := req.Header.Get("X-Amz-Target")
 	op = op[strings.LastIndexByte(op, '.')+1:]
 	var in map[string]string
-	json.Unmarshal(body, &in)
+	json.Unmarshal(body, &in) // string members only: the names looked up
 	resp := "{}"
 	switch op {
 	case "DescribeTrainingJob":
@@ -54,6 +54,18 @@ func (r *lookupRecorder) Do(req *http.Request) (*http.Response, error) {
 		fmt.Fprintf(r.stderr, "dry run: would look up endpoint configuration %s (DescribeEndpointConfig) for its models\n", in["EndpointConfigName"])
 		resp = jsonObject(map[string]any{"EndpointConfigName": in["EndpointConfigName"],
 			"ProductionVariants": []map[string]string{{"VariantName": "AllTraffic", "ModelName": dryRunLookup + "-model"}}})
+	case "DescribeModelPackageGroup":
+		fmt.Fprintf(r.stderr, "dry run: would look up model package group %s (DescribeModelPackageGroup); shown as existing (a missing one gets CreateModelPackageGroup first)\n", in["ModelPackageGroupName"])
+		resp = jsonObject(map[string]any{"ModelPackageGroupName": in["ModelPackageGroupName"]})
+	case "ListModelPackages":
+		fmt.Fprintf(r.stderr, "dry run: would list the versions of model package group %s (ListModelPackages); the latest approved is shown as version 0\n", in["ModelPackageGroupName"])
+		resp = jsonObject(map[string]any{"ModelPackageSummaryList": []map[string]any{{
+			"ModelPackageArn":     dryRunPackageArn(in["ModelPackageGroupName"], "0"),
+			"ModelPackageVersion": 0, "ModelPackageGroupName": in["ModelPackageGroupName"],
+			"ModelApprovalStatus": "Approved", "ModelPackageStatus": "Completed", "CreationTime": 0}}})
+	case "DescribeModelPackage":
+		fmt.Fprintf(r.stderr, "dry run: would look up model package %s (DescribeModelPackage); shown as Approved\n", in["ModelPackageName"])
+		resp = jsonObject(map[string]any{"ModelPackageArn": in["ModelPackageName"], "ModelApprovalStatus": "Approved", "ModelPackageStatus": "Completed"})
 	default:
 		return nil, fmt.Errorf("dry run: %s is not a lookup a dry run answers", op)
 	}
@@ -61,6 +73,11 @@ func (r *lookupRecorder) Do(req *http.Request) (*http.Response, error) {
 		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}}, Body: io.NopCloser(strings.NewReader(resp)), Request: req,
 	}, nil
+}
+
+// dryRunPackageArn is the placeholder ARN of a model package version in a dry run.
+func dryRunPackageArn(group, version string) string {
+	return "arn:aws:sagemaker:us-east-1:000000000000:model-package/" + group + "/" + version
 }
 
 func jsonObject(v any) string {
@@ -71,7 +88,7 @@ func jsonObject(v any) string {
 // dryRunLookups returns clients whose SageMaker reads lookupRecorder answers; they need
 // no AWS configuration and send nothing.
 func (e *Env) dryRunLookups() *Clients {
-	return &Clients{SageMaker: sagemaker.New(sagemaker.Options{
+	return &Clients{dryRun: true, SageMaker: sagemaker.New(sagemaker.Options{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("DRYRUN", "DRYRUN", ""),
 		HTTPClient:       &lookupRecorder{stderr: e.Stderr},

@@ -73,6 +73,8 @@ func TestDryRunsSendNothing(t *testing.T) {
 		{[]string{"predict", "ep", "--input", cases}, `"EndpointName":"ep"`},
 		{[]string{"deploy", "s3://" + testBucket + "/output/job-1/output/model.tar.gz", "--image", testImage, "--role", testRole}, `"EndpointName":"blueblood"`},
 		{[]string{"deploy", "job-1"}, `"ModelDataUrl":"s3://` + dryRunLookup + `/job-1/output/model.tar.gz"`},
+		{[]string{"deploy", "--package", "blood", "--role", testRole}, `"ModelPackageName":"arn:aws:sagemaker:us-east-1:000000000000:model-package/blood/0"`},
+		{[]string{"register", "job-1", "--group", "blood"}, `"ModelPackageGroupName":"blood"`},
 		{[]string{"undeploy", "ep"}, `"EndpointName":"ep"`},
 		{[]string{"transform", "--model", "job-1", "--input", "s3://" + testBucket + "/in/", "--output", "s3://" + testBucket + "/out/"}, `"TransformJobName"`},
 	} {
