@@ -47,7 +47,15 @@ lib=$(gcc -print-file-name=libopenblas.a 2>/dev/null || true)
 case "$lib" in /*) ;; *) have_openblas=0 ;; esac
 
 work=$(mktemp -d)
-trap 'rm -rf "$blocks" "$work"; docker rmi -f blueblood-trainer >/dev/null 2>&1 || true' EXIT
+# images the blocks leave: the tag, and the untagged ones a rebuild under it leaves behind
+dangling_before=$( [ "$have_docker" = 1 ] && docker images -q --filter dangling=true | sort || true)
+cleanup() {
+  rm -rf "$blocks" "$work"
+  [ "$have_docker" = 1 ] || return 0
+  docker rmi -f blueblood-trainer >/dev/null 2>&1 || true
+  comm -13 <(echo "$dangling_before") <(docker images -q --filter dangling=true | sort) | xargs -r docker rmi >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 if [ "$list_only" = 0 ]; then
   mkdir -p "$work/repo"
   git ls-files -z --cached --others --exclude-standard | (cd "$root" && xargs -0 cp --parents -t "$work/repo")
