@@ -30,6 +30,7 @@ type prepareCmd struct {
 	maxGapDays       float64
 	maxGapHours      float64
 	allowMixed       bool
+	job              prepareJobFlags // --image: run as a processing job (prepare_job.go)
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -43,6 +44,7 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
 	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
 	fs.Float64Var(&c.maxGapHours, "max-gap-hours", 0, "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)")
+	c.job.register(fs)
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
 	return c
 }
@@ -92,6 +94,9 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
 		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
 		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed},
+	}
+	if c.job.active() {
+		return c.job.submit(ctx, c.e, opt)
 	}
 	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
 	if err != nil {
