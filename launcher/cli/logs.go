@@ -42,7 +42,7 @@ func (c *logsCmd) Exec(ctx context.Context, args []string) error {
 	// A name with no job behind it is an error, not a job without log lines yet.
 	out, err := c.e.describeJob(ctx, cl, args[0])
 	if errors.Is(err, errNoJob) {
-		return c.e.processingLogs(ctx, cl, args[0], c.follow)
+		return c.e.processingLogs(ctx, cl, args[0], c.follow, err)
 	}
 	if err != nil {
 		return err

@@ -81,7 +81,7 @@ func (f *prepareJobFlags) submit(ctx context.Context, e *Env, opt pipeline.Prepa
 		fmt.Fprintf(e.Stdout, "follow it with: launcher wait %s   (logs: launcher logs %s --follow)\n", name, name)
 		return nil
 	}
-	final, err := e.followProcessing(ctx, cl, name, f.logs)
+	final, err := e.followProcessing(ctx, cl, name, f.logs, nil)
 	if err != nil {
 		return err
 	}

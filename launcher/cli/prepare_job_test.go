@@ -52,8 +52,13 @@ func inProcessImage(ctx context.Context, r sagemakertest.ContainerRun) (int, err
 
 func processingHarness(t *testing.T) *harness {
 	t.Helper()
+	return processingHarnessWith(t, inProcessImage)
+}
+
+func processingHarnessWith(t *testing.T, run sagemakertest.ContainerRunner) *harness {
+	t.Helper()
 	var h *harness
-	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: inProcessImage, Store: harnessStore{&h}}))
+	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: run, Store: harnessStore{&h}}))
 	t.Cleanup(h.srv.WaitProcessing)
 	return h
 }

@@ -22,7 +22,7 @@ import (
 const processingLogGroup = "/aws/sagemaker/ProcessingJobs"
 
 // errNoProcessingJob marks a name that is no processing job either.
-var errNoProcessingJob = errors.New("no such training or processing job")
+var errNoProcessingJob = errors.New("and no processing job of that name")
 
 // notFound reports whether err is the service's "no such job" answer.
 func notFound(err error) bool {
@@ -40,15 +40,21 @@ func processingTerminal(s types.ProcessingJobStatus) bool {
 	return s == types.ProcessingJobStatusCompleted || s == types.ProcessingJobStatusFailed || s == types.ProcessingJobStatusStopped
 }
 
-func (e *Env) describeProcessing(ctx context.Context, c *Clients, name string) (*sagemaker.DescribeProcessingJobOutput, error) {
+// describeProcessing describes a processing job. noTraining is the error that sent the
+// command here (no training job of that name); when there is no processing job either,
+// it is returned with errNoProcessingJob.
+func (e *Env) describeProcessing(ctx context.Context, c *Clients, name string, noTraining error) (*sagemaker.DescribeProcessingJobOutput, error) {
 	var out *sagemaker.DescribeProcessingJobOutput
 	err := e.newBackoff().do(ctx, name, func() error {
 		var err error
 		out, err = c.SageMaker.DescribeProcessingJob(ctx, &sagemaker.DescribeProcessingJobInput{ProcessingJobName: aws.String(name)})
 		return err
 	})
-	if notFound(err) {
-		return nil, fmt.Errorf("%s: %w in region %s", name, errNoProcessingJob, c.SageMaker.Options().Region)
+	if notFound(err) || apiErrorCode(err) == "UnknownOperationException" {
+		if noTraining == nil {
+			return nil, fmt.Errorf("describe processing job %s: %w", name, err)
+		}
+		return nil, fmt.Errorf("%w (%w)", noTraining, errNoProcessingJob)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe processing job %s: %w", name, err)
@@ -58,7 +64,7 @@ func (e *Env) describeProcessing(ctx context.Context, c *Clients, name string) (
 
 // followProcessing polls a processing job until it ends, printing each status change
 // and, with withLogs, its log lines.
-func (e *Env) followProcessing(ctx context.Context, c *Clients, name string, withLogs bool) (*sagemaker.DescribeProcessingJobOutput, error) {
+func (e *Env) followProcessing(ctx context.Context, c *Clients, name string, withLogs bool, noTraining error) (*sagemaker.DescribeProcessingJobOutput, error) {
 	var tail *logTail
 	interval := e.pollInterval()
 	if withLogs {
@@ -68,7 +74,7 @@ func (e *Env) followProcessing(ctx context.Context, c *Clients, name string, wit
 	}
 	last := types.ProcessingJobStatus("")
 	for {
-		out, err := e.describeProcessing(ctx, c, name)
+		out, err := e.describeProcessing(ctx, c, name, noTraining)
 		if err != nil {
 			return nil, err
 		}
@@ -141,8 +147,8 @@ func processingResult(out *sagemaker.DescribeProcessingJobOutput) error {
 }
 
 // processingStatus is `launcher status` for a processing job.
-func (e *Env) processingStatus(ctx context.Context, c *Clients, name string) error {
-	out, err := e.describeProcessing(ctx, c, name)
+func (e *Env) processingStatus(ctx context.Context, c *Clients, name string, noTraining error) error {
+	out, err := e.describeProcessing(ctx, c, name, noTraining)
 	if err != nil {
 		return err
 	}
@@ -155,8 +161,8 @@ func (e *Env) processingStatus(ctx context.Context, c *Clients, name string) err
 }
 
 // processingWait is `launcher wait` for a processing job.
-func (e *Env) processingWait(ctx context.Context, c *Clients, name string, withLogs bool) error {
-	out, err := e.followProcessing(ctx, c, name, withLogs)
+func (e *Env) processingWait(ctx context.Context, c *Clients, name string, withLogs bool, noTraining error) error {
+	out, err := e.followProcessing(ctx, c, name, withLogs, noTraining)
 	if err != nil {
 		return err
 	}
@@ -165,8 +171,8 @@ func (e *Env) processingWait(ctx context.Context, c *Clients, name string, withL
 }
 
 // processingLogs is `launcher logs` for a processing job.
-func (e *Env) processingLogs(ctx context.Context, c *Clients, name string, follow bool) error {
-	out, err := e.describeProcessing(ctx, c, name)
+func (e *Env) processingLogs(ctx context.Context, c *Clients, name string, follow bool, noTraining error) error {
+	out, err := e.describeProcessing(ctx, c, name, noTraining)
 	if err != nil {
 		return err
 	}
@@ -185,7 +191,7 @@ func (e *Env) processingLogs(ctx context.Context, c *Clients, name string, follo
 		if err := e.Sleep(ctx, e.logPoll()); err != nil {
 			return err
 		}
-		if out, err = e.describeProcessing(ctx, c, name); err != nil {
+		if out, err = e.describeProcessing(ctx, c, name, noTraining); err != nil {
 			return err
 		}
 		if processingTerminal(out.ProcessingJobStatus) {
@@ -194,12 +200,17 @@ func (e *Env) processingLogs(ctx context.Context, c *Clients, name string, follo
 	}
 }
 
-// stopProcessing is `launcher stop` for a name that is not a training job.
-func stopProcessing(ctx context.Context, e *Env, sm *sagemaker.Client, name string) error {
-	return e.newBackoff().do(ctx, name, func() error {
+// stopProcessing is `launcher stop` for a name that is not a training job (noTraining
+// is that answer, returned when there is no processing job either).
+func stopProcessing(ctx context.Context, e *Env, sm *sagemaker.Client, name string, noTraining error) error {
+	err := e.newBackoff().do(ctx, name, func() error {
 		_, err := sm.StopProcessingJob(ctx, &sagemaker.StopProcessingJobInput{ProcessingJobName: aws.String(name)})
 		return err
 	})
+	if notFound(err) || apiErrorCode(err) == "UnknownOperationException" {
+		return fmt.Errorf("%w (%w)", noTraining, errNoProcessingJob)
+	}
+	return err
 }
 
 // listProcessing is `launcher list --processing`: newest first.

@@ -42,7 +42,7 @@ func (c *statusCmd) Exec(ctx context.Context, args []string) error {
 	}
 	out, err := c.e.describeJob(ctx, cl, args[0])
 	if errors.Is(err, errNoJob) {
-		return c.e.processingStatus(ctx, cl, args[0])
+		return c.e.processingStatus(ctx, cl, args[0], err)
 	}
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ func (c *stopCmd) stop(ctx context.Context, sm *sagemaker.Client, names []string
 			return err
 		})
 		if !c.tuning && notFound(err) {
-			err = stopProcessing(ctx, c.e, sm, name)
+			err = stopProcessing(ctx, c.e, sm, name, err)
 		}
 		if err != nil {
 			return fmt.Errorf("stop %s: %w", name, err)

@@ -32,7 +32,7 @@ func (c *waitCmd) Exec(ctx context.Context, args []string) error {
 	}
 	out, err := c.e.follow(ctx, cl, args[0], c.logs)
 	if errors.Is(err, errNoJob) {
-		return c.e.processingWait(ctx, cl, args[0], c.logs)
+		return c.e.processingWait(ctx, cl, args[0], c.logs, err)
 	}
 	if err != nil {
 		return err
