@@ -39,7 +39,9 @@ func TestPrepareJobDryRun(t *testing.T) {
 func TestPrepareJobBadFlags(t *testing.T) {
 	h := processingHarness(t)
 	ok := []string{"--image", testImage, "--role", testRole, "--input", "s3://blueblood-test/raw/", "--output", "s3://blueblood-test/p/"}
-	with := func(extra ...string) []string { return append(append([]string{"prepare", "--dry-run"}, ok...), extra...) }
+	with := func(extra ...string) []string {
+		return append(append([]string{"prepare", "--dry-run"}, ok...), extra...)
+	}
 	for _, tt := range []struct {
 		args []string
 		want string
