@@ -48,7 +48,7 @@ func (f *prepareJobFlags) register(fs *flag.FlagSet) {
 }
 
 // active reports whether the command runs as a processing job.
-func (f *prepareJobFlags) active() bool { return f.image != "" || f.dryRun || f.role != "" }
+func (f *prepareJobFlags) active() bool { return f.image != "" || f.dryRun || f.role != "" || f.wait }
 
 // submit creates the processing job that prepares opt.Inputs into opt.Output.
 func (f *prepareJobFlags) submit(ctx context.Context, e *Env, opt pipeline.PrepareOptions) error {
