@@ -86,8 +86,8 @@ func TestArgumentsOnlyNonZero(t *testing.T) {
 }
 
 func TestArgumentsRefuseWhatCannotTravel(t *testing.T) {
-	_, err := Arguments(pipeline.PrepareOptions{Read: pipeline.ReadOptions{EmbedDrug: func(string) ([]float32, error) { return nil, nil }}})
-	if err == nil || !strings.Contains(err.Error(), "Read.EmbedDrug cannot be sent") {
+	_, err := Arguments(pipeline.PrepareOptions{Read: pipeline.ReadOptions{Request: pipeline.RequestOptions{EmbedDrug: func(string) ([]float32, error) { return nil, nil }}}})
+	if err == nil || !strings.Contains(err.Error(), "Read.Request.EmbedDrug cannot be sent") {
 		t.Errorf("func option: %v", err)
 	}
 	_, err = Arguments(pipeline.PrepareOptions{OverflowPolicy: strings.Repeat("x", 300)})
@@ -105,7 +105,7 @@ func TestDecodeOptionsErrors(t *testing.T) {
 		{"Inputs=[\"/etc\"]", "Inputs is set by the job itself"},
 		{"Read.S3=1", "Read.S3 is set by the job itself"},
 		{"Read=1", "cannot be set by an argument"},
-		{"Read.EmbedDrug=1", "cannot be set by an argument"},
+		{"Read.Request.EmbedDrug=1", "cannot be set by an argument"},
 	} {
 		if _, err := decodeOptions([]string{tt.arg}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v, want %q", tt.arg, err, tt.want)

@@ -13,6 +13,7 @@ import (
 	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/pipeline"
 	"github.com/blueblood/blueblood/pipeline/atomicfile"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 )
 
 // Options configures Run. Everything that touches the outside is injected.

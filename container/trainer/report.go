@@ -40,6 +40,9 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 
 	pf("## Data\n\n")
 	d := s.Data
+	for _, w := range d.Warnings {
+		pf("**%s**\n\n", w)
+	}
 	pf("%d analytes (%s); drug embeddings of width %d.\n\n", len(d.Analytes), strings.Join(d.Analytes, ", "), d.EmbeddingDim)
 	pf("| split | source | samples | subjects | observed targets |\n|---|---|---:|---:|---:|\n")
 	for _, r := range []struct {
@@ -140,6 +143,7 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		pf("| %d%s | %.4g | %.4g | %.4g | %.4g | %.1f |\n", h.Epoch, mark, h.TrainLoss, h.ValidationLoss, h.ValidationRMSE, h.ValidationMAE, h.Seconds)
 	}
 	pf("\n![loss](%s)\n\n![errors](%s)\n\nPredictions for the %s split: `%s`.\n", LossChartFile, ErrorChartFile, s.PredictionsSplit, PredictionsFile)
+	renderDrugEffects(w, s)
 }
 
 // shrinkSentence says which analytes kept their learned change after training.

@@ -160,8 +160,10 @@ func (f *prepareJobFlags) request(e *Env, opt pipeline.PrepareOptions) (*sagemak
 		return nil, err
 	}
 	// The options travel as arguments; the job's folders replace inputs and output.
+	// The read limits are the job's own (its environment: --env BLUEBLOOD_MAX_...), not
+	// this machine's.
 	sent := opt
-	sent.Inputs, sent.Output = nil, ""
+	sent.Inputs, sent.Output, sent.Read.Limits = nil, "", pipeline.Limits{}
 	args, err := processing.Arguments(sent)
 	if err != nil {
 		return nil, usageError(err.Error())

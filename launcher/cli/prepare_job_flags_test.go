@@ -16,7 +16,7 @@ func TestPrepareJobDryRun(t *testing.T) {
 	h := processingHarness(t)
 	r := h.run("prepare", "--dry-run", "--image", testImage, "--role", testRole, "--job-name", "prep-dry",
 		"--input", "train=s3://blueblood-test/raw/a/", "--input", "train=s3://blueblood-test/raw/b/", "--input", "test=s3://blueblood-test/raw/t/",
-		"--output", "s3://blueblood-test/prepared/", "--max-prescriptions", "20", "--overflow", "split", "--max-gap-hours", "48",
+		"--output", "s3://blueblood-test/prepared/", "--max-prescriptions", "20", "--overflow-policy", "split", "--max-gap-hours", "48",
 		"--instance-type", "ml.r5.2xlarge", "--volume-size", "100", "--max-runtime", "6h", "--env", "BLUEBLOOD_MAX_ROWS=1000000", "--tag", "team=ml")
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
@@ -26,7 +26,7 @@ func TestPrepareJobDryRun(t *testing.T) {
 	}
 	golden.Check(t, filepath.Join("testdata", "prepare-job-dry-run.golden.json"), []byte(r.stdout))
 	for _, want := range []string{`"InputName":"train-1"`, `"InputName":"train-2"`, `"InputName":"test-1"`, `"LocalPath":"/opt/ml/processing/output/prepared"`,
-		`"ContainerArguments":["prepare","Seed=42","Fractions=[0.7,0.15,0.15]","MaxPrescriptions=20","OverflowPolicy=split","Read.MaxGapHours=48"]`} {
+		`"ContainerArguments":["prepare","Seed=42","Fractions=[0.7,0.15,0.15]","MaxPrescriptions=20","OverflowPolicy=split","Read.MaxGapHours=48","Read.MinusOne.All=auto"]`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("request lacks %s:\n%s", want, r.stdout)
 		}

@@ -141,6 +141,8 @@ type Server struct {
 	transformsHook *transformState
 	// processingHook is the processing state installed by WithProcessing.
 	processingHook *processingState
+	// registryHook is the model registry state installed by WithRegistry.
+	registryHook *registryState
 }
 
 // New starts a server on 127.0.0.1. Close it when done.
