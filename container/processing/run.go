@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"strings"
 
@@ -218,7 +219,11 @@ func (j *job) toS3(path string) string {
 			return prefix + uri
 		}
 		if rel, ok := strings.CutPrefix(path, local+string(filepath.Separator)); ok {
-			return prefix + strings.TrimRight(uri, "/") + "/" + filepath.ToSlash(rel)
+			rel = filepath.ToSlash(rel)
+			if !strings.HasSuffix(uri, "/") && rel == pathpkg.Base(uri) {
+				return prefix + uri // the input named one object, which lands under its base name
+			}
+			return prefix + strings.TrimRight(uri, "/") + "/" + rel
 		}
 	}
 	return prefix + path

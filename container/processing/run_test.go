@@ -229,3 +229,18 @@ func TestRunContractErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSummaryPathsNameS3(t *testing.T) {
+	j := &job{s3ByPath: map[string]string{"/r/processing/input/input-1": "s3://b/raw/", "/r/processing/input/train-1": "s3://b/one.csv"}}
+	for in, want := range map[string]string{
+		"/r/processing/input/input-1":               "s3://b/raw/",
+		"/r/processing/input/input-1/hosp/a.csv.gz": "s3://b/raw/hosp/a.csv.gz",
+		"train=/r/processing/input/train-1":         "train=s3://b/one.csv",
+		"/r/processing/input/train-1/one.csv":       "s3://b/one.csv",
+		"/elsewhere/x.csv":                          "/elsewhere/x.csv",
+	} {
+		if got := j.toS3(in); got != want {
+			t.Errorf("toS3(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
