@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mediaType, err := requestType(r.Header.Get("Content-Type"))
+	if err == nil {
+		err = requestEncoding(r.Header.Values("Content-Encoding"))
+	}
 	if err != nil {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
@@ -136,6 +140,19 @@ func requestType(ct string) (string, error) {
 	return mediaType, nil
 }
 
+// requestEncoding refuses compressed bodies by name: the server reads bodies as
+// sent, and a gzip body would otherwise be reported as malformed JSON or CSV.
+func requestEncoding(values []string) error {
+	for _, v := range values {
+		for _, ce := range strings.Split(v, ",") {
+			if ce = strings.TrimSpace(ce); ce != "" && !strings.EqualFold(ce, "identity") {
+				return fmt.Errorf("unsupported Content-Encoding %q; send the body uncompressed", ce)
+			}
+		}
+	}
+	return nil
+}
+
 // readBody reads the body in one allocation when its length is declared (io.ReadAll
 // would grow its buffer by copying, holding up to twice the body).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -175,13 +192,22 @@ func (e *badRequest) Error() string { return e.msg }
 func (s *Server) work(ctx context.Context, lm *loadedModel, mediaType string, body []byte) (*request, [][]float32, error) {
 	var req *request
 	var err error
+	// A leading byte order mark is not data, in any encoding.
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	switch mediaType {
 	case contentJSON:
-		req, err = parseJSON(body, lm)
+		if req, err = parseJSON(body, lm); err == nil {
+			err = checkKeys(body, false)
+		}
 	case contentJSONLines:
-		req, err = parseJSONLines(body, lm)
+		if req, err = parseJSONLines(body, lm); err == nil {
+			err = checkKeys(body, true)
+		}
 	default:
 		req, err = parseCSV(ctx, body, lm)
+	}
+	if err == nil {
+		err = checkSamples(lm, req)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
