@@ -84,6 +84,7 @@ type run struct {
 	savedCheckpoint bool
 	lastCheckpoint  [2]int     // epoch and batch of the last checkpoint this run saved
 	checkpointing   chan error // the checkpoint being written in the background; nil when none
+	dataSum         string     // see fingerprint
 }
 
 func (r *run) execute(ctx context.Context) error {
