@@ -2,11 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/blueblood/blueblood/container/trainer"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
-	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // Files cvCmd writes into --output.
@@ -72,7 +70,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
 		return usageError(err.Error())
 	}
-	plain, err := hparams.Parse(c.hp.values)
+	// The folds are cv's test splits: no test_fraction applies, so none limits
+	// validation_fraction.
+	values := maps.Clone(c.hp.values)
+	values["test_fraction"] = "0"
+	plain, err := hparams.Parse(values)
 	if err != nil {
 		return usageError(err.Error())
 	}
@@ -80,9 +82,15 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := hparams.Decode(plain, &hp); err != nil {
 		return err
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours})
+	if err := checkCVOutput(c.output); err != nil {
+		return err
+	}
+	ds, rep, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours})
 	if err != nil {
 		return err
+	}
+	if line := rep.InconsistencyLine(); line != "" {
+		fmt.Fprintln(c.e.Stderr, line)
 	}
 	samples, err := limitForArchitecture(ds, hp)
 	if err != nil {
@@ -117,18 +125,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(c.output, cvJSONFile), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Inputs          []string          `json:"inputs"`
-			Hyperparameters map[string]string `json:"hyperparameters"`
-			*model.CVResult
-		}{c.inputs, plain, res})
-	}); err != nil {
-		return err
-	}
-	if err := trainer.WriteCVChart(filepath.Join(c.output, cvChartFile), res); err != nil {
+	if err := writeCVOutputs(c.output, struct {
+		Inputs          []string          `json:"inputs"`
+		Hyperparameters map[string]string `json:"hyperparameters"`
+		*model.CVResult
+	}{c.inputs, plain, res}, res); err != nil {
 		return err
 	}
 	writeCVTable(out, res)
