@@ -96,6 +96,9 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.checkMemory(mcfg); err != nil {
+		return err
+	}
 	resume, err := r.loadCheckpoint(mcfg)
 	if err != nil {
 		return err
