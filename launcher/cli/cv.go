@@ -38,7 +38,7 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.IntVar(&c.folds, "folds", 5, "number of folds, each a set of whole subjects")
 	fs.Int64Var(&c.seed, "seed", 42, "seed of the folds, the inner validation splits, the networks and the bootstrap")
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
-	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
+	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core; capped by the cores and the memory)")
 	c.hp.register(fs)
 	return c
 }
@@ -58,8 +58,8 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if c.folds < 2 || c.folds > 100 {
 		return usagef("--folds %d: expected an integer in [2, 100]", c.folds)
 	}
-	if c.parallel < 0 {
-		return usagef("--parallel %d: expected 0 (one per core) or more", c.parallel)
+	if c.parallel < 0 || c.parallel > maxCVParallel {
+		return usagef("--parallel %d: expected 0 (one per core) to %d", c.parallel, maxCVParallel)
 	}
 	for _, name := range []string{"folds", "fold", "test_fraction"} {
 		if _, set := c.hp.values[name]; set {
@@ -98,11 +98,22 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	}
 	cfg := hp.Config
 	cfg.Layout = ds.Layout
+	perFold, err := cvFoldBytes(cfg, hp.BatchSize, samples)
+	if err != nil {
+		return err
+	}
+	par, note, err := cvParallel(c.parallel, c.folds, cvCores(), perFold, cvMemory())
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(c.e.Stderr, note)
+	}
 	out := c.e.Stdout
 	fmt.Fprintf(out, "%d samples from %d subjects; %d folds by subject (seed %d), %s, %d epochs max\n",
 		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
-		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
+		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: par,
 		Config: cfg, Train: hp.TrainOptions,
 		OnFold: func(f model.FoldResult) {
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
