@@ -85,16 +85,31 @@ func appendFloat32(b []byte, f float32) []byte {
 	return strconv.AppendFloat(b, float64(f), 'g', -1, 32)
 }
 
-func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
-	resp := Response{
-		ModelVersion: lm.version,
-		Analytes:     lm.layout.Analytes,
-		Predictions:  make([]Prediction, len(preds)),
+// writeJSONAnswer writes the Response that json.Marshal would, one prediction at a
+// time through a buffer, so a request of many cases never holds its whole answer, let
+// alone json.Marshal's copy of it.
+func writeJSONAnswer(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
+	head, err := json.Marshal(Response{ModelVersion: lm.version, Analytes: lm.layout.Analytes})
+	if err != nil {
+		return err
 	}
+	// head ends in "predictions":null}; the predictions follow in its place
+	head = bytes.TrimSuffix(head, []byte("null}"))
+	bw := bufio.NewWriter(w)
+	bw.Write(head)
+	bw.WriteByte('[')
 	for i, p := range preds {
-		resp.Predictions[i] = Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}})
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
 	}
-	return resp
+	bw.WriteString("]}\n")
+	return bw.Flush()
 }
 
 // writeCSV answers one row per group: subject_id, prescription_start, post_<analyte>...
