@@ -23,6 +23,8 @@ type Prediction struct {
 	ID    string `json:"id,omitempty"`
 	Start string `json:"start,omitempty"`
 	Post  Values `json:"post"`
+	// Effects, when the request asked for them, says what each prescription row does.
+	Effects []RowEffect `json:"effects,omitempty"`
 }
 
 // Values holds one value per analyte. It encodes as a JSON object in the model's analyte
@@ -85,6 +87,25 @@ func appendFloat32(b []byte, f float32) []byte {
 	return strconv.AppendFloat(b, float64(f), 'g', -1, 32)
 }
 
+// prediction is case i's answer.
+func prediction(lm *loadedModel, req *request, i int, p []float32) Prediction {
+	pr := Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
+	if i < len(req.explained) {
+		pr.Effects = req.explained[i]
+	}
+	return pr
+}
+
+// jsonResponse is the whole answer in memory, for callers that want the value
+// (serve.Explain); invocations stream it with writeJSONAnswer.
+func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
+	resp := Response{ModelVersion: lm.version, Analytes: lm.layout.Analytes, Predictions: make([]Prediction, len(preds))}
+	for i, p := range preds {
+		resp.Predictions[i] = prediction(lm, req, i, p)
+	}
+	return resp
+}
+
 // writeJSONAnswer writes the Response that json.Marshal would, one prediction at a
 // time through a buffer, so a request of many cases never holds its whole answer, let
 // alone json.Marshal's copy of it.
@@ -102,7 +123,7 @@ func writeJSONAnswer(w io.Writer, lm *loadedModel, req *request, preds [][]float
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		b, err := json.Marshal(Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}})
+		b, err := json.Marshal(prediction(lm, req, i, p))
 		if err != nil {
 			return err
 		}
