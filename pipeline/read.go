@@ -64,6 +64,8 @@ type ReadOptions struct {
 	// Limits bound the bytes, record length and field count of what is read; zero
 	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
 	Limits Limits
+	// Pairing configures native clinical tables (pipeline/mimic); other formats ignore it.
+	Pairing Pairing
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,

@@ -23,6 +23,9 @@ type Layout struct {
 	// as the missing code: those where the data held other negative values (base excess
 	// can be -1; a pH cannot). Reading against a layout applies its list, not the data's.
 	MinusOneReal []string `json:"minus_one_real,omitempty"`
+	// Units are the analytes' units, in Analytes' order, where the input names them
+	// (native MIMIC tables); absent in older layouts.
+	Units []string `json:"units,omitempty"`
 }
 
 // RxFeatures is the width of one scaled prescription row: embedding, dose, unit feature.
