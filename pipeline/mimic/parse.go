@@ -2,7 +2,6 @@ package mimic
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -146,7 +145,11 @@ func daysFromCivil(y, m, d int64) int64 {
 
 // formatTime writes seconds since 1970 as "YYYY-MM-DDTHH:MM:SS", or "YYYY-MM-DD" when
 // dateOnly.
-func formatTime(t int64, dateOnly bool) string {
+func formatTime(t int64, dateOnly bool) string { return string(appendTime(nil, t, dateOnly, 'T')) }
+
+// appendTime appends t as "YYYY-MM-DD<sep>HH:MM:SS" (or the date alone) without
+// allocating beyond b.
+func appendTime(b []byte, t int64, dateOnly bool, sep byte) []byte {
 	days := t / 86400
 	secs := t % 86400
 	if secs < 0 {
@@ -171,10 +174,22 @@ func formatTime(t int64, dateOnly bool) string {
 	if m <= 2 {
 		y++
 	}
+	two := func(b []byte, v int64) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+	b = two(b, y/100)
+	b = two(b, y%100)
+	b = append(b, '-')
+	b = two(b, m)
+	b = append(b, '-')
+	b = two(b, d)
 	if dateOnly {
-		return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+		return b
 	}
-	return fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secs/3600, secs/60%60, secs%60)
+	b = append(b, sep)
+	b = two(b, secs/3600)
+	b = append(b, ':')
+	b = two(b, secs/60%60)
+	b = append(b, ':')
+	return two(b, secs%60)
 }
 
 // parseDose reads dose_val_rx text: "20", "1,000" (a thousands separator), "1-2" or
