@@ -23,6 +23,7 @@ const (
 	Int Kind = iota
 	Float
 	Enum
+	Text // free text, checked by Spec.TextCheck (e.g. an analyte list)
 )
 
 func (k Kind) String() string {
@@ -31,6 +32,8 @@ func (k Kind) String() string {
 		return "integer"
 	case Float:
 		return "float"
+	case Text:
+		return "text"
 	default:
 		return "enum"
 	}
@@ -47,10 +50,12 @@ type Spec struct {
 	Max     float64  // upper bound (numeric kinds)
 	MinOpen bool     // Min itself is not allowed
 	MaxOpen bool     // Max itself is not allowed
-	Values  []string // allowed values (Enum)
-	Tunable bool     // one of the five tunables the launcher exposes as first-class flags
-	Abbrev  string   // short form in generated job names; "" means the initials of Name's words
-	Doc     string   // one line
+	Values  []string // allowed values (Enum); for Text, the named forms besides lists
+	// TextCheck validates a Text value (already trimmed); nil accepts any text.
+	TextCheck func(string) error
+	Tunable   bool   // one of the five tunables the launcher exposes as first-class flags
+	Abbrev    string // short form in generated job names; "" means the initials of Name's words
+	Doc       string // one line
 }
 
 // Specs lists every hyperparameter the trainer accepts, tunables first. It is the one
@@ -94,6 +99,16 @@ var Specs = withAliases([]Spec{
 		Doc: "when joining separate prescription and blood-test tables, the largest gap between a prescription and its tests (0 = no limit)"},
 	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000,
 		Doc: "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)"},
+	{Name: "analytes", Field: "Analytes", Kind: Text, Default: "chemistry", Values: []string{"chemistry", "blood-gas"}, TextCheck: analyteList,
+		Doc: "native MIMIC tables: the lab values to pair, chemistry, blood-gas or a comma list of itemids or d_labitems labels"},
+	{Name: "pre_window_hours", Field: "PreWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760,
+		Doc: "native MIMIC tables: the pre value is the latest at most this many hours before the prescriptions' start"},
+	{Name: "min_lag_hours", Field: "MinLagHours", Kind: Float, Default: "1", Min: 0, Max: 8760,
+		Doc: "native MIMIC tables: the post value is the first at least this many hours after the start"},
+	{Name: "post_window_hours", Field: "PostWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760, MinOpen: true,
+		Doc: "native MIMIC tables: the post value lies at most this many hours after the start"},
+	{Name: "pairing", Field: "Mode", Kind: Enum, Default: "windows", Values: []string{"windows", "original"},
+		Doc: "native MIMIC tables: windows (the windows above, one admission) or original (the original final table's rule, MIMIC-III blood gases)"},
 	{Name: "checkpoint_every", Field: "CheckpointEvery", Kind: Int, Default: "1", Min: 1, Max: 100000,
 		Doc: "write a resumable checkpoint every this many epochs"},
 })
@@ -126,6 +141,9 @@ func Ignored(key string) bool {
 func (s Spec) RangeText() string {
 	if s.Kind == Enum {
 		return "one of " + strings.Join(s.Values, ", ")
+	}
+	if s.Kind == Text {
+		return strings.Join(s.Values, ", ") + " or a comma list"
 	}
 	lo, hi := "[", "]"
 	if s.MinOpen {
@@ -181,6 +199,16 @@ func (s Spec) Check(raw string) (string, error) {
 		v = strings.TrimSpace(unquoted)
 	}
 	switch s.Kind {
+	case Text:
+		if v == "" || len(v) > maxText {
+			return "", fmt.Errorf("hyperparameter %s=%q: expected %s of at most %d characters", s.Name, raw, s.RangeText(), maxText)
+		}
+		if s.TextCheck != nil {
+			if err := s.TextCheck(v); err != nil {
+				return "", fmt.Errorf("hyperparameter %s=%q: %v", s.Name, raw, err)
+			}
+		}
+		return v, nil
 	case Enum:
 		for _, allowed := range s.Values {
 			if v == allowed {
@@ -232,4 +260,22 @@ func MarkdownTable() string {
 		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, s.Kind, s.Default, s.RangeText(), s.Doc)
 	}
 	return b.String()
+}
+
+// maxText bounds a Text value.
+const maxText = 1000
+
+// analyteList accepts a preset or a comma list of itemids and labels: printable text.
+func analyteList(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			return fmt.Errorf("empty item in the list; expected chemistry, blood-gas or itemids and labels separated by commas")
+		}
+	}
+	for _, r := range v {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("control character in the text; expected printable itemids or labels")
+		}
+	}
+	return nil
 }

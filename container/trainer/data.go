@@ -18,7 +18,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	if err != nil {
 		return err
 	}
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim}
+	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim, Pairing: r.hp.Pairing}
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	var trainDS *pipeline.Dataset // for the other channels' kind of table

@@ -3,6 +3,7 @@ package trainer
 import (
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // Hyperparameters are the validated hyperparameters of a job. Each spec in hparams.Specs
@@ -24,6 +25,8 @@ type DataOptions struct {
 	MaxGapDays         float64
 	MaxGapHours        float64
 	Folds, Fold        int // cross-validation: test on fold Fold of Folds (0 = off)
+	// Pairing turns native MIMIC tables into samples (analytes, windows, pairing).
+	pipeline.Pairing
 }
 
 // parseHyperparameters validates hyperparameters.json's map against hparams.Specs.

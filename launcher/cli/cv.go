@@ -80,7 +80,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := hparams.Decode(plain, &hp); err != nil {
 		return err
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours})
+	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours, Pairing: hp.Pairing})
 	if err != nil {
 		return err
 	}
