@@ -24,6 +24,10 @@ type Pairing struct {
 	// table's rule (first-day arterial blood gases, the latest before and the first
 	// after the prescription date, any distance, any admission).
 	Mode string `json:"mode"`
+	// Table, when set, is a local .csv file (gzip'd when it ends in .gz) that receives
+	// the pairs in the final-table shape, one row per prescription, which ReadTables
+	// reads back (prepare --table).
+	Table string `json:"-"`
 }
 
 // The pairing modes.

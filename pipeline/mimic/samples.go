@@ -139,6 +139,11 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 		layout = *rd.opt.Layout
 	}
 	rd.rep.FillStats(samples, layout.Analytes)
+	if rd.p.Table != "" {
+		if err := rd.writeTable(rd.p.Table, slots); err != nil {
+			return nil, nil, err
+		}
+	}
 	pr := rd.pr
 	rd.rep.Pairs = &pr
 	rep := rd.rep
