@@ -30,6 +30,7 @@ type prepareCmd struct {
 	maxGapDays       float64
 	maxGapHours      float64
 	allowMixed       bool
+	pairing          pipeline.Pairing
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -44,7 +45,20 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
 	fs.Float64Var(&c.maxGapHours, "max-gap-hours", 0, "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)")
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
+	pairingFlags(fs, &c.pairing)
+	fs.StringVar(&c.pairing.Table, "table", "", "native MIMIC tables: also write the pairs as a final table (one row per prescription) to this local .csv or .csv.gz file")
 	return c
+}
+
+// pairingFlags declares the native-table pairing flags (defaults from pipeline.DefaultPairing).
+func pairingFlags(fs *flag.FlagSet, p *pipeline.Pairing) {
+	d := pipeline.DefaultPairing()
+	fs.StringVar(&p.Analytes, "analytes", d.Analytes, "native MIMIC tables: blood-gas, chemistry or a comma list of itemids or d_labitems labels")
+	fs.Float64Var(&p.PreWindowHours, "pre-window", d.PreWindowHours, "native MIMIC tables: hours before a prescription group's start in which the latest value is its pre value")
+	fs.Float64Var(&p.MinLagHours, "min-lag", d.MinLagHours, "native MIMIC tables: hours after the start before which no value counts as post")
+	fs.Float64Var(&p.PostWindowHours, "post-window", d.PostWindowHours, "native MIMIC tables: hours after the start within which the first value is the post value")
+	fs.BoolVar(&p.AnyAdmission, "any-admission", false, "native MIMIC tables: pair values from any admission (default: the prescription's admission only)")
+	fs.StringVar(&p.Mode, "pairing", d.Mode, "native MIMIC tables: windows, or original (the original final table's rule on MIMIC-III blood gases)")
 }
 
 func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
@@ -88,10 +102,13 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 	if c.maxGapHours < 0 {
 		return usagef("--max-gap-hours %g: expected 0 (no limit) or more", c.maxGapHours)
 	}
+	if err := c.pairing.Check(); err != nil {
+		return usagef("%v", err)
+	}
 	opt := pipeline.PrepareOptions{
 		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
 		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
-		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed},
+		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed, Pairing: c.pairing},
 	}
 	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
 	if err != nil {

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSynthNativeAndPairingFlags: synth --format mimic-iv writes a native folder (and
+// refuses an existing one); prepare's pairing flags are checked before anything is read.
+func TestSynthNativeAndPairingFlags(t *testing.T) {
+	h := newHarness(t)
+	dir := filepath.Join(t.TempDir(), "mimic")
+	r := h.run("synth", "--format", "mimic-iv", "--subjects", "12", "--out", dir)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "12 subjects") {
+		t.Fatalf("synth said %q", r.stdout)
+	}
+	for _, f := range []string{"hosp/prescriptions.csv.gz", "hosp/labevents.csv.gz", "hosp/d_labitems.csv.gz", "hosp/admissions.csv.gz", "icu/icustays.csv.gz"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := h.run("synth", "--format", "mimic-iv", "--out", dir); r.err == nil || !strings.Contains(r.err.Error(), "already exists") {
+		t.Fatalf("synth over an existing folder: %v", r.err)
+	}
+	if r := h.run("synth", "--format", "mimic-v", "--out", dir+"2"); r.err == nil || !strings.Contains(r.err.Error(), "--format") {
+		t.Fatalf("unknown format: %v", r.err)
+	}
+	out := filepath.Join(t.TempDir(), "prep")
+	for args, want := range map[string]string{
+		"--pre-window -1":               "pre window -1",
+		"--min-lag 30":                  "min lag 30 hours is beyond the post window",
+		"--pairing nearest":             `pairing "nearest"`,
+		"--post-window 9000":            "post window 9000",
+		"--min-lag 2 --post-window 1.5": "beyond the post window",
+	} {
+		r := h.run(append([]string{"prepare", "--input", dir, "--output", out}, strings.Fields(args)...)...)
+		if r.err == nil || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("prepare %s: %v; want %q", args, r.err, want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a refused prepare wrote its output")
+	}
+}
