@@ -87,6 +87,9 @@ func (rd *reader) read() (*pipeline.Dataset, *pipeline.Report, error) {
 		return nil, nil, err
 	}
 	rd.addSource(rd.rx.source)
+	if rd.p.Mode == pipeline.PairingOriginal {
+		rd.rx.distinctDrugs()
+	}
 	rd.pr.Format = "mimic-iv"
 	if rd.rx.dateOnly {
 		rd.pr.Format = "mimic-iii"

@@ -156,3 +156,67 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 	src, err := f.Source(st.rows)
 	return st, src, err
 }
+
+// streamRaw reads labevents once and hands every row whose itemid want accepts to fn,
+// parsed (value is the text cell, num the valuenum when hasNum); the original rule
+// needs text results (the specimen) and rows of every subject.
+func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, want func(int64) bool,
+	fn func(item, sub, hadm, t int64, value []byte, num float64, hasNum bool)) (labStats, pipeline.Source, error) {
+	var st labStats
+	f, err := pipeline.OpenTable(ctx, name, store)
+	if err != nil {
+		return st, pipeline.Source{}, err
+	}
+	defer f.Close()
+	cr := newCSVReader(f, name)
+	idx, err := cr.header()
+	if err != nil {
+		return st, pipeline.Source{}, err
+	}
+	cols, err := columns(name, idx, "subject_id", "hadm_id", "itemid", "charttime", "value", "valuenum")
+	if err != nil {
+		return st, pipeline.Source{}, err
+	}
+	cSub, cHadm, cItem, cTime, cText, cVal := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
+	need := max(cSub, cHadm, cItem, cTime, cText, cVal) + 1
+	for {
+		rec, err := cr.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, pipeline.Source{}, err
+		}
+		st.rows++
+		if len(rec) < need {
+			return st, pipeline.Source{}, cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
+		}
+		item, ok := atoi(rec[cItem])
+		if !ok {
+			return st, pipeline.Source{}, cr.cellError(cItem, "itemid", "expected a numeric itemid, got "+quote(rec[cItem]))
+		}
+		if !want(item) {
+			continue
+		}
+		st.selected++
+		sub, ok := atoi(rec[cSub])
+		if !ok {
+			return st, pipeline.Source{}, cr.cellError(cSub, "subject_id", "expected a numeric subject id, got "+quote(rec[cSub]))
+		}
+		hadm, _ := atoi(rec[cHadm])
+		t, ok := parseTime(rec[cTime])
+		if !ok {
+			return st, pipeline.Source{}, cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+		}
+		num, hasNum := 0.0, len(rec[cVal]) > 0
+		if hasNum {
+			if num, ok = parseFloat(rec[cVal]); !ok {
+				return st, pipeline.Source{}, cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
+			}
+		}
+		st.kept++
+		fn(item, sub, hadm, t, rec[cText], num, hasNum)
+	}
+	src, err := f.Source(st.rows)
+	return st, src, err
+}
