@@ -46,6 +46,9 @@ type Sample struct {
 	Embeddings []float32
 	Doses      []float32 // one per prescription row, original units (NaN = missing)
 	Units      []string  // one per prescription row: unit text or numeric code as text
+	// Drugs names each prescription row's drug where the table gave a name (nil when it
+	// gave embeddings only): reports name drugs with it; the network never reads it.
+	Drugs []string
 }
 
 // NumRx is the number of prescription rows in the sample.

@@ -176,6 +176,9 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge) error {
 	if err := writePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
 		return err
 	}
+	if s.DrugEffects, err = model.DrugEffects(m, r.train, predSamples, reportedDrugs); err != nil {
+		return fmt.Errorf("drug effects on %s: %w", predSplit, err)
+	}
 	if err := writeLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
 		return err
 	}
@@ -192,6 +195,10 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge) error {
 	r.log.printf("outputs written to %s", dir)
 	return nil
 }
+
+// reportedDrugs is how many of the most frequent training drugs metrics.json and report.md
+// give the predicted effects of.
+const reportedDrugs = 10
 
 // baselineOrder is the order baselines are reported in.
 var baselineOrder = []string{model.BaselineTrainMean, model.BaselinePostEqualsPre, model.BaselineRidge}
