@@ -94,6 +94,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 		smp.Embeddings = make([]float32, 0, n*dim)
 		smp.Doses = make([]float32, 0, n)
 		smp.Units = make([]string, 0, n)
+		smp.Drugs = make([]string, 0, n)
 		for _, r := range rd.rx.rows[g.lo:g.hi] {
 			e, err := embed(r.drug)
 			if err != nil {
@@ -102,6 +103,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			smp.Embeddings = append(smp.Embeddings, e...)
 			smp.Doses = append(smp.Doses, r.dose)
 			smp.Units = append(smp.Units, rd.rx.units[r.unit])
+			smp.Drugs = append(smp.Drugs, rd.rx.drugs[r.drug])
 		}
 		samples = append(samples, smp)
 		rd.keptGroups = append(rd.keptGroups, gi)
