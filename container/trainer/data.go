@@ -48,6 +48,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					if name == ChannelTrain {
 						r.readReport = buf.String()
 						r.summary.Data.Gaps = rep.Gaps
+						r.summary.Data.Pairs = rep.Pairs
 					}
 				}
 			}
