@@ -93,6 +93,9 @@ func withoutRow(s *pipeline.Sample, i, dim int) pipeline.Sample {
 	out.Embeddings = slices.Delete(slices.Clone(s.Embeddings), i*dim, (i+1)*dim)
 	out.Doses = slices.Delete(slices.Clone(s.Doses), i, i+1)
 	out.Units = slices.Delete(slices.Clone(s.Units), i, i+1)
+	if len(s.Drugs) == len(s.Doses) {
+		out.Drugs = slices.Delete(slices.Clone(s.Drugs), i, i+1)
+	}
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 )
 
 // loadData reads every channel, checks their layouts agree, limits prescription rows and
@@ -38,9 +39,15 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 			// The prepared scaler is ignored: scalers are fitted on the training split.
 			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
 		} else {
-			r.log.printf("channel %s: reading %d table file(s)", name, len(ch.Files))
+			inputs := ch.Files
+			if ch.Format != "" {
+				r.log.printf("channel %s: reading %s in the %s format", name, r.p.Rel(ch.Dir), ch.Format)
+				inputs = []string{ch.Dir}
+			} else {
+				r.log.printf("channel %s: reading %d table file(s)", name, len(ch.Files))
+			}
 			var rep *pipeline.Report
-			ds, rep, err = pipeline.ReadTables(ctx, ch.Files, ropts)
+			ds, rep, err = pipeline.ReadTables(ctx, inputs, ropts)
 			if err == nil && rep != nil {
 				var buf bytes.Buffer
 				if rep.WriteText(&buf) == nil {
@@ -52,7 +59,14 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					}
 				}
 			}
-			for _, f := range ch.Files {
+			files := ch.Files
+			if ch.Format != "" && ds != nil {
+				files = nil
+				for _, s := range ds.Sources {
+					files = append(files, s.Path)
+				}
+			}
+			for _, f := range files {
 				rel, _ := filepath.Rel(ch.Dir, f)
 				cs.Files = append(cs.Files, filepath.ToSlash(rel))
 			}

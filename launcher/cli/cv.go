@@ -31,6 +31,7 @@ type cvCmd struct {
 	seed     int64
 	output   string
 	parallel int
+	slices   sliceFlag
 	hp       hpValues
 }
 
@@ -41,6 +42,7 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.Int64Var(&c.seed, "seed", 42, "seed of the folds, the inner validation splits, the networks and the bootstrap")
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
 	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
+	fs.Var(&c.slices, "slice", "also score the groups with a drug on the analyte it targets: DRUG=ANALYTE, or a drug alone for Potassium Chloride, Insulin, Magnesium Sulfate, Calcium Gluconate (repeatable)")
 	c.hp.register(fs)
 	return c
 }
@@ -95,7 +97,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
 		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
-		Config: cfg, Train: hp.TrainOptions,
+		Config: cfg, Train: hp.TrainOptions, Slices: c.slices,
 		OnFold: func(f model.FoldResult) {
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
 			if f.BestEpoch == 0 {
@@ -132,6 +134,8 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	writeCVTable(out, res)
+	writeAnalyteTable(out, res)
+	writeSliceTable(out, res)
 	fmt.Fprintf(out, "\n%s, %s written to %s (%.1f s)\n", cvJSONFile, cvChartFile, c.output, res.Seconds)
 	return nil
 }

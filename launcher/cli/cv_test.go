@@ -93,3 +93,29 @@ func BenchmarkCVReal(b *testing.B) {
 		}
 	}
 }
+
+// TestCVSliceFlag: --slice takes DRUG=ANALYTE or a drug whose target is known; anything
+// else is a usage error naming the form, and an analyte the data lacks is refused.
+func TestCVSliceFlag(t *testing.T) {
+	var f sliceFlag
+	for _, ok := range []string{"Potassium Chloride", "insulin", "Furosemide=potassium"} {
+		if err := f.Set(ok); err != nil {
+			t.Errorf("--slice %q: %v", ok, err)
+		}
+	}
+	if f[0].Analyte != "potassium" || f[1].Analyte != "glucose" || f[2].Drug != "Furosemide" {
+		t.Errorf("slices %+v", f)
+	}
+	h := newHarness(t)
+	in := filepath.Join("..", "..", "pipeline", "testdata", "synthetic_small.csv")
+	for _, c := range []struct{ slice, want string }{
+		{"Furosemide", "expected DRUG=ANALYTE"},
+		{"=ph", "expected DRUG=ANALYTE"},
+		{"Insulin=hba1c", `analyte "hba1c" is not in the data`},
+	} {
+		r := h.run("cv", "--input", in, "--folds", "2", "--epochs", "1", "--slice", c.slice, "--output", filepath.Join(t.TempDir(), "cv"))
+		if r.err == nil || !strings.Contains(r.err.Error()+r.stderr, c.want) {
+			t.Errorf("--slice %q: %v %s, want %q", c.slice, r.err, r.stderr, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 

@@ -78,7 +78,7 @@ func (rd *reader) read() (*pipeline.Dataset, *pipeline.Report, error) {
 		return nil, nil, fmt.Errorf("analytes %q: no d_labitems table to look labels and itemids up in; expected d_labitems.csv(.gz) beside labevents", rd.p.Analytes)
 	}
 	rd.an = an
-	if l := rd.opt.Layout; l != nil {
+	if l := rd.opt.Request.Layout; l != nil {
 		if names := rd.names(); !slices.Equal(names, l.Analytes) {
 			return nil, nil, fmt.Errorf("analytes %s differ from the model's %s; expected the analytes the model was trained on", strings.Join(names, ","), strings.Join(l.Analytes, ","))
 		}

@@ -12,8 +12,8 @@ import (
 func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, error) {
 	na := len(rd.an)
 	dim := pipeline.DefaultEmbeddingDim
-	if rd.opt.Layout != nil {
-		dim = rd.opt.Layout.EmbeddingDim
+	if rd.opt.Request.Layout != nil {
+		dim = rd.opt.Request.Layout.EmbeddingDim
 	} else if rd.opt.EmbeddingDim > 0 {
 		dim = rd.opt.EmbeddingDim
 	}
@@ -24,9 +24,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 		}
 		text := rd.rx.drugs[d]
 		var e []float32
-		if rd.opt.EmbedDrug != nil {
+		if rd.opt.Request.EmbedDrug != nil {
 			var err error
-			if e, err = rd.opt.EmbedDrug(text); err != nil {
+			if e, err = rd.opt.Request.EmbedDrug(text); err != nil {
 				return nil, fmt.Errorf("%s: drug %q: %w", rd.ts[tPrescriptions], text, err)
 			}
 			if len(e) != dim {
@@ -38,9 +38,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 		embs[d] = e
 		return e, nil
 	}
-	if rd.opt.CheckUnit != nil {
+	if rd.opt.Request.CheckUnit != nil {
 		for _, u := range rd.rx.units {
-			if err := rd.opt.CheckUnit(u); err != nil {
+			if err := rd.opt.Request.CheckUnit(u); err != nil {
 				return nil, nil, fmt.Errorf("%s: column dose_unit_rx: %w", rd.ts[tPrescriptions], err)
 			}
 		}
@@ -137,8 +137,8 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 	rd.rep.MissingDoses = rd.rx.missingDose + rd.rx.unparsed
 	layout := pipeline.Layout{Analytes: rd.names(), EmbeddingDim: dim, BlockRows: pipeline.DefaultBlockRows, Units: units}
 	layout.BlockFeatures = layout.RxFeatures()
-	if rd.opt.Layout != nil {
-		layout = *rd.opt.Layout
+	if rd.opt.Request.Layout != nil {
+		layout = *rd.opt.Request.Layout
 	}
 	rd.rep.FillStats(samples, layout.Analytes)
 	if rd.p.Table != "" {
