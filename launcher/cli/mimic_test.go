@@ -47,3 +47,36 @@ func TestSynthNativeAndPairingFlags(t *testing.T) {
 		t.Fatal("a refused prepare wrote its output")
 	}
 }
+
+// TestPrepareAndCVOnMIMIC: prepare and cv take a native MIMIC folder as it is; prepare
+// prints the pairs per analyte and writes --table, which prepare reads back as a
+// final table.
+func TestPrepareAndCVOnMIMIC(t *testing.T) {
+	h := newHarness(t)
+	dir := filepath.Join(t.TempDir(), "mimic")
+	if r := h.run("synth", "--format", "mimic-iii", "--subjects", "40", "--out", dir); r.err != nil {
+		t.Fatal(r.err)
+	}
+	out := filepath.Join(t.TempDir(), "prep")
+	table := filepath.Join(t.TempDir(), "pairs.csv")
+	r := h.run("prepare", "--input", dir, "--output", out, "--analytes", "Potassium,Sodium", "--post-window", "12", "--table", table)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	for _, want := range []string{"native tables:       mimic-iii, pairing windows: pre within 24 h before, post 1 h to 12 h after, same admission", "  potassium ", "layout:              2 analytes"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("prepare output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r2 := h.run("prepare", "--input", table, "--output", filepath.Join(t.TempDir(), "prep2"))
+	if r2.err != nil || !strings.Contains(r2.stdout, "layout:              2 analytes") {
+		t.Fatalf("prepare of the table: %v\n%s", r2.err, r2.stdout)
+	}
+	r = h.run("cv", "--input", dir, "--folds", "2", "--epochs", "1", "--hp", "lstm_units=4", "--hp", "analytes=Potassium", "--output", filepath.Join(t.TempDir(), "cv"))
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "2 folds by subject") || !strings.Contains(r.stdout, "potassium") {
+		t.Fatalf("cv output:\n%s", r.stdout)
+	}
+}
