@@ -24,10 +24,12 @@ type PairReport struct {
 	UnparsedDoses int `json:"unparsed_doses"`
 	NoStart       int `json:"prescriptions_without_start"`
 	// CrossAdmission counts pre or post values from another admission than the
-	// prescription's (0 unless Pairing.AnyAdmission).
-	CrossAdmission int            `json:"cross_admission_values"`
-	Analytes       []AnalytePairs `json:"analytes"`
-	Notes          []string       `json:"notes,omitempty"`
+	// prescription's (0 unless Pairing.AnyAdmission or the original rule);
+	// CrossAdmissionGroups the groups with such a value.
+	CrossAdmission       int            `json:"cross_admission_values"`
+	CrossAdmissionGroups int            `json:"cross_admission_groups"`
+	Analytes             []AnalytePairs `json:"analytes"`
+	Notes                []string       `json:"notes,omitempty"`
 }
 
 // AnalytePairs is one analyte's pairing figures over the kept groups.
@@ -60,8 +62,8 @@ func (p *PairReport) writeText(ew *errWriter) {
 		}
 	}
 	ew.printf("native tables:       %s, pairing %s\n", p.Format, mode)
-	ew.printf("                     %d groups formed, %d without any pair dropped; %d lab rows read, %d values kept; %d doses unparseable, %d prescriptions without start; %d values from another admission\n",
-		p.GroupsFormed, p.GroupsDropped, p.LabRows, p.LabValuesKept, p.UnparsedDoses, p.NoStart, p.CrossAdmission)
+	ew.printf("                     %d groups formed, %d without any pair dropped; %d lab rows read, %d values kept; %d doses unparseable, %d prescriptions without start; %d values from another admission (in %d groups)\n",
+		p.GroupsFormed, p.GroupsDropped, p.LabRows, p.LabValuesKept, p.UnparsedDoses, p.NoStart, p.CrossAdmission, p.CrossAdmissionGroups)
 	ew.printf("pairs per analyte:   groups with pre / post / both (subjects); gap hours median, 90%%, max (pre | post)\n")
 	for _, a := range p.Analytes {
 		ew.printf("  %-20s %6d / %6d / %6d (%d)  %.1f %.1f %.1f | %.1f %.1f %.1f\n", a.Analyte, a.Pre, a.Post, a.Pairs, a.PairSubjects,

@@ -32,6 +32,7 @@ type icuStay struct {
 // bgPanel is one pivoted blood gas (stay, chart time).
 type bgPanel struct {
 	subject  int64
+	hadm     int64
 	t        int64
 	v        []float64 // per analyte, then o2flow; NaN = null
 	specimen string
@@ -65,7 +66,7 @@ func (rd *reader) pairOriginal() ([]slot, error) {
 			key := [2]int64{s.id, t}
 			p := panels[key]
 			if p == nil {
-				p = &bgPanel{subject: s.subject, t: t, v: make([]float64, na+1)}
+				p = &bgPanel{subject: s.subject, hadm: hadm, t: t, v: make([]float64, na+1)}
 				for k := range p.v {
 					p.v[k] = math.NaN()
 				}
@@ -139,10 +140,11 @@ func (rd *reader) pairOriginal() ([]slot, error) {
 				if math.IsNaN(vals[a]) {
 					continue
 				}
+				cross := c.p.hadm != g.hadm
 				if c.pre {
-					s[a].preDT, s[a].preV = offset(g.start-c.p.t), float32(vals[a])
+					s[a].preDT, s[a].preV, s[a].preCross = offset(g.start-c.p.t), float32(vals[a]), cross
 				} else {
-					s[a].postDT, s[a].postV = offset(c.p.t-g.start), float32(vals[a])
+					s[a].postDT, s[a].postV, s[a].postCross = offset(c.p.t-g.start), float32(vals[a]), cross
 				}
 			}
 		}

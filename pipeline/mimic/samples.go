@@ -68,7 +68,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 		}
 		smp := pipeline.Sample{Subject: formatInt(g.subject), Start: formatTime(g.start, rd.rx.dateOnly),
 			Pre: make([]float32, na), PreObserved: make([]bool, na), Post: make([]float32, na), PostObserved: make([]bool, na)}
+		crossGroup := false
 		for a := range s {
+			crossGroup = crossGroup || (s[a].preDT >= 0 && s[a].preCross) || (s[a].postDT >= 0 && s[a].postCross)
 			if s[a].preDT >= 0 {
 				smp.Pre[a], smp.PreObserved[a] = s[a].preV, true
 				ap[a].Pre++
@@ -89,6 +91,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 				preH[a] = append(preH[a], float64(s[a].preDT)/3600)
 				postH[a] = append(postH[a], float64(s[a].postDT)/3600)
 			}
+		}
+		if crossGroup {
+			rd.pr.CrossAdmissionGroups++
 		}
 		n := int(g.hi - g.lo)
 		smp.Embeddings = make([]float32, 0, n*dim)
