@@ -2,6 +2,7 @@ package mimic
 
 import (
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 )
@@ -16,14 +17,16 @@ type synthRx struct {
 
 // subject writes one subject's admissions, ICU stays, prescriptions and labs.
 func (g *synthGen) subject(s int, labRows float64) error {
-	r := g.rng
+	// admissions and prescriptions come from the subject's own stream, so that more lab
+	// rows (LabRows) change only the labs
+	r := rand.New(rand.NewPCG(uint64(g.opt.Seed), uint64(s)))
 	sub := int64(10000000 + s)
 	if !g.iv {
 		sub = int64(100 + s)
 	}
 	nAdm := 1 + r.IntN(2)
 	base := daysFromCivil(2110, 1, 1)*day + int64(r.IntN(60*365))*day
-	panels := max(1, int(math.Round(labRows/float64(nAdm)/19)))
+	panels := max(1, int(math.Round(labRows/float64(nAdm)/18.3))) // about 18.3 rows a panel
 	kBase := 4.1 + r.NormFloat64()*0.3
 	for a := 0; a < nAdm; a++ {
 		g.hadm++
@@ -50,6 +53,7 @@ func (g *synthGen) subject(s int, labRows float64) error {
 		}
 		// lab panels: inside the admission, plus some outpatient ones before it
 		times := make([]int64, panels)
+		r := g.rng
 		for k := range times {
 			times[k] = admit + r.Int64N(disch-admit)
 			if r.IntN(10) == 0 {
