@@ -3,7 +3,6 @@ package mimic
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -226,5 +225,3 @@ type CellError struct {
 func (e *CellError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: column %s: %s", e.File, e.Line, e.Column, e.Field, e.Reason)
 }
-
-var errShort = errors.New("short row")

@@ -7,7 +7,6 @@ package mimic
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -213,5 +212,3 @@ func computeDerived(an []analyte, slots []slot, groups int) {
 		}
 	}
 }
-
-var _ = math.NaN

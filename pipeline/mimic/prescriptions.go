@@ -3,7 +3,6 @@ package mimic
 import (
 	"context"
 	"io"
-	"math"
 	"sort"
 	"strings"
 
@@ -212,5 +211,3 @@ func quote(b []byte) string {
 	}
 	return `"` + s + `"`
 }
-
-var nan32 = float32(math.NaN())
