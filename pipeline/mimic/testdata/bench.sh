@@ -26,32 +26,34 @@ gen() { # rows -> folder
 }
 big=$(gen "$rows")
 small=$(gen $((rows / 4)))
-labrows=$(gzip -dc "$big/hosp/labevents.csv.gz" | wc -l)
-labrows=$((labrows - 1))
-mb=$(du -cb "$big/hosp/labevents.csv.gz" "$big/hosp/prescriptions.csv.gz" "$big/hosp/admissions.csv.gz" | tail -1 | cut -f1)
-echo "input: $labrows labevents rows, $(awk -v b="$mb" 'BEGIN{printf "%.1f", b/1e6}') MB compressed (labevents, prescriptions, admissions)"
 
-# run NAME CMD...: time CMD, print seconds, MB/s, rows/s and peak RSS
+# mb FOLDER: the compressed bytes read (labevents, prescriptions, admissions)
+mb() { du -cb "$1/hosp/labevents.csv.gz" "$1/hosp/prescriptions.csv.gz" "$1/hosp/admissions.csv.gz" | tail -1 | cut -f1; }
+
+# run NAME FOLDER CMD...: time CMD; report NAME seconds, MB/s, rows/s and peak RSS (the
+# labevents rows as prepare counted them for that folder: quoted cells hold line breaks)
 run() {
-	local name=$1
-	shift
+	local name=$1 folder=$2
+	shift 2
 	/usr/bin/time -v "$@" >"$work/$name.out" 2>"$work/$name.time"
-	local wall rss secs
-	wall=$(grep 'Elapsed (wall clock)' "$work/$name.time" | awk '{print $NF}')
-	secs=$(echo "$wall" | awk -F: '{s=0; for (i=1; i<=NF; i++) s=s*60+$i; print s}')
+	local secs rss rows cpu
+	cpu=$(awk '/User time|System time/{c+=$NF} END{print c}' "$work/$name.time")
+	secs=$(grep 'Elapsed (wall clock)' "$work/$name.time" | awk '{print $NF}' | awk -F: '{s=0; for (i=1; i<=NF; i++) s=s*60+$i; print s}')
 	rss=$(grep 'Maximum resident set size' "$work/$name.time" | awk '{print $NF}')
-	awk -v n="$name" -v s="$secs" -v r="$rss" -v mb="$mb" -v rows="$labrows" \
-		'BEGIN{printf "%-14s %7.2f s %8.1f MB/s %12.0f rows/s  peak RSS %6.0f MB\n", n, s, mb/1e6/s, rows/s, r/1024}'
+	rows=$(grep -ho '[0-9]* lab rows read' "$work"/prepare-*.out 2>/dev/null | head -1 | cut -d' ' -f1)
+	[ "$folder" = "$small" ] && rows=$(grep -o '[0-9]* lab rows read' "$work/prepare-small.out" | cut -d' ' -f1)
+	awk -v n="$name" -v s="$secs" -v r="$rss" -v mb="$(mb "$folder")" -v rows="$rows" -v cpu="$cpu" \
+		'BEGIN{printf "%-14s %7.2f s (cpu %6.2f s) %8.1f MB/s %12.0f rows/s  peak RSS %6.0f MB   (%d rows, %.1f MB)\n", n, s, cpu, mb/1e6/s, rows/s, r/1024, rows, mb/1e6}'
 }
 
 for i in $(seq "$runs"); do
 	rm -rf "$work/out"
-	run "prepare-$i" "$work/launcher" prepare --input "$big" --output "$work/out"
-	run "duckdb-$i" "$work/duckbench" -dir "$big" -threads "$(nproc)"
+	run "prepare-$i" "$big" "$work/launcher" prepare --input "$big" --output "$work/out"
+	run "duckdb-$i" "$big" "$work/duckbench" -dir "$big" -threads "$(nproc)"
 done
 rm -rf "$work/out-small"
 echo "same $subjects subjects, a quarter of the rows:"
-run "prepare-small" "$work/launcher" prepare --input "$small" --output "$work/out-small"
+run "prepare-small" "$small" "$work/launcher" prepare --input "$small" --output "$work/out-small"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # the groups with a pair per analyte must agree
