@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Pairing configures how native clinical tables (MIMIC-III/IV, package pipeline/mimic)
@@ -30,6 +31,38 @@ type Pairing struct {
 	Table string `json:"-"`
 }
 
+// The analyte presets (Pairing.Analytes); pipeline/mimic defines what they hold.
+const (
+	AnalytesChemistry = "chemistry"
+	AnalytesBloodGas  = "blood-gas"
+)
+
+// AnalytesSyntax describes what Pairing.Analytes takes.
+const AnalytesSyntax = "chemistry, blood-gas or a comma list of itemids or d_labitems labels"
+
+// NormalizeAnalytes checks an analyte setting and returns it trimmed: a preset or a comma
+// list of printable itemids and labels, none empty, at most 1000 characters.
+func NormalizeAnalytes(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 1000 {
+		return "", fmt.Errorf("expected %s, of at most 1000 characters", AnalytesSyntax)
+	}
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			return "", fmt.Errorf("empty item in the list; expected %s", AnalytesSyntax)
+		}
+	}
+	for _, r := range v {
+		if r < ' ' || r == 0x7f {
+			return "", fmt.Errorf("control character; expected %s", AnalytesSyntax)
+		}
+	}
+	return v, nil
+}
+
+// PairingModes are the values of Pairing.Mode.
+var PairingModes = []string{PairingWindows, PairingOriginal}
+
 // The pairing modes.
 const (
 	PairingWindows  = "windows"
@@ -38,7 +71,7 @@ const (
 
 // DefaultPairing is the windowed pairing with the defaults: 24 h before, 1 to 24 h after.
 func DefaultPairing() Pairing {
-	return Pairing{Analytes: "chemistry", PreWindowHours: 24, MinLagHours: 1, PostWindowHours: 24, Mode: PairingWindows}
+	return Pairing{Analytes: AnalytesChemistry, PreWindowHours: 24, MinLagHours: 1, PostWindowHours: 24, Mode: PairingWindows}
 }
 
 // WithDefaults fills what is unset: a zero post window means no windows were given, so

@@ -25,6 +25,10 @@ type ReadOptions struct {
 	// the train channel's decision); Request.Layout, when set, takes precedence.
 	MinusOneReal    []string
 	MinusOneDecided bool
+	// MinusOne overrides, for all or some analytes, the test that decides from the data
+	// whether -1.0 is the missing code (minusone.go); the zero value decides every analyte
+	// from the data. MinusOneDecided and Request.Layout take precedence.
+	MinusOne MinusOneRule
 	// EmbeddingDim is the width of the built-in text embedder for raw drug names;
 	// 0 means DefaultEmbeddingDim.
 	EmbeddingDim int
@@ -183,9 +187,9 @@ type tableReader struct {
 	headerOK  bool              // no two tables' headers differed
 	firstKind *TableKind        // the first final table's kind
 	anFrom    string            // the table the analytes came from
-	// per analyte: cells holding the -1.0 missing code, and other negative values
-	minusOnes, otherNeg []int
-	gaps                map[int]groupGap // per sample index, final tables with chart times
+	// per analyte: what finish needs to decide what -1.0 meant (minusone.go)
+	minusOne []minusOneTally
+	gaps     map[int]groupGap // per sample index, final tables with chart times
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {

@@ -253,6 +253,15 @@ func (rd *tableReader) subjectAt(s *schema, p *rowParser, col int) (string, time
 	return sub, t, nil
 }
 
+// drugName is the row's drug name when the table has a drug column ("" otherwise), kept
+// beside the embedding so that reports can name drugs.
+func (rd *tableReader) drugName(s *schema, p *rowParser) string {
+	if s.drug < 0 {
+		return ""
+	}
+	return rd.intern(strings.TrimSpace(p.f(s.drug)))
+}
+
 // prescription parses a row's embedding (appended to dst, returned even on error so a
 // reused buffer is kept), dose and unit.
 func (rd *tableReader) prescription(s *schema, p *rowParser, dst []float32) (emb []float32, dose float32, unit string, e *RowError) {

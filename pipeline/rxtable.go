@@ -29,6 +29,7 @@ type rxRow struct {
 	emb     []float32
 	dose    float32
 	unit    string
+	drug    string
 }
 
 func (rd *tableReader) rxRow(s *schema, p *rowParser) *RowError {
@@ -40,6 +41,6 @@ func (rd *tableReader) rxRow(s *schema, p *rowParser) *RowError {
 	if e != nil {
 		return e
 	}
-	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: u})
+	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: u, drug: rd.drugName(s, p)})
 	return nil
 }

@@ -20,8 +20,9 @@ type Layout struct {
 	BlockRows     int `json:"block_rows"`
 	BlockFeatures int `json:"block_features"`
 	// MinusOneReal lists the analytes whose -1.0 is a real value in tables that use -1.0
-	// as the missing code: those where the data held other negative values (base excess
-	// can be -1; a pH cannot). Reading against a layout applies its list, not the data's.
+	// as the missing code, as the training data or the missing-code setting decided
+	// (minusone.go: base excess's -1 is as frequent as its -2 and 0; glucose's -1.0 is a
+	// point mass). Reading against a layout (serving) applies its list, not the data's.
 	MinusOneReal []string `json:"minus_one_real,omitempty"`
 	// Units are the analytes' units, in Analytes' order, where the input names them
 	// (native MIMIC tables); absent in older layouts.
@@ -49,6 +50,18 @@ type Sample struct {
 	// Drugs names each prescription row's drug where the table gave a name (nil when it
 	// gave embeddings only): reports name drugs with it; the network never reads it.
 	Drugs []string
+}
+
+// addDrug names the row just appended (Drugs stays nil while no row has a name, and
+// rows before the first named one get "").
+func (s *Sample) addDrug(name string) {
+	if name == "" && s.Drugs == nil {
+		return
+	}
+	for len(s.Drugs) < s.NumRx()-1 {
+		s.Drugs = append(s.Drugs, "")
+	}
+	s.Drugs = append(s.Drugs, name)
 }
 
 // NumRx is the number of prescription rows in the sample.

@@ -14,6 +14,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // Kind is the type of a hyperparameter value.
@@ -23,7 +25,7 @@ const (
 	Int Kind = iota
 	Float
 	Enum
-	Text // free text, checked by Spec.TextCheck (e.g. an analyte list)
+	Text // a string Normalize checks; one value per job (no grids or tuning ranges)
 )
 
 func (k Kind) String() string {
@@ -50,10 +52,12 @@ type Spec struct {
 	Max     float64  // upper bound (numeric kinds)
 	MinOpen bool     // Min itself is not allowed
 	MaxOpen bool     // Max itself is not allowed
-	Values  []string // allowed values (Enum); for Text, the named forms besides lists
-	// TextCheck validates a Text value (already trimmed); nil accepts any text.
-	TextCheck func(string) error
+	Values  []string // allowed values (Enum); for Text, the simplest ones
+	// Normalize checks a Text value and returns its plain form; Syntax describes it.
+	Normalize func(string) (string, error)
+	Syntax    string
 	Tunable   bool   // one of the five tunables the launcher exposes as first-class flags
+	Data      bool   // shapes the samples (reading, joining, row limits): launcher prepare applies it too, as a flag
 	Abbrev    string // short form in generated job names; "" means the initials of Name's words
 	Doc       string // one line
 }
@@ -91,23 +95,27 @@ var Specs = withAliases([]Spec{
 		Doc: "cross-validation: cut the train channel into this many folds by subject and test on fold number fold (0 = off; as launcher cv does)"},
 	{Name: "fold", Field: "Fold", Kind: Int, Default: "1", Min: 1, Max: 100,
 		Doc: "with folds > 0, the fold (1-based) held out as the test split"},
-	{Name: "max_prescriptions", Field: "MaxPrescriptions", Kind: Int, Default: "0", Min: 0, Max: 100000,
+	{Name: "max_prescriptions", Field: "MaxPrescriptions", Kind: Int, Default: "0", Min: 0, Max: 100000, Data: true,
 		Doc: "prescription rows kept per sample (0 = no limit; the seed architecture always uses a 20-row block)"},
-	{Name: "overflow_policy", Field: "OverflowPolicy", Kind: Enum, Default: "truncate", Values: []string{"truncate", "split"},
+	{Name: "overflow_policy", Field: "OverflowPolicy", Kind: Enum, Default: "truncate", Values: []string{"truncate", "split"}, Data: true,
 		Doc: "what happens to groups with more prescriptions than the limit: truncate (counted in the report) or split into several samples"},
-	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500,
+	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500, Data: true,
 		Doc: "when joining separate prescription and blood-test tables, the largest gap between a prescription and its tests (0 = no limit)"},
-	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000,
+	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000, Data: true,
 		Doc: "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)"},
-	{Name: "analytes", Field: "Analytes", Kind: Text, Default: "chemistry", Values: []string{"chemistry", "blood-gas"}, TextCheck: analyteList,
+	{Name: "missing_code", Field: "MissingCode", Kind: Text, Default: pipeline.MinusOneAuto, Values: pipeline.MinusOneModes, Data: true,
+		Normalize: pipeline.NormalizeMinusOneRule, Syntax: "auto, missing or value, for all analytes or per analyte as ANALYTE=MODE items separated by commas",
+		Doc: "tables using -1.0 as the missing code: auto decides per analyte (missing where -1.0 is a point mass against the counts of its nearest values, a value where it is as frequent as they are); missing or value force it (e.g. baseexcess=value,glucose=missing)"},
+	{Name: "analytes", Field: "Analytes", Kind: Text, Default: pipeline.AnalytesChemistry, Values: []string{pipeline.AnalytesChemistry, pipeline.AnalytesBloodGas}, Data: true,
+		Normalize: pipeline.NormalizeAnalytes, Syntax: pipeline.AnalytesSyntax,
 		Doc: "native MIMIC tables: the lab values to pair, chemistry, blood-gas or a comma list of itemids or d_labitems labels"},
-	{Name: "pre_window_hours", Field: "PreWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760,
+	{Name: "pre_window_hours", Field: "PreWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760, Data: true,
 		Doc: "native MIMIC tables: the pre value is the latest at most this many hours before the prescriptions' start"},
-	{Name: "min_lag_hours", Field: "MinLagHours", Kind: Float, Default: "1", Min: 0, Max: 8760,
+	{Name: "min_lag_hours", Field: "MinLagHours", Kind: Float, Default: "1", Min: 0, Max: 8760, Data: true,
 		Doc: "native MIMIC tables: the post value is the first at least this many hours after the start"},
-	{Name: "post_window_hours", Field: "PostWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760, MinOpen: true,
+	{Name: "post_window_hours", Field: "PostWindowHours", Kind: Float, Default: "24", Min: 0, Max: 8760, MinOpen: true, Data: true,
 		Doc: "native MIMIC tables: the post value lies at most this many hours after the start"},
-	{Name: "pairing", Field: "Mode", Kind: Enum, Default: "windows", Values: []string{"windows", "original"},
+	{Name: "pairing", Field: "Mode", Kind: Enum, Default: pipeline.PairingWindows, Values: pipeline.PairingModes, Data: true,
 		Doc: "native MIMIC tables: windows (the windows above, one admission) or original (the original final table's rule, MIMIC-III blood gases)"},
 	{Name: "checkpoint_every", Field: "CheckpointEvery", Kind: Int, Default: "1", Min: 1, Max: 100000,
 		Doc: "write a resumable checkpoint every this many epochs"},
@@ -139,11 +147,11 @@ func Ignored(key string) bool {
 
 // RangeText describes the allowed values of s, e.g. "(0, 1]" or "one of seed, pooled-residual".
 func (s Spec) RangeText() string {
+	if s.Kind == Text {
+		return s.Syntax
+	}
 	if s.Kind == Enum {
 		return "one of " + strings.Join(s.Values, ", ")
-	}
-	if s.Kind == Text {
-		return strings.Join(s.Values, ", ") + " or a comma list"
 	}
 	lo, hi := "[", "]"
 	if s.MinOpen {
@@ -200,15 +208,11 @@ func (s Spec) Check(raw string) (string, error) {
 	}
 	switch s.Kind {
 	case Text:
-		if v == "" || len(v) > maxText {
-			return "", fmt.Errorf("hyperparameter %s=%q: expected %s of at most %d characters", s.Name, raw, s.RangeText(), maxText)
+		plain, err := s.Normalize(v)
+		if err != nil {
+			return "", fmt.Errorf("hyperparameter %s=%q: %v", s.Name, raw, err)
 		}
-		if s.TextCheck != nil {
-			if err := s.TextCheck(v); err != nil {
-				return "", fmt.Errorf("hyperparameter %s=%q: %v", s.Name, raw, err)
-			}
-		}
-		return v, nil
+		return plain, nil
 	case Enum:
 		for _, allowed := range s.Values {
 			if v == allowed {
@@ -260,22 +264,4 @@ func MarkdownTable() string {
 		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", name, s.Kind, s.Default, s.RangeText(), s.Doc)
 	}
 	return b.String()
-}
-
-// maxText bounds a Text value.
-const maxText = 1000
-
-// analyteList accepts a preset or a comma list of itemids and labels: printable text.
-func analyteList(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		if strings.TrimSpace(part) == "" {
-			return fmt.Errorf("empty item in the list; expected chemistry, blood-gas or itemids and labels separated by commas")
-		}
-	}
-	for _, r := range v {
-		if r < ' ' || r == 0x7f {
-			return fmt.Errorf("control character in the text; expected printable itemids or labels")
-		}
-	}
-	return nil
 }

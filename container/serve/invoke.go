@@ -27,6 +27,7 @@ const (
 const predictBatch = 64
 
 func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
+	s.trace(w, r)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; expected POST")

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 )
@@ -19,7 +18,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	if err != nil {
 		return err
 	}
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim, Pairing: r.hp.Pairing}
+	ropts := r.hp.ReadOptions(lim)
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	var trainDS *pipeline.Dataset // for the other channels' kind of table
@@ -36,6 +35,9 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		cs := ChannelSummary{Prepared: ch.Prepared}
 		if ch.Prepared {
 			r.log.printf("channel %s: reading prepared dataset %s", name, r.p.Rel(ch.Dir))
+			if name == ChannelTrain && r.hp.MissingCode != pipeline.MinusOneAuto {
+				r.log.printf("channel %s: missing_code=%s does not apply: a prepared dataset holds prepare's decision on -1.0 (its --missing-code)", name, r.hp.MissingCode)
+			}
 			// The prepared scaler is ignored: scalers are fitted on the training split.
 			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
 		} else {
@@ -56,6 +58,10 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 						r.readReport = buf.String()
 						r.summary.Data.Gaps = rep.Gaps
 						r.summary.Data.Pairs = rep.Pairs
+						if w := rep.MinusOneWarning(); w != "" {
+							r.log.printf("channel %s: %s", name, w)
+							r.summary.Data.Warnings = append(r.summary.Data.Warnings, w)
+						}
 					}
 				}
 			}
@@ -92,11 +98,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		sets[name] = ds.Samples
 	}
 
-	limit := r.hp.MaxPrescriptions
-	if r.hp.Architecture == model.ArchSeed && r.layout.BlockRows > 0 && (limit == 0 || limit > r.layout.BlockRows) {
-		limit = r.layout.BlockRows // the seed network's block has a fixed number of rows
-	}
-	if limit > 0 {
+	if limit := r.hp.RowLimit(r.layout); limit > 0 {
 		for name, s := range sets {
 			out, affected, err := pipeline.LimitRows(s, limit, r.hp.OverflowPolicy)
 			if err != nil {
@@ -126,7 +128,10 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		fr[2], src[2] = r.hp.TestFraction, "split from train"
 	}
 	if fr[1] > 0 || fr[2] > 0 {
-		fr[0] = 1 - fr[1] - fr[2]
+		fr, err := pipeline.HoldOutFractions(fr[1], fr[2])
+		if err != nil {
+			return fmt.Errorf("hyperparameters validation_fraction and test_fraction: %w", err)
+		}
 		tr, va, te := pipeline.SplitBySubject(r.train, fr, r.hp.Seed)
 		r.train = tr
 		if fr[1] > 0 {

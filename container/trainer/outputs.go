@@ -75,6 +75,9 @@ type DataSummary struct {
 	// Pairs is how native MIMIC tables in the train channel were paired: per analyte
 	// the groups with a pair and the gap distributions.
 	Pairs *pipeline.PairReport `json:"pairs,omitempty"`
+	// Warnings are the reader's warnings on the train channel (a -1.0 whose meaning the
+	// data left open), shown at the top of report.md's data section.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ScoreRow is one model's score on one split, for report.md.

@@ -44,6 +44,8 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
 	fs.Var(&c.slices, "slice", "also score the groups with a drug on the analyte it targets: DRUG=ANALYTE, or a drug alone for Potassium Chloride, Insulin, Magnesium Sulfate, Calcium Gluconate (repeatable)")
 	c.hp.register(fs)
+	mc, _ := hparams.Lookup("missing_code") // as launcher prepare has it
+	c.hp.flag(fs, mc)
 	return c
 }
 
@@ -74,17 +76,20 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
 		return usageError(err.Error())
 	}
-	plain, err := hparams.Parse(c.hp.values)
+	plain, hp, err := trainer.ParseHyperparameters(c.hp.values)
 	if err != nil {
 		return usageError(err.Error())
 	}
-	var hp trainer.Hyperparameters
-	if err := hparams.Decode(plain, &hp); err != nil {
-		return err
+	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
+	if err != nil {
+		return usagef("%v", err)
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours, Pairing: hp.Pairing})
+	ds, rep, err := pipeline.ReadTables(ctx, c.inputs, hp.ReadOptions(lim))
 	if err != nil {
 		return err
+	}
+	if w := rep.MinusOneWarning(); w != "" {
+		fmt.Fprintln(c.e.Stderr, w)
 	}
 	samples, err := limitForArchitecture(ds, hp)
 	if err != nil {
@@ -143,14 +148,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 // limitForArchitecture applies max_prescriptions as the trainer does (the seed network's
 // block bounds its rows).
 func limitForArchitecture(ds *pipeline.Dataset, hp trainer.Hyperparameters) ([]pipeline.Sample, error) {
-	limit := hp.MaxPrescriptions
-	if hp.Architecture == model.ArchSeed && (limit == 0 || limit > ds.Layout.BlockRows) {
-		limit = ds.Layout.BlockRows
-	}
-	if limit == 0 {
-		return ds.Samples, nil
-	}
-	out, _, err := pipeline.LimitRows(ds.Samples, limit, hp.OverflowPolicy)
+	out, _, err := pipeline.LimitRows(ds.Samples, hp.RowLimit(ds.Layout), hp.OverflowPolicy)
 	return out, err
 }
 

@@ -56,6 +56,9 @@ func (h *hpValues) set(flag string, spec hparams.Spec, raw string) error {
 	if err != nil {
 		return err
 	}
+	if h.values == nil {
+		h.values, h.by = map[string]string{}, map[string]string{}
+	}
 	if prev, ok := h.by[spec.Name]; ok && prev != flag {
 		return fmt.Errorf("%s is already set by %s", spec.Name, prev)
 	}
@@ -64,17 +67,20 @@ func (h *hpValues) set(flag string, spec hparams.Spec, raw string) error {
 	return nil
 }
 
-// registerHP adds the tunable hyperparameter flags (--epochs, --learning-rate, ...)
+// flag adds --<alias> for spec s: its usage line and its check are the spec's.
+func (h *hpValues) flag(fs *flag.FlagSet, s hparams.Spec) {
+	fs.Func(s.Alias, fmt.Sprintf("%s (%s %s, default %s)", s.Doc, s.Kind, s.RangeText(), s.Default), func(v string) error {
+		return h.set("--"+s.Alias, s, v)
+	})
+}
+
+// register adds the tunable hyperparameter flags (--epochs, --learning-rate, ...)
 // and --hp KEY=VALUE for every other hyperparameter the trainer accepts.
 func (h *hpValues) register(fs *flag.FlagSet) {
-	h.values, h.by = map[string]string{}, map[string]string{}
 	for _, s := range hparams.Specs {
-		if !s.Tunable {
-			continue
+		if s.Tunable {
+			h.flag(fs, s)
 		}
-		fs.Func(s.Alias, fmt.Sprintf("%s (%s %s, default %s)", s.Doc, s.Kind, s.RangeText(), s.Default), func(v string) error {
-			return h.set("--"+s.Alias, s, v)
-		})
 	}
 	fs.Func("hp", "hyperparameter `KEY=VALUE` (repeatable; any of: "+strings.Join(hparams.Names(), ", ")+")", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")
@@ -100,21 +106,26 @@ type jobFlags struct {
 	instanceCount, volumeSize   int
 	maxRuntime, maxWait         string
 	keepAlive                   int
-	spot, networkIsolation      bool
+	spot                        bool
 	checkpoint, inputMode       string
 	env, tags                   kvFlag
 	hp                          hpValues
+	retries                     int
+	sec                         securityFlags
+	e                           *Env
+	fs                          *flag.FlagSet
 }
 
 // channelNames are the training channels, in the order of the --train, --validation and
 // --test flags.
 var channelNames = pipeline.Channels
 
-func (f *jobFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.image, "image", "", "training image URI (required)")
-	fs.StringVar(&f.role, "role", "", "IAM role ARN for SageMaker (required)")
+func (f *jobFlags) register(e *Env, fs *flag.FlagSet) {
+	f.e, f.fs = e, fs
+	fs.StringVar(&f.image, "image", "", "training image URI (required; default from the SageMaker config file's CustomParameters "+customParamsPrefix+"Image)")
+	fs.StringVar(&f.role, "role", "", "IAM role ARN for SageMaker (required; default from the SageMaker config file)")
 	fs.StringVar(&f.output, "output", "", "S3 URI for model artifacts (default s3://BUCKET/PREFIX/output when --bucket is set)")
-	fs.StringVar(&f.bucket, "bucket", "", "`s3://BUCKET[/PREFIX]` where local channel paths are uploaded")
+	fs.StringVar(&f.bucket, "bucket", "", "`s3://BUCKET[/PREFIX]` where local channel paths are uploaded (default from the SageMaker config file's Session.DefaultS3Bucket)")
 	for i, ch := range channelNames {
 		fs.StringVar(&f.channelPaths[i], ch, "", ch+" channel: S3 URI or local file/folder (uploaded under --bucket)")
 	}
@@ -129,7 +140,8 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.keepAlive, "keep-alive", 0, "keep the instance in a warm pool this many `SECONDS` (0-3600) after the job, for the next matching job")
 	fs.Var(&f.env, "env", "container environment `KEY=VALUE` (repeatable)")
 	fs.Var(&f.tags, "tag", "job tag `KEY=VALUE` (repeatable)")
-	fs.BoolVar(&f.networkIsolation, "network-isolation", false, "run the container without network access")
+	fs.IntVar(&f.retries, "retries", 0, "retry the job up to `N` times (1-30) when SageMaker fails it with an internal error (RetryStrategy)")
+	f.sec.register(fs, reqTraining)
 	f.hp.register(fs)
 }
 
@@ -143,7 +155,10 @@ type jobSpec struct {
 	volumeSize          int32
 	maxRuntime, maxWait int32
 	keepAlive           int32
-	spot, isolation     bool
+	spot                bool
+	retries             int32
+	sec                 *security
+	origins             []string // where defaults came from, for --dry-run
 	checkpoint          string
 	inputMode           types.TrainingInputMode
 	env                 map[string]string
@@ -154,8 +169,11 @@ type jobSpec struct {
 
 // spec validates every flag; errors name the flag and nothing is uploaded or submitted.
 func (f *jobFlags) spec() (*jobSpec, error) {
-	s := &jobSpec{image: f.image, role: f.role, channelPaths: f.channelPaths, instanceType: f.instanceType,
-		spot: f.spot, isolation: f.networkIsolation, env: map[string]string{}, hp: map[string]string{}}
+	s := &jobSpec{channelPaths: f.channelPaths, spot: f.spot, env: map[string]string{}, hp: map[string]string{}}
+	if err := f.defaults(s); err != nil {
+		return nil, err
+	}
+	s.image, s.role, s.instanceType = f.image, f.role, f.instanceType
 	if err := checkImage("--image", f.image); err != nil {
 		return nil, err
 	}
@@ -265,7 +283,11 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.tags = append(s.tags, tags...)
+	s.tags = s.sec.withTags(append(s.tags, tags...))
+	if f.retries < 0 || f.retries > maxRetryAttempts {
+		return nil, usagef("--retries %d: expected 0 to %d", f.retries, maxRetryAttempts)
+	}
+	s.retries = int32(f.retries)
 	for _, sp := range hparams.Specs {
 		if sp.Tunable {
 			s.hp[sp.Name] = sp.Default
@@ -338,8 +360,9 @@ func (s *jobSpec) trainingInput(name string, hp map[string]string, tags []types.
 	if s.checkpoint != "" {
 		in.CheckpointConfig = &types.CheckpointConfig{S3Uri: aws.String(s.checkpoint)}
 	}
-	if s.isolation {
-		in.EnableNetworkIsolation = aws.Bool(true)
+	s.sec.applyTraining(in)
+	if s.retries > 0 {
+		in.RetryStrategy = &types.RetryStrategy{MaximumRetryAttempts: aws.Int32(s.retries)}
 	}
 	if len(s.env) > 0 {
 		in.Environment = s.env

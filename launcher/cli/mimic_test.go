@@ -32,11 +32,12 @@ func TestSynthNativeAndPairingFlags(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "prep")
 	for args, want := range map[string]string{
-		"--pre-window -1":               "pre window -1",
-		"--min-lag 30":                  "min lag 30 hours is beyond the post window",
-		"--pairing nearest":             `pairing "nearest"`,
-		"--post-window 9000":            "post window 9000",
-		"--min-lag 2 --post-window 1.5": "beyond the post window",
+		"--pre-window-hours -1":                     "pre_window_hours=-1",
+		"--min-lag-hours 30":                        "min lag 30 hours is beyond the post window",
+		"--pairing nearest":                         "pairing",
+		"--post-window-hours 9000":                  "post_window_hours=9000",
+		"--min-lag-hours 2 --post-window-hours 1.5": "beyond the post window",
+		"--analytes 50971,,50983":                   "empty item",
 	} {
 		r := h.run(append([]string{"prepare", "--input", dir, "--output", out}, strings.Fields(args)...)...)
 		if r.err == nil || !strings.Contains(r.err.Error(), want) {
@@ -59,7 +60,7 @@ func TestPrepareAndCVOnMIMIC(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "prep")
 	table := filepath.Join(t.TempDir(), "pairs.csv")
-	r := h.run("prepare", "--input", dir, "--output", out, "--analytes", "Potassium,Sodium", "--post-window", "12", "--table", table)
+	r := h.run("prepare", "--input", dir, "--output", out, "--analytes", "Potassium,Sodium", "--post-window-hours", "12", "--table", table)
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stdout)
 	}

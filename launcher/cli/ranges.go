@@ -16,6 +16,14 @@ type axis struct {
 	values []string
 }
 
+// notSwept refuses grids and ranges over a text hyperparameter: its values hold commas.
+func notSwept(flag string, spec hparams.Spec) error {
+	if spec.Kind == hparams.Text {
+		return usagef("%s: %s takes one value per job (set it with --hp), not a list or range", flag, spec.Name)
+	}
+	return nil
+}
+
 // parseGrid reads "epochs=10,20,50 learning_rate=0.001,0.01" (separated by
 // spaces or semicolons; names or kebab aliases) into axes in the given order.
 func parseGrid(flag, text string) ([]axis, error) {
@@ -38,6 +46,9 @@ func parseGrid(flag, text string) ([]axis, error) {
 			return nil, usagef("%s: %s appears twice", flag, spec.Name)
 		}
 		seen[spec.Name] = true
+		if err := notSwept(flag, spec); err != nil {
+			return nil, err
+		}
 		a := axis{name: spec.Name}
 		dup := map[string]bool{}
 		for _, raw := range strings.Split(vs, ",") {
@@ -115,6 +126,9 @@ func parseRange(flag, text string) (hpRange, error) {
 	spec, ok := hparams.Lookup(k)
 	if !ok {
 		return hpRange{}, usagef("%s: %v", flag, hparams.UnknownError(k))
+	}
+	if err := notSwept(flag, spec); err != nil {
+		return hpRange{}, err
 	}
 	r := hpRange{name: spec.Name}
 	if !strings.Contains(spec0, ":") {

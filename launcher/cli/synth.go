@@ -19,6 +19,7 @@ type synthCmd struct {
 	subjects int
 	out      string
 	seed     int64
+	opt      pipeline.SynthOptions // the table's shape beyond subjects and seed
 	format   string
 	labRows  int
 }
@@ -30,6 +31,9 @@ func newSynth(e *Env, fs *flag.FlagSet) unit {
 	fs.Int64Var(&c.seed, "seed", 42, "generator seed: the same seed gives the same file")
 	fs.StringVar(&c.format, "format", "final", "final (one final table), mimic-iv or mimic-iii (a folder of native tables: --out is the folder)")
 	fs.IntVar(&c.labRows, "lab-rows", 0, "mimic-iv/mimic-iii: about this many labevents rows (default 300 per subject)")
+	fs.Float64Var(&c.opt.MissingRate, "missing-rate", 0.3, "mean share of missing values (each analyte's share varies from 0.4 to 1.6 times it)")
+	fs.BoolVar(&c.opt.MinusOneEverywhere, "minus-one-everywhere", false, "write every missing value as -1.0, as the original tables do, also in analytes that can be negative (by default those get empty cells)")
+	fs.Float64Var(&c.opt.SignErrors, "sign-errors", 0, "share of observed values written negative, as entry errors would be")
 	return c
 }
 
@@ -42,6 +46,17 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 	}
 	if c.subjects < 1 || c.subjects > 1_000_000 {
 		return usagef("--subjects %d: expected 1 to 1000000", c.subjects)
+	}
+	if !(c.opt.MissingRate >= 0 && c.opt.MissingRate < 1) {
+		return usagef("--missing-rate %g: expected a share in [0, 1)", c.opt.MissingRate)
+	}
+	if !(c.opt.SignErrors >= 0 && c.opt.SignErrors < 1) {
+		return usagef("--sign-errors %g: expected a share in [0, 1)", c.opt.SignErrors)
+	}
+	opt := c.opt
+	opt.Subjects, opt.Seed = c.subjects, c.seed
+	if opt.MissingRate == 0 {
+		opt.MissingRate = -1 // SynthOptions: < 0 means none, 0 the default
 	}
 	switch c.format {
 	case "final":
@@ -58,7 +73,7 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 			w = zw
 		}
 		var err error
-		if info, err = pipeline.WriteSynthetic(w, pipeline.SynthOptions{Subjects: c.subjects, Seed: c.seed}); err != nil {
+		if info, err = pipeline.WriteSynthetic(w, opt); err != nil {
 			return err
 		}
 		if zw != nil {

@@ -2,6 +2,8 @@ package mimic
 
 import (
 	"fmt"
+
+	"github.com/blueblood/blueblood/pipeline"
 	"math"
 	"strconv"
 	"strings"
@@ -37,8 +39,8 @@ func lab(name, unit string, max float64, items ...int64) analyte {
 
 // Presets are the named analyte lists (--analytes).
 const (
-	PresetBloodGas  = "blood-gas"
-	PresetChemistry = "chemistry"
+	PresetBloodGas  = pipeline.AnalytesBloodGas
+	PresetChemistry = pipeline.AnalytesChemistry
 )
 
 // chemistry: the chemistry panel and blood count, by their lab itemids; potassium,

@@ -90,6 +90,7 @@ func TestDetect(t *testing.T) {
 		dir: true, filepath.Join(dir, "LABEVENTS.csv.gz"): true, filepath.Join(dir, "PRESCRIPTIONS.csv.gz"): true,
 		other: false, filepath.Join(other, "prescriptions.csv"): false,
 		filepath.Join("..", "testdata", "synthetic_small.csv"): false,
+		t.TempDir(): false, filepath.Join(other, "absent"): false,
 	} {
 		got, err := Format{}.Detect(context.Background(), in, pipeline.ReadOptions{})
 		if err != nil || got != want {

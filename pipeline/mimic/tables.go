@@ -79,7 +79,8 @@ func findTables(ctx context.Context, inputs []string, store pipeline.ObjectStore
 func looksNative(ctx context.Context, in string, store pipeline.ObjectStore) (bool, error) {
 	names, err := pipeline.ListTables(ctx, in, store)
 	if err != nil {
-		return false, err
+		// an empty or missing folder is no MIMIC copy; the table readers say what is wrong
+		return false, nil
 	}
 	if len(names) == 1 && names[0] == in {
 		t := tableName(in)
