@@ -118,27 +118,7 @@ func TestBuildspec(t *testing.T) {
 // a real engine against mounted /opt/ml fixture trees.
 func TestDocker(t *testing.T) {
 	engine := dockertest.Require(t)
-	bin := trainerBinary(t)
-	ctxDir := t.TempDir()
-	data, err := os.ReadFile("../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage, err := dockertest.RuntimeStage(string(data), "trainer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(stage), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ctxDir, "trainer"), raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	image := engine.BuildImage(t, ctxDir)
+	image, raw := productionImage(t, engine)
 	size := engine.ImageSize(t, image)
 	t.Logf("image %s: %.1f MB (binary %.1f MB)", image, float64(size)/1e6, float64(len(raw))/1e6)
 	const maxImageSize = 25e6 // issue #4: the runtime image stays under 25 MB

@@ -42,7 +42,7 @@ func TestRunDispatch(t *testing.T) {
 	}{
 		{"unknown command", []string{"fit"}, 2, "", "unknown command \"fit\"\nusage: trainer"},
 		{"train with extra arguments", []string{"train", "--epochs=3"}, 2, "", "train: unexpected arguments"},
-		{"help", []string{"--help"}, 0, "usage: trainer [train | serve | metric-definitions]", ""},
+		{"help", []string{"--help"}, 0, "usage: trainer [train | serve | prepare | metric-definitions]", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -180,6 +180,7 @@ type tableReader struct {
 	embBuf    []float32
 	blood     []bloodRow
 	sources   []Source
+	contents  sameContent       // decompressed content of each table read (see sameContent)
 	budget    *byteBudget       // decompressed bytes read so far, against opt.Limits
 	interned  map[string]string // units, shared (see intern)
 	schema    *schema           // the last table's, for checkKind
@@ -212,8 +213,12 @@ func (rd *tableReader) readRef(ctx context.Context, ref inputRef) error {
 	}
 	defer f.Close()
 	from := len(rd.samples)
-	rows, err := rd.readCSV(ref.name, rd.budget.reader(f))
+	r, h := rd.contents.hashing(rd.budget.reader(f))
+	rows, err := rd.readCSV(ref.name, r)
 	if err != nil {
+		return err
+	}
+	if err := rd.contents.check(ref.name, h); err != nil {
 		return err
 	}
 	if err := rd.checkKind(rd.schema, from); err != nil {

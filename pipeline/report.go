@@ -152,6 +152,15 @@ type Report struct {
 	Pairs *PairReport `json:"pairs,omitempty"`
 }
 
+// InconsistencyLine is the report's line on groups whose rows disagree on pre or
+// post values, or "" when none do; commands that print no full report print it.
+func (r *Report) InconsistencyLine() string {
+	if r.InconsistentGroups == 0 {
+		return ""
+	}
+	return fmt.Sprintf("inconsistent groups: %d (first row's pre/post values used)", r.InconsistentGroups)
+}
+
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -169,8 +178,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.DoseRanges+r.MissingDoses+r.MissingDrugs > 0 {
 		ew.printf("doses:               %d ranges read as midpoint, %d missing; %d drug names missing\n", r.DoseRanges, r.MissingDoses, r.MissingDrugs)
 	}
-	if r.InconsistentGroups > 0 {
-		ew.printf("inconsistent groups: %d (first row's pre/post values used)\n", r.InconsistentGroups)
+	if line := r.InconsistencyLine(); line != "" {
+		ew.printf("%s\n", line)
 	}
 	if r.GroupsWithoutPre+r.GroupsWithoutPost > 0 {
 		ew.printf("join dropped:        %d groups without a pre test, %d without a post test\n", r.GroupsWithoutPre, r.GroupsWithoutPost)

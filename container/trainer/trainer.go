@@ -49,6 +49,9 @@ type Options struct {
 	Start time.Time
 	// Getenv reads the environment (TRAINING_JOB_NAME); nil means no environment.
 	Getenv func(string) string
+	// MemoryBytes is the memory the job may use; 0 means the cgroup's limit or the
+	// machine's total (see MemoryLimit).
+	MemoryBytes int64
 }
 
 func (o Options) withDefaults() Options {

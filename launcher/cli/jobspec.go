@@ -20,10 +20,15 @@ import (
 // checkTags validates --tag KEY=VALUE items and returns them as request tags.
 func checkTags(items [][2]string) ([]types.Tag, error) {
 	var tags []types.Tag
+	seen := map[string]bool{}
 	for _, kv := range items {
 		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
 			return nil, err
 		}
+		if seen[kv[0]] {
+			return nil, usagef("--tag %s: given twice; each key once", kv[0])
+		}
+		seen[kv[0]] = true
 		tags = append(tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
 	}
 	return tags, nil
@@ -391,10 +396,20 @@ func checkHyperParameters(flag string, hp map[string]string) error {
 	return nil
 }
 
-// checkTagCount enforces the 50-tag limit after default tags are added.
+// checkTagCount enforces the 50-tag limit and unique keys after default tags are added.
 func checkTagCount(tags []types.Tag) error {
 	if len(tags) > maxTags {
 		return usagef("--tag: %d tags including the launcher's own, at most %d allowed", len(tags), maxTags)
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if t.Key == nil {
+			continue // a placeholder for a tag added later
+		}
+		if seen[*t.Key] {
+			return usagef("--tag %s: the launcher sets this key itself; choose another", *t.Key)
+		}
+		seen[*t.Key] = true
 	}
 	return nil
 }
