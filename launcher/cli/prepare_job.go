@@ -31,6 +31,7 @@ type prepareJobFlags struct {
 	volumeSize                                  int
 	env, tags                                   kvFlag
 	dryRun, wait, logs                          bool
+	sec                                         securityFlags
 }
 
 func (f *prepareJobFlags) register(fs *flag.FlagSet) {
@@ -45,6 +46,7 @@ func (f *prepareJobFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "with --image: print the CreateProcessingJob request as JSON and call nothing")
 	fs.BoolVar(&f.wait, "wait", false, "with --image: follow the job until it ends, then print a summary")
 	fs.BoolVar(&f.logs, "logs", true, "with --image and --wait: print the job's log as it comes")
+	f.sec.register(fs, reqProcessing)
 }
 
 // active reports whether the command runs as a processing job.
@@ -52,11 +54,12 @@ func (f *prepareJobFlags) active() bool { return f.image != "" || f.dryRun || f.
 
 // submit creates the processing job that prepares opt.Inputs into opt.Output.
 func (f *prepareJobFlags) submit(ctx context.Context, e *Env, opt pipeline.PrepareOptions) error {
-	in, err := f.request(e, opt)
+	in, sec, err := f.request(e, opt)
 	if err != nil {
 		return err
 	}
 	if f.dryRun {
+		printOrigins(e.Stderr, sec.origins)
 		return printDryRun(ctx, e, func(cl *sagemaker.Client) error {
 			_, err := cl.CreateProcessingJob(ctx, in)
 			return err
@@ -89,9 +92,31 @@ func (f *prepareJobFlags) submit(ctx context.Context, e *Env, opt pipeline.Prepa
 	return processingResult(final)
 }
 
-// request validates the flags against the API's constraints and builds the request;
-// errors name the flag.
-func (f *prepareJobFlags) request(e *Env, opt pipeline.PrepareOptions) (*sagemaker.CreateProcessingJobInput, error) {
+// request validates the flags against the API's constraints and builds the request with
+// the network and keys from the flags or the SageMaker config file; errors name the flag.
+func (f *prepareJobFlags) request(e *Env, opt pipeline.PrepareOptions) (*sagemaker.CreateProcessingJobInput, *security, error) {
+	cfg, err := loadSDKConfig(e.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, err := f.sec.resolve(cfg, reqProcessing)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.role = sec.withRole(f.role, "")
+	req, err := f.build(e, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec.applyProcessing(req)
+	if req.Tags = sec.withTags(req.Tags); checkTagCount(req.Tags) != nil {
+		return nil, nil, checkTagCount(req.Tags)
+	}
+	return req, sec, nil
+}
+
+// build validates the flags against the API's constraints and builds the request.
+func (f *prepareJobFlags) build(e *Env, opt pipeline.PrepareOptions) (*sagemaker.CreateProcessingJobInput, error) {
 	if err := checkImage("--image", f.image); err != nil {
 		return nil, err
 	}

@@ -104,3 +104,34 @@ func TestPrepareJobFailsAndStops(t *testing.T) {
 		t.Errorf("wait on a stopped job: %v\n%s", r.err, r.stdout)
 	}
 }
+
+// TestPrepareJobNetworkAndKeys: the processing job takes its role, network and keys from
+// the SageMaker config file a team already has, flags win, the dry run says where each
+// came from, and the test server accepts the request.
+func TestPrepareJobNetworkAndKeys(t *testing.T) {
+	h := processingHarness(t)
+	env := map[string]string{"HOME": teamHome(t)}
+	r := h.runWith(env, "prepare", "--dry-run", "--image", testImage, "--job-name", "prep-sec",
+		"--input", "s3://blueblood-test/raw/", "--output", "s3://blueblood-test/prepared/", "--volume-kms-key", testVolKey)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	for _, want := range []string{`"RoleArn":"` + teamRole + `"`, `"VpcConfig":` + teamVpc1, `"EnableNetworkIsolation":true`,
+		`"EnableInterContainerTrafficEncryption":true`, `"KmsKeyId":"` + teamOut + `"`, `"VolumeKmsKeyId":"` + testVolKey + `"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("request lacks %s:\n%s", want, r.stdout)
+		}
+	}
+	for _, want := range []string{"ProcessingJob.NetworkConfig.VpcConfig.Subnets", "ProcessingJob.RoleArn"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("dry run does not say where %s came from:\n%s", want, r.stderr)
+		}
+	}
+	if resp, err := postJSON(h.srv.URL, "SageMaker.CreateProcessingJob", []byte(r.stdout)); err != nil || !strings.Contains(resp, "ProcessingJobArn") {
+		t.Errorf("the test server rejects the request: %v %s", err, resp)
+	}
+	bad := strings.NewReplacer(teamOut, strings.Repeat("k", 2049), "prep-sec", "prep-sec-2").Replace(r.stdout)
+	if resp, _ := postJSON(h.srv.URL, "SageMaker.CreateProcessingJob", []byte(bad)); !strings.Contains(resp, "ValidationException") {
+		t.Errorf("the test server accepts an output key over 2048 characters: %s", resp)
+	}
+}

@@ -111,6 +111,7 @@ func WithProcessing(opt ProcessingOptions) Option {
 // validateProcessingJob checks a CreateProcessingJob request against the API model.
 func validateProcessingJob(req map[string]any) []string {
 	c := &checker{}
+	c.processingSecurity(req)
 	if c.required(req, "ProcessingJobName", "processingJobName") {
 		c.str(req["ProcessingJobName"], "processingJobName", 1, 63, reJobName)
 	}
