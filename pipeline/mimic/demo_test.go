@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -28,9 +29,11 @@ func TestDemoIVChemistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rep.WriteText(os.Stderr); err != nil {
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
+	t.Log(text.String())
 	var k *pipeline.AnalytePairs
 	for i := range rep.Pairs.Analytes {
 		if rep.Pairs.Analytes[i].Analyte == "potassium" {
