@@ -47,6 +47,8 @@ type ReadOptions struct {
 	// prediction server); training leaves it zero, so its checks stay as strict as the
 	// tables need.
 	Request RequestOptions
+	// Pairing configures native clinical tables (pipeline/mimic); other formats ignore it.
+	Pairing Pairing
 }
 
 // RequestOptions are the options that serve reading prediction requests.

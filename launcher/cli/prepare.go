@@ -31,6 +31,9 @@ type prepareCmd struct {
 	// checked by their specs and read through the trainer's read-options builder
 	hp  hpValues
 	job prepareJobFlags // --image: run as a processing job (prepare_job.go)
+	// native MIMIC tables: what is not a hyperparameter
+	anyAdmission bool
+	table        string
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -46,6 +49,8 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 			c.hp.flag(fs, s)
 		}
 	}
+	fs.BoolVar(&c.anyAdmission, "any-admission", false, "native MIMIC tables: pair values from any admission (default: the prescription's admission only)")
+	fs.StringVar(&c.table, "table", "", "native MIMIC tables: also write the pairs as a final table (one row per prescription) to this local .csv or .csv.gz file")
 	return c
 }
 
@@ -80,7 +85,14 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 		Read: hp.ReadOptions(lim),
 	}
 	opt.Read.MaxBadRows, opt.Read.AllowMixedKinds = c.maxBadRows, c.allowMixed
+	opt.Read.Pairing.AnyAdmission, opt.Read.Pairing.Table = c.anyAdmission, c.table
+	if err := opt.Read.Pairing.Check(); err != nil {
+		return usagef("%v", err)
+	}
 	if c.job.active() {
+		if c.table != "" {
+			return usagef("--table writes a local file; a processing job cannot: prepare locally, or read the job's output")
+		}
 		return c.job.submit(ctx, c.e, opt)
 	}
 	if strings.Contains(c.output+" "+strings.Join(c.inputs, " "), "s3://") {

@@ -26,7 +26,7 @@ func TestPrepareJobDryRun(t *testing.T) {
 	}
 	golden.Check(t, filepath.Join("testdata", "prepare-job-dry-run.golden.json"), []byte(r.stdout))
 	for _, want := range []string{`"InputName":"train-1"`, `"InputName":"train-2"`, `"InputName":"test-1"`, `"LocalPath":"/opt/ml/processing/output/prepared"`,
-		`"ContainerArguments":["prepare","Seed=42","Fractions=[0.7,0.15,0.15]","MaxPrescriptions=20","OverflowPolicy=split","Read.MaxGapHours=48","Read.MinusOne.All=auto"]`} {
+		`"ContainerArguments":["prepare","Seed=42","Fractions=[0.7,0.15,0.15]","MaxPrescriptions=20","OverflowPolicy=split","Read.MaxGapHours=48","Read.MinusOne.All=auto","Read.Pairing.Analytes=chemistry","Read.Pairing.PreWindowHours=24","Read.Pairing.MinLagHours=1","Read.Pairing.PostWindowHours=24","Read.Pairing.Mode=windows"]`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("request lacks %s:\n%s", want, r.stdout)
 		}

@@ -121,7 +121,8 @@ func TestPrepareJobEndToEnd(t *testing.T) {
 	if len(bodies) != 1 || json.Unmarshal(bodies[0], &req) != nil {
 		t.Fatalf("CreateProcessingJob bodies: %q", bodies)
 	}
-	if want := []string{"prepare", "Seed=7", "Fractions=[0.7,0.15,0.15]", "OverflowPolicy=truncate", "Read.MinusOne.All=auto"}; !reflect.DeepEqual(req.AppSpecification.ContainerArguments, want) {
+	if want := []string{"prepare", "Seed=7", "Fractions=[0.7,0.15,0.15]", "OverflowPolicy=truncate", "Read.MinusOne.All=auto",
+		"Read.Pairing.Analytes=chemistry", "Read.Pairing.PreWindowHours=24", "Read.Pairing.MinLagHours=1", "Read.Pairing.PostWindowHours=24", "Read.Pairing.Mode=windows"}; !reflect.DeepEqual(req.AppSpecification.ContainerArguments, want) {
 		t.Errorf("ContainerArguments %q, want %q", req.AppSpecification.ContainerArguments, want)
 	}
 	if len(req.ProcessingInputs) != 1 || req.ProcessingInputs[0].InputName != "input-1" || req.ProcessingInputs[0].S3Input.LocalPath != "/opt/ml/processing/input/input-1" {
