@@ -83,7 +83,11 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 					tr = append(tr, i)
 				}
 			}
-			for p, r := range fitRidgeRows(train, feats, sc, l, tr, ridgePenalties) {
+			fits, err := fitRidgeRows(train, feats, sc, l, tr, ridgePenalties)
+			if err != nil {
+				return nil, fmt.Errorf("ridge: %w", err)
+			}
+			for p, r := range fits {
 				for _, i := range te {
 					se[p] += r.squaredError(&train[i], feats[i])
 				}
@@ -99,7 +103,11 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	for i := range all {
 		all[i] = i
 	}
-	return fitRidgeRows(train, feats, sc, l, all, []float64{best})[0], nil
+	fits, err := fitRidgeRows(train, feats, sc, l, all, []float64{best})
+	if err != nil {
+		return nil, fmt.Errorf("ridge: %w", err)
+	}
+	return fits[0], nil
 }
 
 func ridgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout) [][]float64 {
@@ -113,7 +121,7 @@ func ridgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layo
 
 // fitRidgeRows fits every analyte on the samples rows, once per penalty. Columns and the
 // target are centred on those rows, so the intercept is not penalised.
-func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Scaler, l pipeline.Layout, rows []int, pens []float64) []*Ridge {
+func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Scaler, l pipeline.Layout, rows []int, pens []float64) ([]*Ridge, error) {
 	a := len(l.Analytes)
 	sub := make([]pipeline.Sample, 0, len(rows))
 	for _, i := range rows {
@@ -127,7 +135,7 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 	}
 	p := len(feats[0])
 	// analytes are independent: each worker writes only its own analyte's coefficients
-	_ = parallelFor(a, func(j int) error {
+	err := parallelFor(a, func(j int) error {
 		var xs [][]float64
 		var ys []float64
 		for _, i := range rows {
@@ -162,7 +170,7 @@ func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Sca
 		}
 		return nil
 	})
-	return out
+	return out, err
 }
 
 // solveRidge returns, for each penalty, argmin |y - my - (X - mx) b|² + pen |b|², in the

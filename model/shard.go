@@ -137,13 +137,15 @@ func (s *shardedStep) apply(grads []float32, a *adam, clip, decay float64) error
 	m := s.m
 	nc := len(s.squares)
 	bounds := func(c int) (int, int) { return c * updateChunk, min((c+1)*updateChunk, len(grads)) }
-	_ = parallelFor(nc, func(c int) error {
+	if err := parallelFor(nc, func(c int) error {
 		lo, hi := bounds(c)
 		s.sumShards(grads, lo, hi)
 		g := grads[lo:hi]
 		s.squares[c] = float64(gonumblas.Implementation{}.Sdot(len(g), g, 1, g, 1))
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 	sum := 0.0
 	for _, v := range s.squares {
 		sum += v // in chunk order
@@ -195,13 +197,19 @@ func (s *shardedStep) sumShards(grads []float32, lo, hi int) {
 }
 
 // parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the error of the
-// lowest index that failed. Which goroutine runs an index never changes a result.
+// lowest index that failed. Which goroutine runs an index never changes a result. A panic
+// in fn becomes that index's error (a *PanicError): on a worker goroutine it would end the
+// process past every recover of the caller.
 func parallelFor(n int, fn func(i int) error) error {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	errs := make([]error, n)
+	call := func(i int) (err error) {
+		defer Recover(&err)
+		return fn(i)
+	}
 	if workers <= 1 {
 		for i := range n {
-			errs[i] = fn(i)
+			errs[i] = call(i)
 		}
 		return firstErr(errs)
 	}
@@ -216,7 +224,7 @@ func parallelFor(n int, fn func(i int) error) error {
 				if i >= n {
 					return
 				}
-				errs[i] = fn(i)
+				errs[i] = call(i)
 			}
 		}()
 	}
