@@ -76,4 +76,3 @@ func TestLocalStopLetsTheTrainerSave(t *testing.T) {
 		})
 	}
 }
-
