@@ -183,7 +183,6 @@ func refSolveRidge(xs [][]float64, ys, mx []float64, my float64, pens []float64)
 	return out
 }
 
-
 // TestRidgeStreamedMatchesDense: the streamed fit (sums over chunks of samples) chooses
 // the penalty the dense fit chose and gives its coefficients, over several chunks.
 func TestRidgeStreamedMatchesDense(t *testing.T) {
