@@ -52,7 +52,9 @@ type shardedStep struct {
 	n       int
 	size    int
 	graphs  []map[graphKey]*netGraph // per shard slot: compiled graphs by row bucket
-	used    []*netGraph              // this step's graph per shard; nil for an empty shard
+	lastUse []map[graphKey]int       // per shard slot: the step each graph last ran in
+	steps   int
+	used    []*netGraph // this step's graph per shard; nil for an empty shard
 	losses  []float64
 	squares []float64 // per update chunk, the sum of squared gradients
 }
@@ -60,12 +62,34 @@ type shardedStep struct {
 func newShardedStep(m *Model, batchSize int) *shardedStep {
 	n, size := shardLayout(batchSize)
 	s := &shardedStep{m: m, n: n, size: size, graphs: make([]map[graphKey]*netGraph, n),
-		used: make([]*netGraph, n), losses: make([]float64, n),
+		lastUse: make([]map[graphKey]int, n), used: make([]*netGraph, n), losses: make([]float64, n),
 		squares: make([]float64, (len(m.params)+updateChunk-1)/updateChunk)}
 	for i := range s.graphs {
-		s.graphs[i] = map[graphKey]*netGraph{}
+		s.graphs[i], s.lastUse[i] = map[graphKey]*netGraph{}, map[graphKey]int{}
 	}
 	return s
+}
+
+// maxShardGraphs bounds the compiled graphs one shard slot keeps: each row bucket of a
+// batch has its own graph, and keeping every bucket's for the whole run grew with the
+// longest groups. Rebuilding an evicted one costs about 10 ms.
+const maxShardGraphs = 3
+
+// evict closes shard slot k's least recently used graph when it holds maxShardGraphs.
+func (s *shardedStep) evict(k int) {
+	if len(s.graphs[k]) < maxShardGraphs {
+		return
+	}
+	var oldest graphKey
+	first := true
+	for key := range s.graphs[k] {
+		if first || s.lastUse[k][key] < s.lastUse[k][oldest] {
+			oldest, first = key, false
+		}
+	}
+	s.graphs[k][oldest].close()
+	delete(s.graphs[k], oldest)
+	delete(s.lastUse[k], oldest)
 }
 
 func (s *shardedStep) close() {
@@ -82,6 +106,7 @@ func (s *shardedStep) close() {
 func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
 	m := s.m
 	u := m.cfg.LSTMUnits
+	s.steps++
 	count := observedCount(batch)
 	inv := float32(0)
 	if count > 0 {
@@ -97,12 +122,14 @@ func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip
 		key := graphKey{batch: s.size, rows: m.batchRows(part), train: true}
 		ng := s.graphs[k][key]
 		if ng == nil {
+			s.evict(k)
 			var err error
 			if ng, err = buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32); err != nil {
 				return err
 			}
 			s.graphs[k][key] = ng
 		}
+		s.lastUse[k][key] = s.steps
 		ng.fillWeighted(m.cfg, part, drop[lo*u:min((lo+s.size)*u, len(drop))], inv)
 		if err := ng.run(); err != nil {
 			return err

@@ -78,6 +78,9 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	}
 
 	limit := r.hp.MaxPrescriptions
+	if limit == 0 {
+		limit = model.DefaultMaxRows // bounds the rows a training batch is padded to
+	}
 	if r.hp.Architecture == model.ArchSeed && r.layout.BlockRows > 0 && (limit == 0 || limit > r.layout.BlockRows) {
 		limit = r.layout.BlockRows // the seed network's block has a fixed number of rows
 	}
