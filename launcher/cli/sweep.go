@@ -208,7 +208,7 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	if m == nil {
-		m = &manifest{Version: 1, SweepID: jobStamp(c.e.Now()), Fingerprint: fp, Created: c.e.Now().UTC(), path: c.manifest}
+		m = &manifest{manifestPlan: manifestPlan{Version: manifestVersion, SweepID: jobStamp(c.e.Now()), Fingerprint: fp, Created: c.e.Now().UTC()}, path: c.manifest}
 		for i, hp := range trials {
 			base := c.baseName + "-" + hpTag(hp, keys)
 			m.Trials = append(m.Trials, trial{Index: i + 1, HyperParameters: hp,
