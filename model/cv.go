@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -35,6 +36,8 @@ type CVOptions struct {
 	Parallel int
 	Config   Config // the network; its Layout is the data's
 	Train    TrainOptions
+	// Slices are scored on every fold's test cases beside the whole (SliceSummary).
+	Slices []Slice
 	// OnFold is called (from one goroutine at a time) as each fold finishes.
 	OnFold func(FoldResult)
 }
@@ -55,8 +58,10 @@ type FoldResult struct {
 	RidgePenalty      float64            `json:"ridge_penalty"`
 	ThinAnalytes      []string           `json:"thin_analytes,omitempty"`
 	Seconds           float64            `json:"seconds"`
+	Slices            []SliceResult      `json:"slices,omitempty"`
 
 	bySubject map[string][]subjectSE // method -> per test subject
+	analytes  analyteErrors
 }
 
 // subjectSE is one test subject's squared error and cell count for one method.
@@ -88,8 +93,11 @@ type CVResult struct {
 	Subjects int             `json:"subjects"`
 	Scorer   string          `json:"scorer"`
 	Methods  []MethodSummary `json:"methods"`
-	PerFold  []FoldResult    `json:"per_fold"`
-	Seconds  float64         `json:"seconds"`
+	// PerAnalyte and Slices pool the folds' test cells per analyte and per slice.
+	PerAnalyte []AnalyteSummary `json:"per_analyte"`
+	Slices     []SliceSummary   `json:"slices,omitempty"`
+	PerFold    []FoldResult     `json:"per_fold"`
+	Seconds    float64          `json:"seconds"`
 }
 
 // CVScorer describes the one score every method gets.
@@ -111,6 +119,11 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	}
 	if err := opt.Config.withDefaults().Validate(); err != nil {
 		return nil, err
+	}
+	opt.Slices = slices.Clone(opt.Slices)
+	sliceIdx, err := checkSlices(opt.Slices, opt.Config.Layout)
+	if err != nil {
+		return nil, fmt.Errorf("cross-validation: %w", err)
 	}
 	par := opt.Parallel
 	if par <= 0 {
@@ -137,7 +150,7 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 			}
 			r, err := func() (r *FoldResult, err error) {
 				defer Recover(&err)
-				return runFold(ctx, f, train, test, opt)
+				return runFold(ctx, f, train, test, opt, sliceIdx)
 			}()
 			if err != nil {
 				errs[f] = fmt.Errorf("fold %d: %w", f+1, err)
@@ -168,6 +181,8 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	res := &CVResult{Folds: opt.Folds, Seed: opt.Seed, Samples: len(samples), Subjects: len(which),
 		Scorer: CVScorer, PerFold: results}
 	res.Methods = summarise(results, opt.Seed)
+	res.PerAnalyte = summariseAnalytes(results, opt.Config.Layout.Analytes)
+	res.Slices = summariseSlices(results)
 	res.Seconds = time.Since(started).Seconds()
 	return res, nil
 }
@@ -175,7 +190,7 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 // runFold fits and scores every method on one fold the way the trainer runs it with the
 // hyperparameters folds and fold: the same seed everywhere, the validation split taken from
 // the other folds by subject, and the scaler, training mean and ridge fitted on the rest.
-func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOptions) (*FoldResult, error) {
+func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOptions, sliceIdx []int) (*FoldResult, error) {
 	started := time.Now()
 	l := opt.Config.Layout
 	seed := opt.Seed
@@ -220,6 +235,10 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	for _, name := range cvMethods {
 		per, rmse, n := scoreBySubject(sc, test, preds[name])
 		r.bySubject[name], r.RMSE[name], r.Targets = per, rmse, n
+	}
+	r.analytes = scoreAnalytes(sc, test, preds)
+	if r.Slices, err = scoreSlices(m, test, preds, opt.Slices, sliceIdx); err != nil {
+		return nil, err
 	}
 	for i := range test {
 		for j, ok := range test[i].PostObserved {

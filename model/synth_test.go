@@ -34,19 +34,7 @@ func (sp synthSpec) layout() pipeline.Layout {
 // generate makes n samples (subjects s0..s{n-1}) from seed; the drug table (embeddings
 // and effects) depends only on tableSeed so that splits share it.
 func (sp synthSpec) generate(n int, seed, tableSeed uint64) []pipeline.Sample {
-	tr := rand.New(rand.NewPCG(tableSeed, 1))
-	emb := make([][]float32, sp.drugs)
-	eff := make([][]float64, sp.drugs)
-	for d := range emb {
-		emb[d] = make([]float32, sp.embDim)
-		for k := range emb[d] {
-			emb[d][k] = float32(tr.NormFloat64())
-		}
-		eff[d] = make([]float64, sp.analytes)
-		for j := range eff[d] {
-			eff[d][j] = 0.6 * tr.NormFloat64()
-		}
-	}
+	emb, eff := sp.drugTable(tableSeed)
 	r := rand.New(rand.NewPCG(seed, 2))
 	out := make([]pipeline.Sample, n)
 	a := sp.analytes
@@ -79,6 +67,25 @@ func (sp synthSpec) generate(n int, seed, tableSeed uint64) []pipeline.Sample {
 		out[i] = s
 	}
 	return out
+}
+
+// drugTable is each drug's embedding and its effect per analyte (standard deviations per
+// log1p(dose)), from tableSeed alone.
+func (sp synthSpec) drugTable(tableSeed uint64) (emb [][]float32, eff [][]float64) {
+	tr := rand.New(rand.NewPCG(tableSeed, 1))
+	emb = make([][]float32, sp.drugs)
+	eff = make([][]float64, sp.drugs)
+	for d := range emb {
+		emb[d] = make([]float32, sp.embDim)
+		for k := range emb[d] {
+			emb[d][k] = float32(tr.NormFloat64())
+		}
+		eff[d] = make([]float64, sp.analytes)
+		for j := range eff[d] {
+			eff[d][j] = 0.6 * tr.NormFloat64()
+		}
+	}
+	return emb, eff
 }
 
 // fixture is a fitted scaler and three splits of one synthetic data set.

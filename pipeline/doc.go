@@ -26,10 +26,18 @@
 //     test after it the post-treatment row, each within ReadOptions.MaxGapDays when set.
 //     Groups without either are counted in the report and dropped.
 //
+// Each of these table formats is a tableFormat in its own file (finaltable.go, with the raw
+// excerpt; rxtable.go; bloodtable.go): it detects its headers and reads their rows.
+// Inputs that are not such tables (a folder of native database tables, say) are read by
+// a Format: its package registers it with RegisterFormat in init() and one import line
+// in pipeline/formats links it into the trainer and the launcher; ReadTables hands the
+// inputs a Format's Detect claims to its Read.
+//
 // ReadTable reads one table from an io.Reader the same way (the prediction server reads
-// text/csv requests with it). Its ReadOptions can read against a trained model's Layout,
-// accept final tables without post_* columns (AllowMissingTargets) and turn what
-// training tolerates into errors (Strict, MaxGroupRows, CheckUnit).
+// text/csv requests with it). Its ReadOptions.Request (RequestOptions) can read against
+// a trained model's Layout, accept final tables without post_* columns
+// (AllowMissingTargets) and turn what training tolerates into errors (Strict,
+// MaxGroupRows, CheckUnit).
 //
 // # Samples
 //

@@ -22,7 +22,7 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	if !rd.dimSet {
 		rd.layout.EmbeddingDim = DefaultEmbeddingDim
 	}
-	if rd.opt.Layout == nil {
+	if rd.opt.Request.Layout == nil {
 		rd.layout.BlockRows = DefaultBlockRows
 		rd.layout.BlockFeatures = rd.layout.RxFeatures()
 	}
@@ -84,10 +84,10 @@ func (rd *tableReader) decideMinusOne() {
 	analytes := rd.layout.Analytes
 	real := make([]bool, len(analytes))
 	switch {
-	case rd.opt.Layout != nil || rd.opt.MinusOneDecided:
+	case rd.opt.Request.Layout != nil || rd.opt.MinusOneDecided:
 		list := rd.opt.MinusOneReal
-		if rd.opt.Layout != nil {
-			list = rd.opt.Layout.MinusOneReal
+		if rd.opt.Request.Layout != nil {
+			list = rd.opt.Request.Layout.MinusOneReal
 		}
 		for j, a := range analytes {
 			real[j] = slices.Contains(list, a)

@@ -8,17 +8,9 @@ import (
 	"strings"
 )
 
-type tableKind int
-
-const (
-	kindFinal tableKind = iota // pre/post values and prescriptions in one row
-	kindRx                     // separate prescriptions table
-	kindBlood                  // separate blood-test table
-)
-
 // schema is what a header tells about a table.
 type schema struct {
-	kind                      tableKind
+	format                    tableFormat // the built-in format the header is in
 	file                      string
 	ncol                      int
 	names                     []string
@@ -30,6 +22,7 @@ type schema struct {
 	emb                       []int // P0..Pn columns
 	sentinel                  bool  // -1.0 exactly means missing
 	preChart, postChart       int   // final tables: the pre and post tests' times, -1 if absent
+	found                     int   // pre_ columns found
 }
 
 var pColumn = regexp.MustCompile(`^p([0-9]+)$`)
@@ -68,7 +61,8 @@ func parseHeader(file string, header []string, opt *ReadOptions) (*schema, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.classify(found, opt); err != nil {
+	s.found = found
+	if err := s.classify(opt); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -124,7 +118,7 @@ func (s *schema) drugColumns() error {
 }
 
 // analyteColumns pairs pre_<analyte> with post_<analyte> columns (their *time columns
-// excluded) in table order, or in opt.Layout's order when a layout is given, and
+// excluded) in table order, or in opt.Request.Layout's order when a layout is given, and
 // returns how many pre_ columns it found.
 func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 	file := s.file
@@ -135,9 +129,9 @@ func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 			postIdx[a] = i
 		}
 	}
-	var pos map[string]int // analyte -> position in opt.Layout
-	if opt.Layout != nil {
-		s.analytes = opt.Layout.Analytes
+	var pos map[string]int // analyte -> position in opt.Request.Layout
+	if opt.Request.Layout != nil {
+		s.analytes = opt.Request.Layout.Analytes
 		s.pre, s.post = make([]int, len(s.analytes)), make([]int, len(s.analytes))
 		pos = make(map[string]int, len(s.analytes))
 		for k, a := range s.analytes {
@@ -152,7 +146,7 @@ func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 		}
 		j, ok := postIdx[a]
 		if !ok {
-			if !opt.AllowMissingTargets {
+			if !opt.Request.AllowMissingTargets {
 				return 0, &RowError{File: file, Line: 1, Column: i + 1, Class: ClassMalformed, Reason: fmt.Sprintf("column pre_%s has no matching post_%s", a, a)}
 			}
 			j = -1
@@ -178,87 +172,8 @@ func (s *schema) analyteColumns(opt *ReadOptions) (int, error) {
 	return found, nil
 }
 
-// classify decides the table's kind from the columns found and checks that the kind's
-// required columns are there.
-func (s *schema) classify(found int, opt *ReadOptions) error {
-	file := s.file
-	hasEmb := len(s.emb) > 0 || s.embStr >= 0 || s.drug >= 0
-	switch {
-	case found > 0 || (opt.AllowMissingTargets && s.chart < 0):
-		s.kind = kindFinal
-		if opt.Strict {
-			if err := s.strictColumns(); err != nil {
-				return err
-			}
-		}
-		if !hasEmb {
-			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected embedding columns P0..Pn, an embedding string column or prescription_drug"}
-		}
-		if s.dose < 0 {
-			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected a dose column prescription_dose_val_rx"}
-		}
-		if s.subject >= 0 && s.start < 0 {
-			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "expected prescription_start beside subject_id"}
-		}
-		// raw excerpts (drug names, no embeddings) use empty cells for missing values,
-		// so -1.0 there is a real value
-		s.sentinel = len(s.emb) > 0 || s.embStr >= 0
-	case s.subject >= 0 && s.start >= 0 && hasEmb:
-		s.kind = kindRx
-		if s.dose < 0 {
-			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "prescriptions table: expected a dose column prescription_dose_val_rx"}
-		}
-	case s.subject >= 0 && s.chart >= 0:
-		s.kind = kindBlood
-		for i, h := range s.names {
-			if i == s.subject || i == s.chart || idColumns[h] {
-				continue
-			}
-			s.analytes = append(s.analytes, h)
-			s.values = append(s.values, i)
-		}
-		if len(s.analytes) == 0 {
-			return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed, Reason: "blood-test table: expected analyte columns beside subject_id and charttime"}
-		}
-	default:
-		return &RowError{File: file, Line: 1, Column: 1, Class: ClassMalformed,
-			Reason: "unrecognised table: expected pre_*/post_* columns, a prescriptions table (subject_id, prescription_start, drug or embedding, dose) or a blood-test table (subject_id, charttime, analytes)"}
-	}
-	return nil
-}
-
-// strictColumns rejects columns a final table does not define, so a misspelt column
-// cannot be ignored silently, and more than one drug source, which would be ambiguous.
-func (s *schema) strictColumns() error {
-	known := make([]bool, s.ncol)
-	for _, i := range append([]int{s.subject, s.start, s.dose, s.unit, s.drug, s.embStr}, s.emb...) {
-		if i >= 0 {
-			known[i] = true
-		}
-	}
-	for i, h := range s.names {
-		// pre_/post_ values and their times, and other chart times, are the format's
-		if known[i] || strings.HasPrefix(h, "pre_") || strings.HasPrefix(h, "post_") || strings.HasSuffix(h, "time") {
-			continue
-		}
-		return &RowError{File: s.file, Line: 1, Column: i + 1, Class: ClassMalformed,
-			Reason: fmt.Sprintf("unknown column %q; expected subject_id, prescription_start, prescription_dose_val_rx, prescription_dose_unit_rx, pre_<analyte>, post_<analyte>, P0..Pn, an embedding string column or prescription_drug", h)}
-	}
-	sources := 0
-	for _, has := range []bool{len(s.emb) > 0, s.embStr >= 0, s.drug >= 0} {
-		if has {
-			sources++
-		}
-	}
-	if sources > 1 {
-		return &RowError{File: s.file, Line: 1, Column: 1, Class: ClassMalformed,
-			Reason: "more than one drug source; expected only one of P0..Pn, an embedding string column, prescription_drug"}
-	}
-	return nil
-}
-
-// adoptLayout checks a table's analytes and embedding width against earlier tables.
-func (rd *tableReader) adoptLayout(s *schema) error {
+// adoptAnalytes checks a table's analytes against earlier tables.
+func (rd *tableReader) adoptAnalytes(s *schema) error {
 	if len(s.analytes) > 0 {
 		if !rd.hasAnal {
 			rd.layout.Analytes = append([]string(nil), s.analytes...)
@@ -271,10 +186,13 @@ func (rd *tableReader) adoptLayout(s *schema) error {
 			return fmt.Errorf("%s:1:1: analytes %v differ from %v in %s", s.file, s.analytes, rd.layout.Analytes, from)
 		}
 	}
+	return nil
+}
+
+// adoptDim checks the width of a table's drug embeddings against earlier tables.
+func (rd *tableReader) adoptDim(s *schema) error {
 	dim := 0
 	switch {
-	case s.kind == kindBlood:
-		return nil
 	case len(s.emb) > 0:
 		dim = len(s.emb)
 	case s.embStr >= 0:

@@ -76,6 +76,7 @@ func (rd *tableReader) join() {
 			smp.Embeddings = append(smp.Embeddings, r.emb...)
 			smp.Doses = append(smp.Doses, r.dose)
 			smp.Units = append(smp.Units, r.unit)
+			smp.addDrug(r.drug)
 		}
 		rd.samples = append(rd.samples, smp)
 	}

@@ -63,5 +63,8 @@ func (s Sample) rxRange(lo, hi, dim int, start string) Sample {
 	c.Embeddings = append([]float32(nil), s.Embeddings[lo*dim:hi*dim]...)
 	c.Doses = append([]float32(nil), s.Doses[lo:hi]...)
 	c.Units = append([]string(nil), s.Units[lo:hi]...)
+	if len(s.Drugs) == s.NumRx() {
+		c.Drugs = append([]string(nil), s.Drugs[lo:hi]...)
+	}
 	return c
 }

@@ -62,7 +62,7 @@ func TestMinusOneMissingPerColumn(t *testing.T) {
 	// read against a layout, the layout's decision holds whatever the rows show
 	l := ds.Layout
 	l.MinusOneReal = nil
-	ds2, _, err := ReadTable(context.Background(), "t.csv", strings.NewReader(missingCodeTable), ReadOptions{Layout: &l})
+	ds2, _, err := ReadTable(context.Background(), "t.csv", strings.NewReader(missingCodeTable), ReadOptions{Request: RequestOptions{Layout: &l}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 )
@@ -124,7 +123,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 	if opt.Fractions == [3]float64{} {
 		opt.Fractions = DefaultFractions()
 	}
-	if err := checkFractions(opt.Fractions); err != nil {
+	if err := CheckFractions(opt.Fractions); err != nil {
 		return nil, err
 	}
 	if opt.MaxPrescriptions < 0 {
@@ -270,23 +269,6 @@ func joinPath(root, name string) string {
 		return root + name
 	}
 	return root + "/" + name
-}
-
-func checkFractions(f [3]float64) error {
-	var s float64
-	for i, v := range f {
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("fraction %s %v: expected a number in [0, 1]", Channels[i], v)
-		}
-		s += v
-	}
-	if math.Abs(s-1) > 1e-6 {
-		return fmt.Errorf("fractions %g,%g,%g sum to %.6g: expected 1", f[0], f[1], f[2], s)
-	}
-	if f[0] == 0 {
-		return errors.New("train fraction is 0: expected a positive train fraction")
-	}
-	return nil
 }
 
 // splitInputs recognises "train=", "validation=" and "test=" prefixes.

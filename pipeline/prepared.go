@@ -45,6 +45,8 @@ type SampleID struct {
 //	embeddings.npy                      float32 (rows, embedding_dim)
 //	doses.npy                           float32 (rows,), original units, NaN = missing
 //	units.npy                           int32   (rows,): index into unit_values
+//	drugs.npy                           int32   (rows,): index into drug_values, -1 = no
+//	                                    name; only when drug_values is set (tables with names)
 type Manifest struct {
 	Format     string               `json:"format"`
 	Version    int                  `json:"version"`
@@ -54,6 +56,7 @@ type Manifest struct {
 	Subjects   int                  `json:"subjects"`
 	Arrays     map[string]ArrayInfo `json:"arrays"`
 	UnitValues []string             `json:"unit_values"`
+	DrugValues []string             `json:"drug_values,omitempty"`
 	IDs        []SampleID           `json:"ids"`
 	Scaler     *Scaler              `json:"scaler,omitempty"`
 	Sources    []Source             `json:"sources"`
@@ -152,6 +155,14 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		{"doses", dtF4, []int{rows}, doses},
 		{"units", dtI4, []int{rows}, unitIdx},
 	}
+	if drugValues, drugIdx := drugArray(ds.Samples, rows); drugValues != nil {
+		m.DrugValues = drugValues
+		arrays = append(arrays, struct {
+			name, dtype string
+			shape       []int
+			data        []byte
+		}{"drugs", dtI4, []int{rows}, drugIdx})
+	}
 	for _, a := range arrays {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -215,6 +226,12 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 		"post": {dtF4, []int{n, na}}, "post_observed": {dtB1, []int{n, na}},
 		"rx_offsets": {dtI8, []int{n + 1}}, "embeddings": {dtF4, []int{rows, dim}},
 		"doses": {dtF4, []int{rows}}, "units": {dtI4, []int{rows}},
+	}
+	if m.DrugValues != nil {
+		want["drugs"] = struct {
+			dtype string
+			shape []int
+		}{dtI4, []int{rows}}
 	}
 	data := map[string][]byte{}
 	for name, w := range want {
@@ -280,6 +297,11 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 				return nil, nil, fmt.Errorf("%s: unit index %d outside unit_values", so.where("units.npy"), u)
 			}
 			s.Units[k-lo] = m.UnitValues[u]
+		}
+		if d, ok := data["drugs"]; ok {
+			if err := readDrugs(&s, bytesI32(d)[lo:hi], m.DrugValues); err != nil {
+				return nil, nil, fmt.Errorf("%s: %v", so.where("drugs.npy"), err)
+			}
 		}
 		ds.Samples[i] = s
 	}

@@ -22,7 +22,7 @@ type ReadOptions struct {
 	MaxGapHours float64
 	// MinusOneReal, when MinusOneDecided is set, lists the analytes whose -1.0 is a real
 	// value instead of deciding from the data (the trainer reads its other channels with
-	// the train channel's decision); Layout, when set, takes precedence.
+	// the train channel's decision); Request.Layout, when set, takes precedence.
 	MinusOneReal    []string
 	MinusOneDecided bool
 	// EmbeddingDim is the width of the built-in text embedder for raw drug names;
@@ -32,10 +32,21 @@ type ReadOptions struct {
 	// s3store.New build one from the aws-sdk-go-v2 client); nil means s3:// locations
 	// fail with a "no S3 client configured" error, so local-only callers link no SDK.
 	S3 ObjectStore
+	// AllowMixedKinds reads final tables of different kinds together (with subject ids
+	// and without, raw units and scaled 0..1, drug names and embeddings); off, such a
+	// mix is a *MixedTablesError.
+	AllowMixedKinds bool
+	// Limits bound the bytes, record length and field count of what is read; zero
+	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
+	Limits Limits
+	// Request reads prediction requests against a trained model (ReadTable in the
+	// prediction server); training leaves it zero, so its checks stay as strict as the
+	// tables need.
+	Request RequestOptions
+}
 
-	// The options below serve reading prediction requests against a trained model;
-	// training leaves them unset, so its checks stay as strict as the tables need.
-
+// RequestOptions are the options that serve reading prediction requests.
+type RequestOptions struct {
 	// AllowMissingTargets lets a final table lack post_* columns (then every target is
 	// unobserved), down to no analyte columns at all: any table without charttime is then
 	// a final table, never a separate prescriptions table. Off, a pre_ column without its
@@ -57,13 +68,6 @@ type ReadOptions struct {
 	// CheckUnit vets each normalised dose unit ("" when missing), e.g. against a model's
 	// vocabulary; nil accepts every unit.
 	CheckUnit func(unit string) error
-	// AllowMixedKinds reads final tables of different kinds together (with subject ids
-	// and without, raw units and scaled 0..1, drug names and embeddings); off, such a
-	// mix is a *MixedTablesError.
-	AllowMixedKinds bool
-	// Limits bound the bytes, record length and field count of what is read; zero
-	// fields take the defaults. One ReadTables call shares one TotalBytes budget.
-	Limits Limits
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,
@@ -94,10 +98,18 @@ const DefaultBlockRows = 20
 
 // ReadTables reads every input (local file or directory of .csv/.csv.gz, s3://bucket/key
 // or s3://bucket/prefix) and groups the rows into samples. All tables must agree on the
-// analytes and embedding width.
+// analytes and embedding width. Inputs that a registered Format claims (see
+// RegisterFormat) are read by that format, and must then all be in it.
 func ReadTables(ctx context.Context, inputs []string, opt ReadOptions) (*Dataset, *Report, error) {
 	if len(inputs) == 0 {
 		return nil, nil, errors.New("no inputs given")
+	}
+	f, err := formatOf(ctx, inputs, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f != nil {
+		return f.Read(ctx, inputs, opt)
 	}
 	rd := newTableReader(ctx, opt)
 	var refs []inputRef
@@ -177,7 +189,7 @@ type tableReader struct {
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
 	rd := &tableReader{ctx: ctx, opt: opt, index: map[string]int{}, rep: Report{RejectReasons: map[string]int{}}, headerOK: true,
 		budget: &byteBudget{lim: opt.Limits.withDefaults()}}
-	if l := opt.Layout; l != nil {
+	if l := opt.Request.Layout; l != nil {
 		// the given layout plays the part of an earlier table every table must agree with
 		rd.layout = *l
 		rd.layout.Analytes = slices.Clone(l.Analytes)

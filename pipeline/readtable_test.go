@@ -11,7 +11,7 @@ import (
 
 // serveOpts are the options a prediction server reads requests with.
 func serveOpts() ReadOptions {
-	return ReadOptions{
+	return ReadOptions{Request: RequestOptions{
 		Layout:              &Layout{Analytes: []string{"ph", "pco2", "baseexcess"}, EmbeddingDim: 4, BlockRows: 3, BlockFeatures: 6},
 		AllowMissingTargets: true,
 		Strict:              true,
@@ -28,7 +28,7 @@ func serveOpts() ReadOptions {
 			}
 			return fmt.Errorf("unknown unit %q", u)
 		},
-	}
+	}}
 }
 
 func TestReadTable(t *testing.T) {
@@ -76,8 +76,8 @@ func TestReadTable(t *testing.T) {
 			if len(ds.Sources) != 1 || ds.Sources[0].Path != "req" || rep.Files != 1 {
 				t.Fatalf("sources %+v, files %d", ds.Sources, rep.Files)
 			}
-			if tc.opt.Layout != nil && ds.Layout.BlockRows != tc.opt.Layout.BlockRows {
-				t.Fatalf("layout %+v, want the given %+v", ds.Layout, *tc.opt.Layout)
+			if tc.opt.Request.Layout != nil && ds.Layout.BlockRows != tc.opt.Request.Layout.BlockRows {
+				t.Fatalf("layout %+v, want the given %+v", ds.Layout, *tc.opt.Request.Layout)
 			}
 		})
 	}
@@ -102,7 +102,7 @@ func TestReadTableErrors(t *testing.T) {
 			`req:1:6: column pre_lactat names unknown analyte "lactat"; expected one of ph, pco2, baseexcess`},
 		{"unknown column", head + ",route\n1,2125-01-01,1,mg,a,iv\n", serveOpts(), `req:1:6: unknown column "route"`},
 		{"unknown column tolerated without Strict", head + ",route,pre_ph\n1,2125-01-01,1,mg,a,iv,7\n1,2125-01-01,1,mg,a,iv,8\n",
-			ReadOptions{AllowMissingTargets: true}, ""},
+			ReadOptions{Request: RequestOptions{AllowMissingTargets: true}}, ""},
 		{"two drug sources", head + ",P0,P1,P2,P3\n1,2125-01-01,1,mg,a,1,2,3,4\n", serveOpts(), "req:1:1: more than one drug source"},
 		{"P columns wider than the layout", "prescription_dose_val_rx,P0,P1,P2,P3,P4\n1,1,2,3,4,5\n", serveOpts(),
 			"req:1:1: embedding width 5 differs from 4 in the given layout"},
@@ -140,7 +140,7 @@ func TestReadTableTolerant(t *testing.T) {
 	const body = "subject_id,prescription_start,prescription_dose_val_rx,prescription_drug,pre_ph\n" +
 		"1,2125-01-01,1,a,7.3\n1,2125-01-01,2,b,7.4\n1,2125-01-01,3,c,7.3\n"
 	ds, rep, err := ReadTable(context.Background(), "req", strings.NewReader(body),
-		ReadOptions{AllowMissingTargets: true, MaxGroupRows: 2, MaxBadRows: 1})
+		ReadOptions{Request: RequestOptions{AllowMissingTargets: true, MaxGroupRows: 2}, MaxBadRows: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

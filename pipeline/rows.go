@@ -6,27 +6,9 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
-
-// rxRow is one row of a separate prescriptions table, held until the join.
-type rxRow struct {
-	subject string
-	at      time.Time
-	emb     []float32
-	dose    float32
-	unit    string
-}
-
-// bloodRow is one row of a separate blood-test table.
-type bloodRow struct {
-	subject  string
-	at       time.Time
-	values   []float32
-	observed []bool
-}
 
 // rowParser parses the cells of one record; it remembers the record so errors can
 // name the exact line and column.
@@ -110,7 +92,7 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := rd.adoptLayout(s); err != nil {
+	if err := s.format.begin(rd, s); err != nil {
 		return 0, err
 	}
 	rd.schema = s
@@ -151,16 +133,7 @@ func (rd *tableReader) readCSV(file string, r io.Reader) (int, error) {
 			}
 			continue
 		}
-		var rowErr *RowError
-		switch s.kind {
-		case kindFinal:
-			rowErr = rd.finalRow(s, p, rows)
-		case kindRx:
-			rowErr = rd.rxRow(s, p)
-		case kindBlood:
-			rowErr = rd.bloodRow(s, p)
-		}
-		if rowErr != nil {
+		if rowErr := s.format.row(rd, s, p, rows); rowErr != nil {
 			if rerr := rd.reject(rowErr); rerr != nil {
 				return rows, rerr
 			}
@@ -214,15 +187,15 @@ func (rd *tableReader) embedding(s *schema, p *rowParser, dst []float32) ([]floa
 	default:
 		name := p.f(s.drug)
 		if strings.TrimSpace(name) == "" {
-			if rd.opt.Strict {
+			if rd.opt.Request.Strict {
 				return dst, p.fail(s.drug, ClassMissingDrug, "expected a drug name, got an empty cell", s.names)
 			}
 			rd.rep.MissingDrugs++
 		}
-		if rd.opt.EmbedDrug == nil {
+		if rd.opt.Request.EmbedDrug == nil {
 			return append(dst, EmbedText(name, rd.layout.EmbeddingDim)...), nil
 		}
-		emb, err := rd.opt.EmbedDrug(strings.TrimSpace(name))
+		emb, err := rd.opt.Request.EmbedDrug(strings.TrimSpace(name))
 		if err == nil && len(emb) != rd.layout.EmbeddingDim {
 			err = fmt.Errorf("embedder returned %d values; expected %d", len(emb), rd.layout.EmbeddingDim)
 		}
@@ -255,10 +228,10 @@ func (rd *tableReader) unit(s *schema, p *rowParser) (string, *RowError) {
 	if s.unit >= 0 {
 		u = rd.intern(NormalizeUnit(p.f(s.unit)))
 	}
-	if rd.opt.CheckUnit == nil {
+	if rd.opt.Request.CheckUnit == nil {
 		return u, nil
 	}
-	if err := rd.opt.CheckUnit(u); err != nil {
+	if err := rd.opt.Request.CheckUnit(u); err != nil {
 		if s.unit >= 0 {
 			return "", p.fail(s.unit, ClassBadUnit, err.Error(), s.names)
 		}
@@ -280,6 +253,15 @@ func (rd *tableReader) subjectAt(s *schema, p *rowParser, col int) (string, time
 	return sub, t, nil
 }
 
+// drugName is the row's drug name when the table has a drug column ("" otherwise), kept
+// beside the embedding so that reports can name drugs.
+func (rd *tableReader) drugName(s *schema, p *rowParser) string {
+	if s.drug < 0 {
+		return ""
+	}
+	return rd.intern(strings.TrimSpace(p.f(s.drug)))
+}
+
 // prescription parses a row's embedding (appended to dst, returned even on error so a
 // reused buffer is kept), dose and unit.
 func (rd *tableReader) prescription(s *schema, p *rowParser, dst []float32) (emb []float32, dose float32, unit string, e *RowError) {
@@ -291,204 +273,4 @@ func (rd *tableReader) prescription(s *schema, p *rowParser, dst []float32) (emb
 	}
 	unit, e = rd.unit(s, p)
 	return emb, dose, unit, e
-}
-
-// scratch buffers for one final-table row, reused across rows
-type rowScratch struct {
-	pre, post       []float32
-	preObs, postObs []bool
-}
-
-func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
-	na := len(s.analytes)
-	var key, subject, start string
-	var startTime time.Time
-	if s.subject >= 0 {
-		sub, t, e := rd.subjectAt(s, p, s.start)
-		if e != nil {
-			return e
-		}
-		subject, start, startTime = sub, t.Format("2006-01-02"), t
-		key = subject + "\x00" + start
-	} else {
-		subject = "row" + strconv.Itoa(rowNum)
-		if rd.multi {
-			subject = p.file + ":" + subject
-		}
-		key = "\x01" + subject
-	}
-	// Rows of one group repeat the same pre/post cells; when they are byte-identical to
-	// the previous row's, the parsed values are already in the sample.
-	same := key == rd.prevKey && rd.sameCells(s, p)
-	// parse everything before touching the accumulators, so a bad row leaves no trace
-	var sc rowScratch
-	if !same {
-		sc = rowScratch{
-			pre: make([]float32, na), post: make([]float32, na),
-			preObs: make([]bool, na), postObs: make([]bool, na),
-		}
-		for j := 0; j < na; j++ {
-			v, ok, e := p.value(s.pre[j], s.sentinel, s.names)
-			if e != nil {
-				return e
-			}
-			sc.pre[j], sc.preObs[j] = v, ok
-			v, ok, e = p.value(s.post[j], s.sentinel, s.names)
-			if e != nil {
-				return e
-			}
-			sc.post[j], sc.postObs[j] = v, ok
-		}
-	}
-	emb, d, u, e := rd.prescription(s, p, rd.embBuf[:0])
-	rd.embBuf = emb
-	if e != nil {
-		return e
-	}
-	i, ok := rd.index[key]
-	if ok {
-		if e := rd.checkGroup(s, p, &sc, i, same, subject, start); e != nil {
-			return e
-		}
-	}
-	if !same {
-		if s.sentinel {
-			rd.countNegatives(&sc)
-		}
-		rd.prevKey = key
-		rd.prevCells = rd.prevCells[:0]
-		for j := 0; j < na; j++ {
-			rd.prevCells = append(rd.prevCells, p.cell(s.pre[j]), p.cell(s.post[j]))
-		}
-	}
-	if !ok {
-		i = len(rd.samples)
-		rd.index[key] = i
-		rd.samples = append(rd.samples, Sample{
-			Subject: strings.Clone(subject), Start: start,
-			Pre: sc.pre, PreObserved: sc.preObs, Post: sc.post, PostObserved: sc.postObs,
-		})
-		rd.inconsistent = append(rd.inconsistent, false)
-		if s.subject >= 0 {
-			rd.noteGap(s, p, i, subject, startTime)
-		}
-		if rd.opt.Strict {
-			rd.firstLine = append(rd.firstLine, p.line)
-		}
-	} else if !same && !rd.inconsistent[i] {
-		smp := &rd.samples[i]
-		if !sameValues(smp.Pre, smp.PreObserved, sc.pre, sc.preObs) || !sameValues(smp.Post, smp.PostObserved, sc.post, sc.postObs) {
-			rd.inconsistent[i] = true
-			rd.rep.InconsistentGroups++
-		}
-	}
-	smp := &rd.samples[i]
-	smp.Embeddings = append(smp.Embeddings, emb...)
-	smp.Doses = append(smp.Doses, d)
-	smp.Units = append(smp.Units, u)
-	return nil
-}
-
-// countNegatives counts, per analyte, the cells of an accepted row that held the -1.0
-// missing code and those with other negative values, for finish's decision.
-func (rd *tableReader) countNegatives(sc *rowScratch) {
-	if len(rd.minusOnes) < len(sc.pre) {
-		rd.minusOnes = append(rd.minusOnes, make([]int, len(sc.pre)-len(rd.minusOnes))...)
-		rd.otherNeg = append(rd.otherNeg, make([]int, len(sc.pre)-len(rd.otherNeg))...)
-	}
-	for j := range sc.pre {
-		for _, c := range [2]struct {
-			v  float32
-			ok bool
-		}{{sc.pre[j], sc.preObs[j]}, {sc.post[j], sc.postObs[j]}} {
-			switch {
-			case !c.ok && c.v == -1:
-				rd.minusOnes[j]++
-			case c.ok && c.v < 0:
-				rd.otherNeg[j]++
-			}
-		}
-	}
-}
-
-// checkGroup applies MaxGroupRows and, with Strict, the one-test-per-group rule to a
-// row joining sample i, before the row touches it.
-func (rd *tableReader) checkGroup(s *schema, p *rowParser, sc *rowScratch, i int, same bool, subject, start string) *RowError {
-	smp := &rd.samples[i]
-	if max := rd.opt.MaxGroupRows; max > 0 && smp.NumRx() >= max {
-		return &RowError{File: p.file, Line: p.line, Column: 1, Class: ClassGroupSize,
-			Reason: fmt.Sprintf("group (%s, %s) has more than %d prescriptions; expected at most %d", subject, start, max, max)}
-	}
-	if !rd.opt.Strict || same {
-		return nil
-	}
-	if j := firstDiff(sc.pre, sc.preObs, smp.Pre, smp.PreObserved); j >= 0 {
-		return rd.groupDiff(s, p, s.pre[j], i, "pre")
-	}
-	if j := firstDiff(sc.post, sc.postObs, smp.Post, smp.PostObserved); j >= 0 {
-		return rd.groupDiff(s, p, s.post[j], i, "post")
-	}
-	return nil
-}
-
-func (rd *tableReader) groupDiff(s *schema, p *rowParser, col, i int, when string) *RowError {
-	return p.fail(col, ClassInconsistent, fmt.Sprintf("%q differs from line %d of the same group; expected one %s-treatment test per group",
-		clip(p.f(col)), rd.firstLine[i], when), s.names)
-}
-
-// sameCells reports whether the row's pre/post cells equal the previous row's.
-func (rd *tableReader) sameCells(s *schema, p *rowParser) bool {
-	if len(rd.prevCells) != 2*len(s.pre) {
-		return false
-	}
-	for j := range s.pre {
-		if p.cell(s.pre[j]) != rd.prevCells[2*j] || p.cell(s.post[j]) != rd.prevCells[2*j+1] {
-			return false
-		}
-	}
-	return true
-}
-
-func sameValues(a []float32, ao []bool, b []float32, bo []bool) bool {
-	return firstDiff(a, ao, b, bo) < 0
-}
-
-// firstDiff returns the first position where two value sets differ, or -1.
-func firstDiff(a []float32, ao []bool, b []float32, bo []bool) int {
-	for j := range a {
-		if ao[j] != bo[j] || (ao[j] && a[j] != b[j]) {
-			return j
-		}
-	}
-	return -1
-}
-
-func (rd *tableReader) rxRow(s *schema, p *rowParser) *RowError {
-	sub, t, e := rd.subjectAt(s, p, s.start)
-	if e != nil {
-		return e
-	}
-	emb, d, u, e := rd.prescription(s, p, make([]float32, 0, rd.layout.EmbeddingDim))
-	if e != nil {
-		return e
-	}
-	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: u})
-	return nil
-}
-
-func (rd *tableReader) bloodRow(s *schema, p *rowParser) *RowError {
-	sub, t, e := rd.subjectAt(s, p, s.chart)
-	if e != nil {
-		return e
-	}
-	b := bloodRow{subject: sub, at: t, values: make([]float32, len(s.values)), observed: make([]bool, len(s.values))}
-	for j, c := range s.values {
-		v, ok, e := p.value(c, false, s.names)
-		if e != nil {
-			return e
-		}
-		b.values[j], b.observed[j] = v, ok
-	}
-	rd.blood = append(rd.blood, b)
-	return nil
 }

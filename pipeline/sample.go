@@ -43,6 +43,21 @@ type Sample struct {
 	Embeddings []float32
 	Doses      []float32 // one per prescription row, original units (NaN = missing)
 	Units      []string  // one per prescription row: unit text or numeric code as text
+	// Drugs names each prescription row's drug where the table gave a name (nil when it
+	// gave embeddings only): reports name drugs with it; the network never reads it.
+	Drugs []string
+}
+
+// addDrug names the row just appended (Drugs stays nil while no row has a name, and
+// rows before the first named one get "").
+func (s *Sample) addDrug(name string) {
+	if name == "" && s.Drugs == nil {
+		return
+	}
+	for len(s.Drugs) < s.NumRx()-1 {
+		s.Drugs = append(s.Drugs, "")
+	}
+	s.Drugs = append(s.Drugs, name)
 }
 
 // NumRx is the number of prescription rows in the sample.

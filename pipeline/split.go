@@ -3,9 +3,67 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
+	"strings"
 )
+
+// CheckFractions is the one rule for train, validation and test shares of the subjects
+// (Prepare, launcher prepare's --fractions and the trainer's held-out shares): each a
+// number in [0, 1], summing to 1, with a positive train share.
+func CheckFractions(f [3]float64) error {
+	var s float64
+	for i, v := range f {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("fraction %s %v: expected a number in [0, 1]", Channels[i], v)
+		}
+		s += v
+	}
+	if math.Abs(s-1) > 1e-6 {
+		return fmt.Errorf("fractions %g,%g,%g sum to %.6g: expected 1", f[0], f[1], f[2], s)
+	}
+	if f[0] == 0 {
+		return errors.New("train fraction is 0: expected a positive train fraction")
+	}
+	return nil
+}
+
+// ParseFractions reads shares written "0.7,0.15,0.15" and checks them (CheckFractions);
+// its errors quote s.
+func ParseFractions(s string) ([3]float64, error) {
+	var fr [3]float64
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return fr, fmt.Errorf("%q: expected three shares like 0.7,0.15,0.15", s)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return fr, fmt.Errorf("%q: share %q is not a number in [0, 1]", s, p)
+		}
+		fr[i] = f
+	}
+	if err := CheckFractions(fr); err != nil {
+		return fr, fmt.Errorf("%q: %w", s, err)
+	}
+	return fr, nil
+}
+
+// HoldOutFractions are the shares that hold validation and test shares of the subjects
+// out of the training data, train keeping the rest (a share of 0 holds nothing out).
+func HoldOutFractions(validation, test float64) ([3]float64, error) {
+	fr := [3]float64{1 - validation - test, validation, test}
+	if fr[0] <= 0 {
+		return fr, fmt.Errorf("validation share %g and test share %g leave no subjects for training; expected a sum below 1", validation, test)
+	}
+	if err := CheckFractions(fr); err != nil {
+		return fr, fmt.Errorf("validation share %g and test share %g: %w", validation, test, err)
+	}
+	return fr, nil
+}
 
 // SplitBySubject splits samples into train, validation and test so that no subject is
 // in two splits and the splits' sample counts follow the fractions as closely as whole

@@ -193,3 +193,39 @@ func foldsBySubject(samples []Sample, k int, seed int64) ([][]Sample, error) {
 	}
 	return folds, nil
 }
+
+// One rule for the shares of subjects: Prepare's fractions, launcher prepare's
+// --fractions and the trainer's held-out validation and test shares.
+func TestFractionsRule(t *testing.T) {
+	for _, tt := range []struct {
+		in, err string
+		want    [3]float64
+	}{
+		{"0.7,0.15,0.15", "", [3]float64{0.7, 0.15, 0.15}},
+		{"1, 0, 0", "", [3]float64{1, 0, 0}},
+		{"0.5,0.5", `"0.5,0.5": expected three shares like 0.7,0.15,0.15`, [3]float64{}},
+		{"a,0,1", `"a,0,1": share "a" is not a number in [0, 1]`, [3]float64{}},
+		{"NaN,0.5,0.5", `"NaN,0.5,0.5": fraction train NaN: expected a number in [0, 1]`, [3]float64{}},
+		{"0.5,0.3,0.3", `"0.5,0.3,0.3": fractions 0.5,0.3,0.3 sum to 1.1: expected 1`, [3]float64{}},
+		{"0,0.5,0.5", `"0,0.5,0.5": train fraction is 0: expected a positive train fraction`, [3]float64{}},
+	} {
+		got, err := ParseFractions(tt.in)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("ParseFractions(%q) error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseFractions(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+	if fr, err := HoldOutFractions(0.15, 0); err != nil || fr != [3]float64{0.85, 0.15, 0} {
+		t.Errorf("HoldOutFractions(0.15, 0) = %v, %v", fr, err)
+	}
+	for _, bad := range [][2]float64{{0.5, 0.5}, {0.9, 0.9}, {math.NaN(), 0}, {0.2, -0.1}} {
+		if fr, err := HoldOutFractions(bad[0], bad[1]); err == nil {
+			t.Errorf("HoldOutFractions(%v, %v) = %v, want an error", bad[0], bad[1], fr)
+		}
+	}
+}

@@ -105,7 +105,10 @@ func mixedKinds(first, other TableKind) error {
 // checkKind is called after each table of a read: the first final table sets the kind
 // the others must share. from is the first sample the table added.
 func (rd *tableReader) checkKind(s *schema, from int) error {
-	if s == nil || s.kind != kindFinal || rd.opt.AllowMixedKinds {
+	if s == nil || rd.opt.AllowMixedKinds {
+		return nil
+	}
+	if _, final := s.format.(finalTable); !final {
 		return nil
 	}
 	k := kindOf(s, rd.samples[from:])

@@ -49,6 +49,7 @@ type Spec struct {
 	MaxOpen bool     // Max itself is not allowed
 	Values  []string // allowed values (Enum)
 	Tunable bool     // one of the five tunables the launcher exposes as first-class flags
+	Data    bool     // shapes the samples (reading, joining, row limits): launcher prepare applies it too, as a flag
 	Abbrev  string   // short form in generated job names; "" means the initials of Name's words
 	Doc     string   // one line
 }
@@ -86,13 +87,13 @@ var Specs = withAliases([]Spec{
 		Doc: "cross-validation: cut the train channel into this many folds by subject and test on fold number fold (0 = off; as launcher cv does)"},
 	{Name: "fold", Field: "Fold", Kind: Int, Default: "1", Min: 1, Max: 100,
 		Doc: "with folds > 0, the fold (1-based) held out as the test split"},
-	{Name: "max_prescriptions", Field: "MaxPrescriptions", Kind: Int, Default: "0", Min: 0, Max: 100000,
+	{Name: "max_prescriptions", Field: "MaxPrescriptions", Kind: Int, Default: "0", Min: 0, Max: 100000, Data: true,
 		Doc: "prescription rows kept per sample (0 = no limit; the seed architecture always uses a 20-row block)"},
-	{Name: "overflow_policy", Field: "OverflowPolicy", Kind: Enum, Default: "truncate", Values: []string{"truncate", "split"},
+	{Name: "overflow_policy", Field: "OverflowPolicy", Kind: Enum, Default: "truncate", Values: []string{"truncate", "split"}, Data: true,
 		Doc: "what happens to groups with more prescriptions than the limit: truncate (counted in the report) or split into several samples"},
-	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500,
+	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500, Data: true,
 		Doc: "when joining separate prescription and blood-test tables, the largest gap between a prescription and its tests (0 = no limit)"},
-	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000,
+	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000, Data: true,
 		Doc: "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)"},
 	{Name: "checkpoint_every", Field: "CheckpointEvery", Kind: Int, Default: "1", Min: 1, Max: 100000,
 		Doc: "write a resumable checkpoint every this many epochs"},

@@ -105,12 +105,12 @@ func headerlessError(err error, columns int) error {
 
 // csvOptions are the reader options for lm's requests.
 func csvOptions(lm *loadedModel) pipeline.ReadOptions {
-	return pipeline.ReadOptions{
+	return pipeline.ReadOptions{Request: pipeline.RequestOptions{
 		Layout:              &lm.layout,
 		AllowMissingTargets: true,
 		Strict:              true,
 		MaxGroupRows:        lm.maxRx,
 		EmbedDrug:           lm.m.EmbedDrug,
 		CheckUnit:           func(u string) error { return checkUnit(lm, u) },
-	}
+	}}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,7 +83,7 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		s.stopped(w, r, ctx)
 		return
 	}
-	req, preds, err := s.work(ctx, lm, mediaType, body)
+	req, preds, err := work(ctx, lm, mediaType, body, nil)
 	<-s.slots
 	body = nil
 	var bad *badRequest
@@ -171,8 +172,9 @@ type badRequest struct{ msg string }
 
 func (e *badRequest) Error() string { return e.msg }
 
-// work parses the body and predicts; errors are *badRequest, ctx's error, or the model's.
-func (s *Server) work(ctx context.Context, lm *loadedModel, mediaType string, body []byte) (*request, [][]float32, error) {
+// work parses the body and predicts, with the effects the request (or, when not nil,
+// force) asks for; errors are *badRequest, ctx's error, or the model's.
+func work(ctx context.Context, lm *loadedModel, mediaType string, body []byte, force *effectsOpt) (*request, [][]float32, error) {
 	var req *request
 	var err error
 	switch mediaType {
@@ -202,6 +204,15 @@ func (s *Server) work(ctx context.Context, lm *loadedModel, mediaType string, bo
 	}
 	if msg, bad := nonFinite(lm, req, preds); bad {
 		return nil, nil, &badRequest{msg}
+	}
+	if opt := cmp.Or(force, req.effects); opt != nil {
+		scale, err := opt.scale()
+		if err != nil {
+			return nil, nil, &badRequest{err.Error()}
+		}
+		if req.explained, err = explain(ctx, lm, req, scale); err != nil {
+			return nil, nil, err
+		}
 	}
 	return req, preds, nil
 }

@@ -23,6 +23,12 @@ type request struct {
 	starts  []string
 	csv     bool
 	lines   bool // JSON Lines: case i is line i+1
+	// effects is a JSON request's "effects" option (nil: not asked); drugs names each
+	// case's prescription rows as the request did ("" for embeddings), for its answer;
+	// explained holds the effects once computed.
+	effects   *effectsOpt
+	drugs     [][]string
+	explained [][]RowEffect
 }
 
 // label names sample i in an error message the way the request named it.
@@ -71,7 +77,8 @@ type rxT struct {
 
 // topT is the object form: {"cases": [...]} or one bare case.
 type topT struct {
-	Cases []caseT `json:"cases"`
+	Cases   []caseT     `json:"cases"`
+	Effects *effectsOpt `json:"effects"`
 	caseT
 }
 
@@ -84,6 +91,7 @@ func parseJSON(body []byte, lm *loadedModel) (*request, error) {
 		return nil, errors.New("empty body; expected a JSON object with \"cases\"")
 	}
 	var cases []caseT
+	var effects *effectsOpt
 	switch body[0] {
 	case '[':
 		if strictDecode(body, &cases) != nil {
@@ -94,6 +102,7 @@ func parseJSON(body []byte, lm *loadedModel) (*request, error) {
 		if strictDecode(body, &top) != nil {
 			return nil, diagnoseJSON(body)
 		}
+		effects = top.Effects
 		bare := top.ID != "" || top.Pre != nil || top.Prescriptions != nil
 		switch {
 		case top.Cases != nil && !bare:
@@ -113,12 +122,15 @@ func parseJSON(body []byte, lm *loadedModel) (*request, error) {
 		samples: make([]pipeline.Sample, len(cases)),
 		ids:     make([]string, len(cases)),
 		starts:  make([]string, len(cases)),
+		effects: effects,
+		drugs:   make([][]string, len(cases)),
 	}
 	for i := range cases {
 		if err := buildSample(&cases[i], fmt.Sprintf("cases[%d]", i), lm, &req.samples[i]); err != nil {
 			return nil, err
 		}
 		req.ids[i] = cases[i].ID
+		req.drugs[i] = drugNames(cases[i].Prescriptions)
 	}
 	return req, nil
 }
@@ -215,8 +227,14 @@ func diagnoseJSON(body []byte) error {
 			break
 		}
 		for _, k := range slices.Sorted(maps.Keys(top)) {
-			if k != "cases" {
-				return fmt.Errorf("unknown field %q beside \"cases\"; expected only \"cases\"", k)
+			if k != "cases" && k != "effects" {
+				return fmt.Errorf("unknown field %q beside \"cases\"; expected only \"cases\" and \"effects\"", k)
+			}
+		}
+		if e, ok := top["effects"]; ok {
+			var opt effectsOpt
+			if err := strictDecode(e, &opt); err != nil {
+				return fieldError("effects", err)
 			}
 		}
 		if err := strictDecode(c, &raw); err != nil {

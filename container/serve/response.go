@@ -23,6 +23,8 @@ type Prediction struct {
 	ID    string `json:"id,omitempty"`
 	Start string `json:"start,omitempty"`
 	Post  Values `json:"post"`
+	// Effects, when the request asked for them, says what each prescription row does.
+	Effects []RowEffect `json:"effects,omitempty"`
 }
 
 // Values holds one value per analyte. It encodes as a JSON object in the model's analyte
@@ -93,6 +95,9 @@ func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
 	}
 	for i, p := range preds {
 		resp.Predictions[i] = Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
+		if i < len(req.explained) {
+			resp.Predictions[i].Effects = req.explained[i]
+		}
 	}
 	return resp
 }

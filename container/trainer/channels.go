@@ -30,7 +30,8 @@ type Channel struct {
 	Dir      string
 	Mode     string   // TrainingInputMode from inputdataconfig.json, "" when unknown
 	Prepared bool     // the folder holds a prepared dataset rather than raw tables
-	Files    []string // raw tables (.csv, .csv.gz), sorted; empty when Prepared
+	Format   string   // the registered pipeline.Format that claims the folder; "" for tables
+	Files    []string // raw tables (.csv, .csv.gz), sorted; empty when Prepared or Format is set
 	Ignored  []string // other files in the folder, relative to Dir, for the log
 }
 
@@ -168,6 +169,18 @@ func scanChannel(ctx context.Context, p optml.Paths, ch *Channel, isPrepared Pre
 			ch.Prepared = true
 			return nil
 		}
+	}
+	f, err := pipeline.DetectFormat(ctx, ch.Dir, pipeline.ReadOptions{})
+	if err != nil {
+		return fmt.Errorf("channel %s: %w", ch.Name, err)
+	}
+	if f != nil {
+		if len(unsafeFiles) > 0 {
+			// the format reads whichever files of the folder it needs
+			return fmt.Errorf("channel %s: %w", ch.Name, unsafeFiles[0])
+		}
+		ch.Format = f.Name()
+		return nil
 	}
 	ch.Files, ch.Ignored = files, other
 	sort.Strings(ch.Files)

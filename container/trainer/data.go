@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 )
 
 // loadData reads every channel, checks their layouts agree, limits prescription rows and
@@ -18,7 +18,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 	if err != nil {
 		return err
 	}
-	ropts := pipeline.ReadOptions{MaxGapDays: r.hp.MaxGapDays, MaxGapHours: r.hp.MaxGapHours, Limits: lim}
+	ropts := r.hp.ReadOptions(lim)
 	r.summary.Data.Channels = map[string]ChannelSummary{}
 	sets := map[string][]pipeline.Sample{}
 	var trainDS *pipeline.Dataset // for the other channels' kind of table
@@ -38,9 +38,15 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 			// The prepared scaler is ignored: scalers are fitted on the training split.
 			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
 		} else {
-			r.log.printf("channel %s: reading %d table file(s)", name, len(ch.Files))
+			inputs := ch.Files
+			if ch.Format != "" {
+				r.log.printf("channel %s: reading %s in the %s format", name, r.p.Rel(ch.Dir), ch.Format)
+				inputs = []string{ch.Dir}
+			} else {
+				r.log.printf("channel %s: reading %d table file(s)", name, len(ch.Files))
+			}
 			var rep *pipeline.Report
-			ds, rep, err = pipeline.ReadTables(ctx, ch.Files, ropts)
+			ds, rep, err = pipeline.ReadTables(ctx, inputs, ropts)
 			if err == nil && rep != nil {
 				var buf bytes.Buffer
 				if rep.WriteText(&buf) == nil {
@@ -51,7 +57,14 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					}
 				}
 			}
-			for _, f := range ch.Files {
+			files := ch.Files
+			if ch.Format != "" && ds != nil {
+				files = nil
+				for _, s := range ds.Sources {
+					files = append(files, s.Path)
+				}
+			}
+			for _, f := range files {
 				rel, _ := filepath.Rel(ch.Dir, f)
 				cs.Files = append(cs.Files, filepath.ToSlash(rel))
 			}
@@ -77,14 +90,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		sets[name] = ds.Samples
 	}
 
-	limit := r.hp.MaxPrescriptions
-	if limit == 0 {
-		limit = model.DefaultMaxRows // bounds the rows a training batch is padded to
-	}
-	if r.hp.Architecture == model.ArchSeed && r.layout.BlockRows > 0 && (limit == 0 || limit > r.layout.BlockRows) {
-		limit = r.layout.BlockRows // the seed network's block has a fixed number of rows
-	}
-	if limit > 0 {
+	if limit := r.hp.RowLimit(r.layout); limit > 0 {
 		for name, s := range sets {
 			out, affected, err := pipeline.LimitRows(s, limit, r.hp.OverflowPolicy)
 			if err != nil {
@@ -114,7 +120,10 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		fr[2], src[2] = r.hp.TestFraction, "split from train"
 	}
 	if fr[1] > 0 || fr[2] > 0 {
-		fr[0] = 1 - fr[1] - fr[2]
+		fr, err := pipeline.HoldOutFractions(fr[1], fr[2])
+		if err != nil {
+			return fmt.Errorf("hyperparameters validation_fraction and test_fraction: %w", err)
+		}
 		tr, va, te := pipeline.SplitBySubject(r.train, fr, r.hp.Seed)
 		r.train = tr
 		if fr[1] > 0 {

@@ -44,7 +44,7 @@
 //     (epoch 0) and the per-epoch history, and for train, validation and test the kept
 //     weights' scores (unweighted, dropout off) beside the train_mean, post_equals_pre and
 //     ridge baselines' on the same targets, and the baselines the model does not beat),
-//     predictions.csv (subject_id,prescription_start,analyte,observed,predicted
+//     predictions.csv (subject_id,prescription_start,analyte,pre,observed,predicted
 //     in original units, one row per observed target of the test split, else validation),
 //     loss.png, errors.png and report.md.
 //   - output/failure: on failure only, one line of at most 1024 bytes saying what was

@@ -3,6 +3,7 @@ package trainer
 import (
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/model"
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // Hyperparameters are the validated hyperparameters of a job. Each spec in hparams.Specs
@@ -26,14 +27,42 @@ type DataOptions struct {
 	Folds, Fold        int // cross-validation: test on fold Fold of Folds (0 = off)
 }
 
-// parseHyperparameters validates hyperparameters.json's map against hparams.Specs.
-func parseHyperparameters(raw map[string]string) (Hyperparameters, error) {
+// ReadOptions are the options the data hyperparameters read inputs with, within the
+// byte and record limits lim. The trainer, launcher prepare and launcher cv read through
+// this one builder, so a hyperparameter that shapes the read means the same in each.
+func (d DataOptions) ReadOptions(lim pipeline.Limits) pipeline.ReadOptions {
+	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim}
+}
+
+// RowLimit is the number of prescription rows a sample keeps: max_prescriptions
+// (model.DefaultMaxRows when it is 0), and for the seed architecture at most its block's
+// rows (layout.BlockRows; a layout without a block leaves max_prescriptions alone).
+func (h *Hyperparameters) RowLimit(layout pipeline.Layout) int {
+	limit := h.MaxPrescriptions
+	if limit == 0 {
+		limit = model.DefaultMaxRows // bounds the rows a training batch is padded to
+	}
+	if h.Architecture == model.ArchSeed && layout.BlockRows > 0 && (limit == 0 || limit > layout.BlockRows) {
+		limit = layout.BlockRows // the seed network's block has a fixed number of rows
+	}
+	return limit
+}
+
+// ParseHyperparameters validates raw against hparams.Specs (defaults filled) and returns
+// both the plain-form map and the bound values.
+func ParseHyperparameters(raw map[string]string) (map[string]string, Hyperparameters, error) {
 	var h Hyperparameters
 	plain, err := hparams.Parse(raw)
 	if err != nil {
-		return h, err
+		return nil, h, err
 	}
-	return h, hparams.Decode(plain, &h)
+	return plain, h, hparams.Decode(plain, &h)
+}
+
+// parseHyperparameters validates hyperparameters.json's map against hparams.Specs.
+func parseHyperparameters(raw map[string]string) (Hyperparameters, error) {
+	_, h, err := ParseHyperparameters(raw)
+	return h, err
 }
 
 // Map returns the hyperparameters as the flat, plain-form map hyperparameters.json holds.

@@ -133,3 +133,35 @@ func specDefault(name string) string {
 	s, _ := hparams.Lookup(name)
 	return s.Default
 }
+
+// Every hyperparameter that shapes the samples (hparams.Spec.Data, the ones launcher
+// prepare also takes) reaches the data through the one builder of read options, the row
+// limit, or the overflow policy LimitRows applies; a new one wired nowhere fails here.
+func TestDataHyperparametersReachTheData(t *testing.T) {
+	_, base, err := ParseHyperparameters(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := pipeline.Layout{BlockRows: pipeline.DefaultBlockRows}
+	lim := pipeline.Limits{LineBytes: 1234}
+	if got := base.ReadOptions(lim).Limits; got != lim {
+		t.Errorf("ReadOptions dropped the limits: %+v", got)
+	}
+	n := 0
+	for _, s := range hparams.Specs {
+		if !s.Data {
+			continue
+		}
+		n++
+		_, hp, err := ParseHyperparameters(map[string]string{s.Name: otherValue(t, s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(hp.ReadOptions(lim), base.ReadOptions(lim)) && hp.RowLimit(layout) == base.RowLimit(layout) && hp.OverflowPolicy == base.OverflowPolicy {
+			t.Errorf("hyperparameter %s=%s changes neither the read options, the row limit nor the overflow policy", s.Name, otherValue(t, s))
+		}
+	}
+	if n < 4 {
+		t.Errorf("%d data hyperparameters; expected at least max_prescriptions, overflow_policy, max_gap_days, max_gap_hours", n)
+	}
+}

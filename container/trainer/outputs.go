@@ -103,6 +103,9 @@ type Summary struct {
 	// NotBeaten lists, per scored split, the baselines whose RMSE the model does not beat.
 	NotBeaten        map[string][]string `json:"model_does_not_beat"`
 	PredictionsSplit string              `json:"predictions_split"`
+	// DrugEffects is, for the most frequent drugs in training, the change the model
+	// predicts their rows cause on the PredictionsSplit's subjects (model.DrugEffects).
+	DrugEffects []model.DrugEffect `json:"drug_effects,omitempty"`
 	// Initial is the untrained network (post = pre) on validation, epoch 0; with
 	// BestEpoch 0 no epoch beat it and its weights are the model.
 	Initial *EpochRecord  `json:"initial,omitempty"`
@@ -157,10 +160,12 @@ func finite(v float64) float64 {
 }
 
 // predictionsHeader is the header of predictions.csv.
-var predictionsHeader = []string{"subject_id", "prescription_start", "analyte", "observed", "predicted"}
+var predictionsHeader = []string{"subject_id", "prescription_start", "analyte", "pre", "observed", "predicted"}
 
 // writePredictions writes predictions.csv: one row per observed target value, in the
-// original units. pred[i] holds sample i's prediction for every analyte.
+// original units, with the pre value the model was given (empty where it was missing) so
+// that post = pre can be scored beside the model from the file alone. pred[i] holds
+// sample i's prediction for every analyte.
 func writePredictions(path string, analytes []string, samples []pipeline.Sample, pred [][]float32) error {
 	if len(pred) != len(samples) {
 		return fmt.Errorf("write %s: %d predictions for %d samples", path, len(pred), len(samples))
@@ -170,19 +175,23 @@ func writePredictions(path string, analytes []string, samples []pipeline.Sample,
 		if err := cw.Write(predictionsHeader); err != nil {
 			return err
 		}
-		row := make([]string, 5)
+		row := make([]string, len(predictionsHeader))
 		for i := range samples {
 			s := &samples[i]
 			if len(pred[i]) != len(analytes) || len(s.Post) != len(analytes) || len(s.PostObserved) != len(analytes) {
 				return fmt.Errorf("sample %d (subject %s, %s): %d predictions and %d targets for %d analytes", i, s.Subject, s.Start, len(pred[i]), len(s.Post), len(analytes))
 			}
+			hasPre := len(s.Pre) == len(analytes) && len(s.PreObserved) == len(analytes)
 			for j, name := range analytes {
 				if !s.PostObserved[j] {
 					continue
 				}
-				row[0], row[1], row[2] = s.Subject, s.Start, name
-				row[3] = strconv.FormatFloat(float64(s.Post[j]), 'g', -1, 32)
-				row[4] = strconv.FormatFloat(float64(pred[i][j]), 'g', -1, 32)
+				row[0], row[1], row[2], row[3] = s.Subject, s.Start, name, ""
+				if hasPre && s.PreObserved[j] {
+					row[3] = strconv.FormatFloat(float64(s.Pre[j]), 'g', -1, 32)
+				}
+				row[4] = strconv.FormatFloat(float64(s.Post[j]), 'g', -1, 32)
+				row[5] = strconv.FormatFloat(float64(pred[i][j]), 'g', -1, 32)
 				if err := cw.Write(row); err != nil {
 					return err
 				}

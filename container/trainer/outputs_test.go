@@ -17,9 +17,12 @@ import (
 func TestWritePredictions(t *testing.T) {
 	analytes := []string{"ph", "sodium", "po2"}
 	samples := []pipeline.Sample{
-		{Subject: "s1", Start: "2126-12-19", Post: []float32{7.41, 140, 0}, PostObserved: []bool{true, true, false}},
-		{Subject: "s2", Start: "2127-01-02", Post: []float32{0, 0, 88.5}, PostObserved: []bool{false, false, true}},
-		{Subject: "s3", Start: "2127-01-03", Post: []float32{1, 2, 3}, PostObserved: []bool{false, false, false}},
+		{Subject: "s1", Start: "2126-12-19", Pre: []float32{7.38, 0, 0}, PreObserved: []bool{true, false, false},
+			Post: []float32{7.41, 140, 0}, PostObserved: []bool{true, true, false}},
+		{Subject: "s2", Start: "2127-01-02", Pre: []float32{0, 0, 91.5}, PreObserved: []bool{false, false, true},
+			Post: []float32{0, 0, 88.5}, PostObserved: []bool{false, false, true}},
+		{Subject: "s3", Start: "2127-01-03", Pre: []float32{1, 2, 3}, PreObserved: []bool{true, true, true},
+			Post: []float32{1, 2, 3}, PostObserved: []bool{false, false, false}},
 	}
 	pred := [][]float32{{7.3849, 139.25, 99}, {7, 135, 90.125}, {1, 1, 1}}
 	path := filepath.Join(t.TempDir(), "data", PredictionsFile)
@@ -27,10 +30,12 @@ func TestWritePredictions(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	want := "subject_id,prescription_start,analyte,observed,predicted\n" +
-		"s1,2126-12-19,ph,7.41,7.3849\n" +
-		"s1,2126-12-19,sodium,140,139.25\n" +
-		"s2,2127-01-02,po2,88.5,90.125\n"
+	// pre is the value the model was given, empty where it was missing, so post = pre can
+	// be scored beside the model from this file alone.
+	want := "subject_id,prescription_start,analyte,pre,observed,predicted\n" +
+		"s1,2126-12-19,ph,7.38,7.41,7.3849\n" +
+		"s1,2126-12-19,sodium,,140,139.25\n" +
+		"s2,2127-01-02,po2,91.5,88.5,90.125\n"
 	if string(got) != want {
 		t.Errorf("predictions.csv:\n%s\nwant:\n%s", got, want)
 	}

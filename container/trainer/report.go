@@ -140,6 +140,7 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		pf("| %d%s | %.4g | %.4g | %.4g | %.4g | %.1f |\n", h.Epoch, mark, h.TrainLoss, h.ValidationLoss, h.ValidationRMSE, h.ValidationMAE, h.Seconds)
 	}
 	pf("\n![loss](%s)\n\n![errors](%s)\n\nPredictions for the %s split: `%s`.\n", LossChartFile, ErrorChartFile, s.PredictionsSplit, PredictionsFile)
+	renderDrugEffects(w, s)
 }
 
 // shrinkSentence says which analytes kept their learned change after training.

@@ -201,6 +201,11 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline t
 	if err := writePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
 		return err
 	}
+	if !deadline.IsZero() && !r.opts.Now().Before(deadline) {
+		r.log.printf("drug effects left out: past the stop deadline")
+	} else if s.DrugEffects, err = model.DrugEffects(m, r.train, predSamples, reportedDrugs); err != nil {
+		return fmt.Errorf("drug effects on %s: %w", predSplit, err)
+	}
 	if err := writeLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
 		return err
 	}
@@ -217,6 +222,10 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline t
 	r.log.printf("outputs written to %s", dir)
 	return nil
 }
+
+// reportedDrugs is how many of the most frequent training drugs metrics.json and report.md
+// give the predicted effects of.
+const reportedDrugs = 10
 
 // baselineOrder is the order baselines are reported in.
 var baselineOrder = []string{model.BaselineTrainMean, model.BaselinePostEqualsPre, model.BaselineRidge}

@@ -154,6 +154,19 @@ func TestTrainBasicFixture(t *testing.T) {
 	if s.PredictionsSplit != "test" {
 		t.Errorf("predictions split %q, want test (unseen subjects)", s.PredictionsSplit)
 	}
+	// the learned effects of the most frequent drugs, on the test subjects
+	if len(s.DrugEffects) == 0 || len(s.DrugEffects) > reportedDrugs {
+		t.Errorf("%d drug effects, want 1 to %d", len(s.DrugEffects), reportedDrugs)
+	}
+	for _, e := range s.DrugEffects {
+		if e.Cases < 1 || e.Cases > s.Data.Test.Samples || len(e.Mean) != len(s.Data.Analytes) || len(e.MeanStd) != len(s.Data.Analytes) {
+			t.Errorf("drug effect %+v: want 1 to %d test cases and a change per analyte", e, s.Data.Test.Samples)
+		}
+	}
+	if rep, err := os.ReadFile(filepath.Join(root, "output", "data", ReportFile)); err != nil || !strings.Contains(string(rep), "## What the model learned each drug does") ||
+		(len(s.DrugEffects) > 0 && !strings.Contains(string(rep), "| "+s.DrugEffects[0].Drug+" |")) {
+		t.Errorf("report.md lacks the learned-effects table (%v)", err)
+	}
 	tst := s.Evaluation["test"]
 	if tst == nil {
 		t.Fatal("no test evaluation")
@@ -169,7 +182,7 @@ func TestTrainBasicFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(rows[0], ",") != "subject_id,prescription_start,analyte,observed,predicted" {
+	if strings.Join(rows[0], ",") != "subject_id,prescription_start,analyte,pre,observed,predicted" {
 		t.Errorf("header %v", rows[0])
 	}
 	if len(rows)-1 != tst.Observed || len(rows)-1 != s.Data.Test.Targets {
@@ -194,17 +207,23 @@ func TestTrainBasicFixture(t *testing.T) {
 		}
 	}
 	// predictions.csv carries the observed values in original units, not scaled ones.
-	observed := map[string]string{}
+	// and the pre value the model was given, empty where it was missing
+	observed, pre := map[string]string{}, map[string]string{}
 	for _, smp := range testSplit {
 		for j, name := range all.Layout.Analytes {
 			if smp.PostObserved[j] {
-				observed[smp.Subject+","+smp.Start+","+name] = strconv.FormatFloat(float64(smp.Post[j]), 'g', -1, 32)
+				key := smp.Subject + "," + smp.Start + "," + name
+				observed[key] = strconv.FormatFloat(float64(smp.Post[j]), 'g', -1, 32)
+				if smp.PreObserved[j] {
+					pre[key] = strconv.FormatFloat(float64(smp.Pre[j]), 'g', -1, 32)
+				}
 			}
 		}
 	}
 	for _, row := range rows[1:] {
-		if want, ok := observed[strings.Join(row[:3], ",")]; !ok || row[3] != want {
-			t.Fatalf("predictions.csv row %v: observed %q, want the raw test value %q", row, row[3], want)
+		key := strings.Join(row[:3], ",")
+		if want, ok := observed[key]; !ok || row[4] != want || row[3] != pre[key] {
+			t.Fatalf("predictions.csv row %v: pre %q and observed %q, want the raw test values %q and %q", row, row[3], row[4], pre[key], want)
 		}
 	}
 	if len(observed) != len(rows)-1 {

@@ -19,6 +19,7 @@ func commands() []command {
 		{"cv", "cross-validate the network and baselines by subject on this machine", newCV},
 		{"deploy", "put a trained model behind a SageMaker endpoint (create or update)", newDeploy},
 		{"predict", "send cases (.json or .csv) to an endpoint and print the answer", newPredict},
+		{"explain", "what each prescription row does to a case's predicted blood values, with a local model", newExplain},
 		{"undeploy", "delete an endpoint with its configuration and model", newUndeploy},
 		{"transform", "score files on S3 with a batch transform job (the image's serve mode)", newTransform},
 		{"local-serve", "(also: local serve) serve a model on 127.0.0.1 with the trainer binary or image", newLocalServe},

@@ -31,6 +31,7 @@ type cvCmd struct {
 	seed     int64
 	output   string
 	parallel int
+	slices   sliceFlag
 	hp       hpValues
 }
 
@@ -41,6 +42,7 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.Int64Var(&c.seed, "seed", 42, "seed of the folds, the inner validation splits, the networks and the bootstrap")
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
 	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
+	fs.Var(&c.slices, "slice", "also score the groups with a drug on the analyte it targets: DRUG=ANALYTE, or a drug alone for Potassium Chloride, Insulin, Magnesium Sulfate, Calcium Gluconate (repeatable)")
 	c.hp.register(fs)
 	return c
 }
@@ -72,15 +74,15 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
 		return usageError(err.Error())
 	}
-	plain, err := hparams.Parse(c.hp.values)
+	plain, hp, err := trainer.ParseHyperparameters(c.hp.values)
 	if err != nil {
 		return usageError(err.Error())
 	}
-	var hp trainer.Hyperparameters
-	if err := hparams.Decode(plain, &hp); err != nil {
-		return err
+	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
+	if err != nil {
+		return usagef("%v", err)
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, pipeline.ReadOptions{MaxGapDays: hp.MaxGapDays, MaxGapHours: hp.MaxGapHours})
+	ds, _, err := pipeline.ReadTables(ctx, c.inputs, hp.ReadOptions(lim))
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
 		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
-		Config: cfg, Train: hp.TrainOptions,
+		Config: cfg, Train: hp.TrainOptions, Slices: c.slices,
 		OnFold: func(f model.FoldResult) {
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
 			if f.BestEpoch == 0 {
@@ -132,6 +134,8 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	writeCVTable(out, res)
+	writeAnalyteTable(out, res)
+	writeSliceTable(out, res)
 	fmt.Fprintf(out, "\n%s, %s written to %s (%.1f s)\n", cvJSONFile, cvChartFile, c.output, res.Seconds)
 	return nil
 }
@@ -139,14 +143,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 // limitForArchitecture applies max_prescriptions as the trainer does (the seed network's
 // block bounds its rows).
 func limitForArchitecture(ds *pipeline.Dataset, hp trainer.Hyperparameters) ([]pipeline.Sample, error) {
-	limit := hp.MaxPrescriptions
-	if hp.Architecture == model.ArchSeed && (limit == 0 || limit > ds.Layout.BlockRows) {
-		limit = ds.Layout.BlockRows
-	}
-	if limit == 0 {
-		return ds.Samples, nil
-	}
-	out, _, err := pipeline.LimitRows(ds.Samples, limit, hp.OverflowPolicy)
+	out, _, err := pipeline.LimitRows(ds.Samples, hp.RowLimit(ds.Layout), hp.OverflowPolicy)
 	return out, err
 }
 

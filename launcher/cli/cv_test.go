@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/container/trainer"
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // TestCVRunsInProcess: launcher cv trains every fold here (no Docker, no AWS), prints
@@ -90,6 +93,57 @@ func BenchmarkCVReal(b *testing.B) {
 		var out bytes.Buffer
 		if err := DefaultEnv(nil, &out, &out).Run(context.Background(), []string{"cv", "--input", path, "--folds", "5", "--seed", "42", "--output", b.TempDir()}); err != nil {
 			b.Fatalf("%v\n%s", err, out.String())
+		}
+	}
+}
+
+// cv limits prescription rows as the trainer does: with a layout that has no block
+// (BlockRows 0), the seed architecture keeps max_prescriptions instead of dropping it.
+func TestLimitForArchitectureAsTrainer(t *testing.T) {
+	smp := pipeline.Sample{Subject: "a", Start: "2020-01-01", Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{1}, PostObserved: []bool{true}}
+	for range 8 {
+		smp.Embeddings = append(smp.Embeddings, 0, 1)
+		smp.Doses = append(smp.Doses, 1)
+		smp.Units = append(smp.Units, "mg")
+	}
+	_, hp, err := trainer.ParseHyperparameters(map[string]string{"architecture": "seed", "max_prescriptions": "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for blockRows, want := range map[int]int{0: 5, 20: 5, 3: 3} {
+		ds := &pipeline.Dataset{Layout: pipeline.Layout{Analytes: []string{"x"}, EmbeddingDim: 2, BlockRows: blockRows}, Samples: []pipeline.Sample{smp}}
+		out, err := limitForArchitecture(ds, hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out[0].NumRx(); got != want || hp.RowLimit(ds.Layout) != want {
+			t.Errorf("block rows %d: cv kept %d rows, the trainer's limit is %d; want %d", blockRows, got, hp.RowLimit(ds.Layout), want)
+		}
+	}
+}
+
+// TestCVSliceFlag: --slice takes DRUG=ANALYTE or a drug whose target is known; anything
+// else is a usage error naming the form, and an analyte the data lacks is refused.
+func TestCVSliceFlag(t *testing.T) {
+	var f sliceFlag
+	for _, ok := range []string{"Potassium Chloride", "insulin", "Furosemide=potassium"} {
+		if err := f.Set(ok); err != nil {
+			t.Errorf("--slice %q: %v", ok, err)
+		}
+	}
+	if f[0].Analyte != "potassium" || f[1].Analyte != "glucose" || f[2].Drug != "Furosemide" {
+		t.Errorf("slices %+v", f)
+	}
+	h := newHarness(t)
+	in := filepath.Join("..", "..", "pipeline", "testdata", "synthetic_small.csv")
+	for _, c := range []struct{ slice, want string }{
+		{"Furosemide", "expected DRUG=ANALYTE"},
+		{"=ph", "expected DRUG=ANALYTE"},
+		{"Insulin=hba1c", `analyte "hba1c" is not in the data`},
+	} {
+		r := h.run("cv", "--input", in, "--folds", "2", "--epochs", "1", "--slice", c.slice, "--output", filepath.Join(t.TempDir(), "cv"))
+		if r.err == nil || !strings.Contains(r.err.Error()+r.stderr, c.want) {
+			t.Errorf("--slice %q: %v %s, want %q", c.slice, r.err, r.stderr, c.want)
 		}
 	}
 }

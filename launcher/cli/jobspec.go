@@ -56,6 +56,9 @@ func (h *hpValues) set(flag string, spec hparams.Spec, raw string) error {
 	if err != nil {
 		return err
 	}
+	if h.values == nil {
+		h.values, h.by = map[string]string{}, map[string]string{}
+	}
 	if prev, ok := h.by[spec.Name]; ok && prev != flag {
 		return fmt.Errorf("%s is already set by %s", spec.Name, prev)
 	}
@@ -64,17 +67,20 @@ func (h *hpValues) set(flag string, spec hparams.Spec, raw string) error {
 	return nil
 }
 
-// registerHP adds the tunable hyperparameter flags (--epochs, --learning-rate, ...)
+// flag adds --<alias> for spec s: its usage line and its check are the spec's.
+func (h *hpValues) flag(fs *flag.FlagSet, s hparams.Spec) {
+	fs.Func(s.Alias, fmt.Sprintf("%s (%s %s, default %s)", s.Doc, s.Kind, s.RangeText(), s.Default), func(v string) error {
+		return h.set("--"+s.Alias, s, v)
+	})
+}
+
+// register adds the tunable hyperparameter flags (--epochs, --learning-rate, ...)
 // and --hp KEY=VALUE for every other hyperparameter the trainer accepts.
 func (h *hpValues) register(fs *flag.FlagSet) {
-	h.values, h.by = map[string]string{}, map[string]string{}
 	for _, s := range hparams.Specs {
-		if !s.Tunable {
-			continue
+		if s.Tunable {
+			h.flag(fs, s)
 		}
-		fs.Func(s.Alias, fmt.Sprintf("%s (%s %s, default %s)", s.Doc, s.Kind, s.RangeText(), s.Default), func(v string) error {
-			return h.set("--"+s.Alias, s, v)
-		})
 	}
 	fs.Func("hp", "hyperparameter `KEY=VALUE` (repeatable; any of: "+strings.Join(hparams.Names(), ", ")+")", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")

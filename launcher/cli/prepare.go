@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/blueblood/blueblood/container/hparams"
+	"github.com/blueblood/blueblood/container/trainer"
 	"github.com/blueblood/blueblood/pipeline"
+	_ "github.com/blueblood/blueblood/pipeline/formats" // every registered input format
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 
@@ -19,31 +21,29 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 type prepareCmd struct {
-	e                *Env
-	inputs           listFlag
-	output           string
-	seed             int64
-	fractions        string
-	maxPrescriptions int
-	overflow         string
-	maxBadRows       int
-	maxGapDays       float64
-	maxGapHours      float64
-	allowMixed       bool
+	e          *Env
+	inputs     listFlag
+	output     string
+	fractions  string
+	maxBadRows int
+	allowMixed bool
+	// hp holds --seed and every hyperparameter that shapes the samples (hparams.Spec.Data),
+	// checked by their specs and read through the trainer's read-options builder
+	hp hpValues
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	c := &prepareCmd{e: e}
 	fs.Var(&c.inputs, "input", "table, folder or s3:// prefix to read (repeatable; train=PATH etc. for pre-split inputs)")
 	fs.StringVar(&c.output, "output", "", "local folder or s3:// prefix that receives train/ validation/ test/ (required)")
-	fs.Int64Var(&c.seed, "seed", 42, "seed of the subject split")
 	fs.StringVar(&c.fractions, "fractions", "0.7,0.15,0.15", "train,validation,test shares of subjects")
-	fs.IntVar(&c.maxPrescriptions, "max-prescriptions", 0, "prescription rows per sample (0 = no limit)")
-	fs.StringVar(&c.overflow, "overflow", "truncate", "groups above --max-prescriptions: truncate or split")
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
-	fs.Float64Var(&c.maxGapDays, "max-gap-days", 0, "largest gap between a prescription and its blood tests when joining separate tables (0 = no limit)")
-	fs.Float64Var(&c.maxGapHours, "max-gap-hours", 0, "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)")
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
+	for _, s := range hparams.Specs {
+		if s.Data || s.Name == "seed" {
+			c.hp.flag(fs, s)
+		}
+	}
 	return c
 }
 
@@ -57,47 +57,27 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 	if c.output == "" {
 		return usagef("--output is required: a local folder or s3:// prefix")
 	}
-	var fr [3]float64
-	parts := strings.Split(c.fractions, ",")
-	if len(parts) != 3 {
-		return usagef("--fractions %q: expected three shares like 0.7,0.15,0.15", c.fractions)
-	}
-	sum := 0.0
-	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f < 0 || f > 1 {
-			return usagef("--fractions %q: share %q is not a number in [0, 1]", c.fractions, p)
-		}
-		fr[i], sum = f, sum+f
-	}
-	if fr[0] == 0 || sum < 0.999999 || sum > 1.000001 {
-		return usagef("--fractions %q: expected a positive train share and shares summing to 1", c.fractions)
-	}
-	if c.overflow != pipeline.PolicyTruncate && c.overflow != pipeline.PolicySplit {
-		return usagef("--overflow %q: expected truncate or split", c.overflow)
-	}
-	if c.maxPrescriptions < 0 {
-		return usagef("--max-prescriptions %d: expected 0 (no limit) or more", c.maxPrescriptions)
+	fr, err := pipeline.ParseFractions(c.fractions)
+	if err != nil {
+		return usagef("--fractions %v", err)
 	}
 	if c.maxBadRows < 0 {
 		return usagef("--max-bad-rows %d: expected 0 or more", c.maxBadRows)
 	}
-	if c.maxGapDays < 0 {
-		return usagef("--max-gap-days %g: expected 0 (no limit) or more", c.maxGapDays)
-	}
-	if c.maxGapHours < 0 {
-		return usagef("--max-gap-hours %g: expected 0 (no limit) or more", c.maxGapHours)
-	}
-	opt := pipeline.PrepareOptions{
-		Inputs: c.inputs, Output: c.output, Seed: c.seed, Fractions: fr,
-		MaxPrescriptions: c.maxPrescriptions, OverflowPolicy: c.overflow,
-		Read: pipeline.ReadOptions{MaxBadRows: c.maxBadRows, MaxGapDays: c.maxGapDays, MaxGapHours: c.maxGapHours, AllowMixedKinds: c.allowMixed},
+	_, hp, err := trainer.ParseHyperparameters(c.hp.values)
+	if err != nil {
+		return usageError(err.Error())
 	}
 	lim, err := pipeline.LimitsFromEnv(c.e.Getenv)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	opt.Read.Limits = lim
+	opt := pipeline.PrepareOptions{
+		Inputs: c.inputs, Output: c.output, Seed: hp.Seed, Fractions: fr,
+		MaxPrescriptions: hp.MaxPrescriptions, OverflowPolicy: hp.OverflowPolicy,
+		Read: hp.ReadOptions(lim),
+	}
+	opt.Read.MaxBadRows, opt.Read.AllowMixedKinds = c.maxBadRows, c.allowMixed
 	if strings.Contains(c.output+" "+strings.Join(c.inputs, " "), "s3://") {
 		cl, err := c.e.aws(ctx)
 		if err != nil {
