@@ -114,7 +114,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 		for f := 1; f < k; f++ {
 			total.add(st.sums[j][f], 1)
 		}
-		r.beta[j], r.intercept[j] = total.solve([]float64{best}, 0)
+		r.beta[j], r.intercept[j] = total.solve(best, nil)
 	}
 	return r, nil
 }
@@ -335,16 +335,17 @@ func (st *ridgeSums) foldErrors() ([]float64, error) {
 // (no change predicted) when no row was seen.
 func (s *xySums) solveAll(pens []float64) ([][]float64, []float64) {
 	betas, icpts := make([][]float64, len(pens)), make([]float64, len(pens))
-	for q := range pens {
-		betas[q], icpts[q] = s.solve(pens, q)
+	work := make([]float64, len(s.x)*len(s.x)) // one factorisation buffer for all penalties
+	for q, pen := range pens {
+		betas[q], icpts[q] = s.solve(pen, work)
 	}
 	return betas, icpts
 }
 
-// solve returns argmin |y - my - (X - mx) b|² + pens[q] |b|² and the intercept
-// my - mx·b, from the sums: the centred Gram matrix is XᵀX - n mx mxᵀ, so the intercept is
-// not penalised.
-func (s *xySums) solve(pens []float64, q int) ([]float64, float64) {
+// solve returns argmin |y - my - (X - mx) b|² + pen |b|² and the intercept my - mx·b,
+// from the sums: the centred Gram matrix is XᵀX - n mx mxᵀ, so the intercept is not
+// penalised. work (p×p, or nil) is scratch.
+func (s *xySums) solve(pen float64, work []float64) ([]float64, float64) {
 	if s.n < 0.5 {
 		return nil, 0 // no change seen: predict none
 	}
@@ -356,13 +357,16 @@ func (s *xySums) solve(pens []float64, q int) ([]float64, float64) {
 	my := s.y / s.n
 	// LAPACK's Cholesky directly: mat.Cholesky also estimates the condition number,
 	// which cost as much as the factorisation here
-	g := blas64.Symmetric{N: p, Stride: p, Uplo: blas.Upper, Data: make([]float64, p*p)}
+	if len(work) < p*p {
+		work = make([]float64, p*p)
+	}
+	g := blas64.Symmetric{N: p, Stride: p, Uplo: blas.Upper, Data: work[:p*p]}
 	rhs := make([]float64, p)
 	for r := 0; r < p; r++ {
 		for c := r; c < p; c++ {
 			g.Data[r*p+c] = s.xx[r*p+c] - s.n*mx[r]*mx[c]
 		}
-		g.Data[r*p+r] += pens[q]
+		g.Data[r*p+r] += pen
 		rhs[r] = s.xy[r] - s.n*mx[r]*my
 	}
 	b := make([]float64, p)
