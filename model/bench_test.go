@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -43,7 +44,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.ResetTimer()
 				start := time.Now()
 				for i := 0; i < b.N; i++ {
-					if _, _, err := sh.step(batch, drop, grads, a, 0, 0); err != nil {
+					if _, _, err := sh.step(context.Background(), batch, drop, grads, a, 0, 0); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -60,11 +60,14 @@ func checkSlices(sl []Slice, l pipeline.Layout) ([]int, error) {
 	return idx, nil
 }
 
-// hasDrug lists the rows of s whose drug is named drug.
+// hasDrug lists the rows of s whose drug is named drug, with or without a route after
+// it ("Potassium Chloride (IV)": native tables name a drug with its route).
 func hasDrug(s *pipeline.Sample, drug string) []int {
 	var rows []int
 	for i, d := range s.Drugs {
-		if strings.EqualFold(strings.TrimSpace(d), drug) {
+		d = strings.TrimSpace(d)
+		name, _, routed := strings.Cut(d, " (")
+		if strings.EqualFold(d, drug) || (routed && strings.HasSuffix(d, ")") && strings.EqualFold(name, drug)) {
 			rows = append(rows, i)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // TestCrossValidateSlicesAndAnalytes: the per-analyte scores pool exactly the cells the
@@ -82,5 +84,14 @@ func TestCrossValidateSlicesAndAnalytes(t *testing.T) {
 	opt.Slices = []Slice{{Drug: "x", Analyte: "glucose"}}
 	if _, err := CrossValidate(context.Background(), samples, opt); err == nil || !strings.Contains(err.Error(), `analyte "glucose" is not in the data`) {
 		t.Errorf("a slice on an unknown analyte: %v", err)
+	}
+}
+
+// TestHasDrugMatchesNameWithRoute: a slice's drug matches rows named by it alone or with a
+// route after it, whatever the case, and no other drug that merely starts with it.
+func TestHasDrugMatchesNameWithRoute(t *testing.T) {
+	s := pipeline.Sample{Drugs: []string{"Potassium Chloride (IV)", "potassium chloride", "Potassium Chloride Replacement (PO)", "Insulin (SC)", "Potassium Chloride (IV"}}
+	if got := hasDrug(&s, "Potassium Chloride"); !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("rows %v, want [0 1]", got)
 	}
 }

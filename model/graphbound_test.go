@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -28,7 +29,7 @@ func TestShardGraphsBounded(t *testing.T) {
 			b.n = rows // the bucket under test, whatever the random draw
 			b.rx = make([]float32, rows*cfg.Layout.RxFeatures())
 		}
-		if _, _, err := s.step(batch, drop, grads, a, 0, 0); err != nil {
+		if _, _, err := s.step(context.Background(), batch, drop, grads, a, 0, 0); err != nil {
 			t.Fatalf("rows %d: %v", rows, err)
 		}
 		for k, gs := range s.graphs {

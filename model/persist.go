@@ -163,6 +163,9 @@ type Checkpoint struct {
 	// Hyperparameters are the run's recorded hyperparameters (SetHyperparameters plus
 	// Train's options), so a resume can refuse settings that differ from the run it continues.
 	Hyperparameters map[string]string
+	// Data fingerprints the training data (set by the caller; empty in checkpoints of
+	// older trainers), so a resume on other data is refused.
+	Data string
 
 	Params    []float32
 	AdamM     []float32

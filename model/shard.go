@@ -1,6 +1,8 @@
 package model
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -57,7 +59,14 @@ type shardedStep struct {
 	used    []*netGraph // this step's graph per shard; nil for an empty shard
 	losses  []float64
 	squares []float64 // per update chunk, the sum of squared gradients
+
+	beforeShard func(k int) // tests: called as shard k starts running
 }
+
+// errStoppedMidBatch: the context ended before every shard of a batch ran. Stops are
+// checked as each shard starts, so a stop does not wait for a long batch; the weights
+// are untouched (the update comes after all shards), so the batch reruns on resume.
+var errStoppedMidBatch = errors.New("stopped between shards")
 
 func newShardedStep(m *Model, batchSize int) *shardedStep {
 	n, size := shardLayout(batchSize)
@@ -103,7 +112,7 @@ func (s *shardedStep) close() {
 // step runs forward and backward on batch (at most n*size samples; drop is the batch's
 // dropout mask) and, if the loss is finite and the batch has observed targets, applies one
 // Adam update. It returns the batch loss and the number of observed targets.
-func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
+func (s *shardedStep) step(ctx context.Context, batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
 	m := s.m
 	u := m.cfg.LSTMUnits
 	s.steps++
@@ -114,6 +123,12 @@ func (s *shardedStep) step(batch []*scaled, drop, grads []float32, a *adam, clip
 	}
 	err := parallelFor(s.n, func(k int) error {
 		s.used[k], s.losses[k] = nil, 0
+		if ctx.Err() != nil {
+			return errStoppedMidBatch
+		}
+		if s.beforeShard != nil {
+			s.beforeShard(k)
+		}
 		lo := k * s.size
 		if lo >= len(batch) {
 			return nil // the tail of a short last batch

@@ -105,7 +105,7 @@ func TestStepClipsAndDecays(t *testing.T) {
 		s := newShardedStep(m, len(batch))
 		defer s.close()
 		a := newAdam(len(m.params), 1e-3)
-		if _, _, err := s.step(batch, drop, make([]float32, len(m.params)), a, clip, decay); err != nil {
+		if _, _, err := s.step(context.Background(), batch, drop, make([]float32, len(m.params)), a, clip, decay); err != nil {
 			t.Fatal(err)
 		}
 		g := make([]float32, len(a.m))

@@ -34,7 +34,8 @@ type TrainOptions struct {
 	OnCheckpoint func(*Checkpoint) error // every CheckpointEvery epochs and on cancel
 	Resume       *Checkpoint             // continue a run from this checkpoint
 
-	afterBatch func(epoch, batch int) // tests: called after each optimiser step (1-based)
+	afterBatch  func(epoch, batch int) // tests: called after each optimiser step (1-based)
+	beforeShard func(k int)            // tests: called as each shard of a batch starts
 }
 
 // EpochStats summarises one epoch. Losses are masked MSE in scaled units; the training
@@ -153,6 +154,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	m.recordOptions(opt)
 
 	sharded := newShardedStep(m, opt.BatchSize)
+	sharded.beforeShard = opt.beforeShard
 	defer sharded.close()
 	grads := make([]float32, len(m.params))
 	u := m.cfg.LSTMUnits
@@ -206,8 +208,13 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 			for _, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(tr))] {
 				batch = append(batch, tr[idx])
 			}
+			rngAt, _ := st.rng.MarshalBinary()
 			m.dropoutMask(rr, drop)
-			loss, count, err := sharded.step(batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
+			loss, count, err := sharded.step(ctx, batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
+			if errors.Is(err, errStoppedMidBatch) {
+				_ = st.rng.UnmarshalBinary(rngAt) // the batch redraws its mask on resume
+				return m.interrupt(st, opt, finish)
+			}
 			if err != nil {
 				finish(StopFailed)
 				return &st.hist, fmt.Errorf("model: epoch %d batch %d (of %d): %w", st.epoch+1, st.batch+1, nb, err)

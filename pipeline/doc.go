@@ -6,8 +6,10 @@
 // ReadTables discovers a table's shape from its header:
 //
 //   - final table: pre_* and post_* blood values (empty = missing; -1.0 exactly = missing
-//     in an analyte that shows no other negative value, a value in one that does, decided
-//     per analyte and kept in Layout.MinusOneReal; a dose of -1 is missing; with
+//     where it is a point mass against the counts of the values nearest to it or the
+//     column's only negative value, a value where it is about as frequent as they are
+//     (minusone.go; ReadOptions.MinusOne overrides), decided per analyte and kept in
+//     Layout.MinusOneReal; a dose of -1 is missing; with
 //     pre_charttime and post_charttime the gap to the prescription is reported and
 //     ReadOptions.MaxGapHours bounds it),
 //     prescription_dose_val_rx, prescription_dose_unit_rx and an embedding given either as

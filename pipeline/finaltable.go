@@ -179,25 +179,15 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	return nil
 }
 
-// countNegatives counts, per analyte, the cells of an accepted row that held the -1.0
-// missing code and those with other negative values, for finish's decision.
+// countNegatives tallies, per analyte, the cells of an accepted row for finish's
+// decision on the -1.0 missing code (minusone.go).
 func (rd *tableReader) countNegatives(sc *rowScratch) {
-	if len(rd.minusOnes) < len(sc.pre) {
-		rd.minusOnes = append(rd.minusOnes, make([]int, len(sc.pre)-len(rd.minusOnes))...)
-		rd.otherNeg = append(rd.otherNeg, make([]int, len(sc.pre)-len(rd.otherNeg))...)
+	if len(rd.minusOne) < len(sc.pre) {
+		rd.minusOne = append(rd.minusOne, make([]minusOneTally, len(sc.pre)-len(rd.minusOne))...)
 	}
 	for j := range sc.pre {
-		for _, c := range [2]struct {
-			v  float32
-			ok bool
-		}{{sc.pre[j], sc.preObs[j]}, {sc.post[j], sc.postObs[j]}} {
-			switch {
-			case !c.ok && c.v == -1:
-				rd.minusOnes[j]++
-			case c.ok && c.v < 0:
-				rd.otherNeg[j]++
-			}
-		}
+		rd.minusOne[j].add(sc.pre[j], sc.preObs[j])
+		rd.minusOne[j].add(sc.post[j], sc.postObs[j])
 	}
 }
 

@@ -26,7 +26,9 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 		rd.layout.BlockRows = DefaultBlockRows
 		rd.layout.BlockFeatures = rd.layout.RxFeatures()
 	}
-	rd.decideMinusOne()
+	if err := rd.decideMinusOne(); err != nil {
+		return nil, nil, err
+	}
 	rd.applyGaps()
 	if len(rd.samples) == 0 {
 		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
@@ -75,16 +77,15 @@ func (r *Report) fillStats(samples []Sample, analytes []string) {
 	}
 }
 
-// decideMinusOne settles, per analyte, what the -1.0 missing code meant: missing where the
-// analyte showed no other negative value (it cannot be negative), a real value where it
-// did (base excess) or where the layout or ReadOptions says so. Cells read as the code are
-// then marked observed for the analytes where -1 is real; the decision goes into the
-// layout and the report.
-func (rd *tableReader) decideMinusOne() {
+// decideMinusOne settles, per analyte, what the -1.0 missing code meant: as the layout or
+// ReadOptions decided, as ReadOptions.MinusOne sets it, or by the test in minusone.go.
+// Cells read as the code are then marked observed for the analytes where -1 is real; the
+// decision goes into the layout (so serving reads requests the same way) and the report.
+func (rd *tableReader) decideMinusOne() error {
 	analytes := rd.layout.Analytes
 	real := make([]bool, len(analytes))
-	switch {
-	case rd.opt.Request.Layout != nil || rd.opt.MinusOneDecided:
+	decided := rd.opt.Request.Layout != nil || rd.opt.MinusOneDecided
+	if decided {
 		list := rd.opt.MinusOneReal
 		if rd.opt.Request.Layout != nil {
 			list = rd.opt.Request.Layout.MinusOneReal
@@ -92,23 +93,35 @@ func (rd *tableReader) decideMinusOne() {
 		for j, a := range analytes {
 			real[j] = slices.Contains(list, a)
 		}
-	default:
-		for j := range analytes {
-			real[j] = j < len(rd.otherNeg) && rd.otherNeg[j] > 0
-		}
+	} else if err := rd.opt.MinusOne.check(analytes); err != nil {
+		return err
 	}
 	rd.layout.MinusOneReal = nil
 	for j, a := range analytes {
+		var t minusOneTally
+		if j < len(rd.minusOne) {
+			t = rd.minusOne[j]
+		}
+		mc := MissingCode{Analyte: a, MinusOnes: t.minusOnes, OtherNegatives: t.otherNeg,
+			NeighbourMedian: t.neighbourMedian(), Neighbours: t.neighbours(), DecidedBy: MinusOneByData}
+		switch mode := rd.opt.MinusOne.mode(a); {
+		case decided:
+			mc.MinusOneMissing, mc.DecidedBy = !real[j], MinusOneByLayout
+		case mode == MinusOneAuto:
+			mc.MinusOneMissing, mc.Ambiguous = t.decide()
+		default:
+			mc.MinusOneMissing, mc.DecidedBy = mode == MinusOneMissing, MinusOneBySetting
+		}
+		real[j] = !mc.MinusOneMissing
 		if real[j] {
 			rd.layout.MinusOneReal = append(rd.layout.MinusOneReal, a)
 		}
-		if j < len(rd.minusOnes) && rd.minusOnes[j]+rd.otherNeg[j] > 0 {
-			rd.rep.MissingCodes = append(rd.rep.MissingCodes, MissingCode{Analyte: a,
-				MinusOneMissing: !real[j], MinusOnes: rd.minusOnes[j], OtherNegatives: rd.otherNeg[j]})
+		if t.minusOnes+t.otherNeg > 0 {
+			rd.rep.MissingCodes = append(rd.rep.MissingCodes, mc)
 		}
 	}
-	if len(rd.minusOnes) == 0 {
-		return
+	if len(rd.minusOne) == 0 {
+		return nil
 	}
 	// an unobserved cell holds -1 only where it was the code: observed where -1 is real,
 	// else 0 like every other missing cell
@@ -129,4 +142,5 @@ func (rd *tableReader) decideMinusOne() {
 			}
 		}
 	}
+	return nil
 }

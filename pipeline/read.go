@@ -25,6 +25,10 @@ type ReadOptions struct {
 	// the train channel's decision); Request.Layout, when set, takes precedence.
 	MinusOneReal    []string
 	MinusOneDecided bool
+	// MinusOne overrides, for all or some analytes, the test that decides from the data
+	// whether -1.0 is the missing code (minusone.go); the zero value decides every analyte
+	// from the data. MinusOneDecided and Request.Layout take precedence.
+	MinusOne MinusOneRule
 	// EmbeddingDim is the width of the built-in text embedder for raw drug names;
 	// 0 means DefaultEmbeddingDim.
 	EmbeddingDim int
@@ -174,6 +178,7 @@ type tableReader struct {
 	embBuf    []float32
 	blood     []bloodRow
 	sources   []Source
+	contents  sameContent       // decompressed content of each table read (see sameContent)
 	budget    *byteBudget       // decompressed bytes read so far, against opt.Limits
 	interned  map[string]string // units, shared (see intern)
 	schema    *schema           // the last table's, for checkKind
@@ -181,9 +186,9 @@ type tableReader struct {
 	headerOK  bool              // no two tables' headers differed
 	firstKind *TableKind        // the first final table's kind
 	anFrom    string            // the table the analytes came from
-	// per analyte: cells holding the -1.0 missing code, and other negative values
-	minusOnes, otherNeg []int
-	gaps                map[int]groupGap // per sample index, final tables with chart times
+	// per analyte: what finish needs to decide what -1.0 meant (minusone.go)
+	minusOne []minusOneTally
+	gaps     map[int]groupGap // per sample index, final tables with chart times
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
@@ -206,8 +211,12 @@ func (rd *tableReader) readRef(ctx context.Context, ref inputRef) error {
 	}
 	defer f.Close()
 	from := len(rd.samples)
-	rows, err := rd.readCSV(ref.name, rd.budget.reader(f))
+	r, h := rd.contents.hashing(rd.budget.reader(f))
+	rows, err := rd.readCSV(ref.name, r)
 	if err != nil {
+		return err
+	}
+	if err := rd.contents.check(ref.name, h); err != nil {
 		return err
 	}
 	if err := rd.checkKind(rd.schema, from); err != nil {

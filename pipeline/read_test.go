@@ -107,7 +107,7 @@ func TestReadTableWithoutIDs(t *testing.T) {
 	// with several files, row keys carry the file name so they stay unique
 	other := filepath.Join(t.TempDir(), "other.csv")
 	b, _ := os.ReadFile("testdata/noids_small.csv")
-	os.WriteFile(other, b, 0o644)
+	os.WriteFile(other, append(b, '\n'), 0o644) // another table: the same one twice is refused (W2)
 	ds2, _ := readOne(t, ReadOptions{}, "testdata/noids_small.csv", other)
 	if len(ds2.Samples) != 4 || ds2.Samples[0].Subject != "testdata/noids_small.csv:row1" || ds2.Samples[3].Subject != other+":row2" {
 		t.Fatalf("two files: %d samples, first subject %q", len(ds2.Samples), ds2.Samples[0].Subject)

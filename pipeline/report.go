@@ -52,12 +52,65 @@ type AnalyteMissing struct {
 }
 
 // MissingCode is the decision on one analyte's -1.0 cells in tables that use -1.0 as the
-// missing code: missing unless the analyte also held other negative values.
+// missing code (minusone.go): the counts the test saw and how it was settled.
 type MissingCode struct {
 	Analyte         string `json:"analyte"`
 	MinusOneMissing bool   `json:"minus_one_missing"`
 	MinusOnes       int    `json:"minus_one_cells"`
 	OtherNegatives  int    `json:"other_negative_cells"`
+	// Neighbours are the distinct values nearest to -1 and their cells; NeighbourMedian is
+	// the median of those counts, which the -1.0 cells are compared with.
+	Neighbours      []ValueCount `json:"neighbours,omitempty"`
+	NeighbourMedian float64      `json:"neighbour_median"`
+	// Ambiguous: the counts settled nothing (read as missing; the report warns).
+	Ambiguous bool `json:"ambiguous,omitempty"`
+	// DecidedBy is MinusOneByData, MinusOneBySetting or MinusOneByLayout.
+	DecidedBy string `json:"decided_by"`
+}
+
+// How a MissingCode was settled.
+const (
+	MinusOneByData    = "data"    // the point-mass test
+	MinusOneBySetting = "setting" // ReadOptions.MinusOne (--missing-code, missing_code)
+	MinusOneByLayout  = "layout"  // a model's or the train split's earlier decision
+)
+
+// AmbiguousMinusOne lists the analytes whose -1.0 the data left undecided.
+func (r *Report) AmbiguousMinusOne() []string {
+	var out []string
+	for _, m := range r.MissingCodes {
+		if m.Ambiguous {
+			out = append(out, m.Analyte)
+		}
+	}
+	return out
+}
+
+// MinusOneWarning is the warning line for analytes whose -1.0 the data left undecided,
+// or "" when there are none.
+func (r *Report) MinusOneWarning() string {
+	var items []string
+	for _, m := range r.MissingCodes {
+		if m.Ambiguous {
+			items = append(items, fmt.Sprintf("%s (%d cells of -1.0; %s)", m.Analyte, m.MinusOnes, m.neighbourText()))
+		}
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("warning: -1.0 is ambiguous in %s: neither a point mass (>= %d times the median count of the nearest values) nor like its neighbours (<= %d times); read as missing. Set it with --missing-code or the missing_code hyperparameter (ANALYTE=missing or ANALYTE=value)",
+		strings.Join(items, ", "), pointMassRatio, valueRatio)
+}
+
+func (m MissingCode) neighbourText() string {
+	if len(m.Neighbours) == 0 {
+		return "no other values"
+	}
+	var near []string
+	for _, n := range m.Neighbours {
+		near = append(near, fmt.Sprintf("%g: %d", n.Value, n.Cells))
+	}
+	return fmt.Sprintf("nearest values %s, median %g", strings.Join(near, ", "), m.NeighbourMedian)
 }
 
 // Report accounts for everything ReadTables saw and did.
@@ -97,6 +150,15 @@ type Report struct {
 	Gaps *GapReport `json:"gaps,omitempty"`
 }
 
+// InconsistencyLine is the report's line on groups whose rows disagree on pre or
+// post values, or "" when none do; commands that print no full report print it.
+func (r *Report) InconsistencyLine() string {
+	if r.InconsistentGroups == 0 {
+		return ""
+	}
+	return fmt.Sprintf("inconsistent groups: %d (first row's pre/post values used)", r.InconsistentGroups)
+}
+
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -114,22 +176,31 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.DoseRanges+r.MissingDoses+r.MissingDrugs > 0 {
 		ew.printf("doses:               %d ranges read as midpoint, %d missing; %d drug names missing\n", r.DoseRanges, r.MissingDoses, r.MissingDrugs)
 	}
-	if r.InconsistentGroups > 0 {
-		ew.printf("inconsistent groups: %d (first row's pre/post values used)\n", r.InconsistentGroups)
+	if line := r.InconsistencyLine(); line != "" {
+		ew.printf("%s\n", line)
 	}
 	if r.GroupsWithoutPre+r.GroupsWithoutPost > 0 {
 		ew.printf("join dropped:        %d groups without a pre test, %d without a post test\n", r.GroupsWithoutPre, r.GroupsWithoutPost)
 	}
 	if len(r.MissingCodes) > 0 {
-		var missing, real []string
+		var missing, real, set []string
 		for _, m := range r.MissingCodes {
+			if m.DecidedBy != MinusOneByData {
+				set = append(set, m.Analyte)
+			}
 			if m.MinusOneMissing {
 				missing = append(missing, m.Analyte)
 			} else {
-				real = append(real, fmt.Sprintf("%s (%d cells; %d other negative)", m.Analyte, m.MinusOnes, m.OtherNegatives))
+				real = append(real, fmt.Sprintf("%s (%d cells of -1; %s)", m.Analyte, m.MinusOnes, m.neighbourText()))
 			}
 		}
-		ew.printf("-1.0 read as missing in %d analytes (no other negative values); -1 kept as a value in: %s\n", len(missing), orNone(real))
+		ew.printf("-1.0 read as missing in %d analytes; -1 kept as a value in: %s\n", len(missing), orNone(real))
+		if len(set) > 0 {
+			ew.printf("  settled by the missing-code setting or a layout, not the data: %s\n", strings.Join(set, ", "))
+		}
+		if w := r.MinusOneWarning(); w != "" {
+			ew.printf("%s\n", w)
+		}
 	}
 	if r.Gaps != nil {
 		r.Gaps.writeText(ew)

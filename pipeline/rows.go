@@ -242,7 +242,7 @@ func (rd *tableReader) unit(s *schema, p *rowParser) (string, *RowError) {
 
 // subjectAt parses a row's subject id and its time in column col, which key every table.
 func (rd *tableReader) subjectAt(s *schema, p *rowParser, col int) (string, time.Time, *RowError) {
-	sub := strings.TrimSpace(p.f(s.subject))
+	sub := subjectID(strings.TrimSpace(p.f(s.subject)))
 	if sub == "" {
 		return "", time.Time{}, p.fail(s.subject, ClassMissingID, "expected a subject id, got an empty cell", s.names)
 	}

@@ -20,8 +20,9 @@ type Layout struct {
 	BlockRows     int `json:"block_rows"`
 	BlockFeatures int `json:"block_features"`
 	// MinusOneReal lists the analytes whose -1.0 is a real value in tables that use -1.0
-	// as the missing code: those where the data held other negative values (base excess
-	// can be -1; a pH cannot). Reading against a layout applies its list, not the data's.
+	// as the missing code, as the training data or the missing-code setting decided
+	// (minusone.go: base excess's -1 is as frequent as its -2 and 0; glucose's -1.0 is a
+	// point mass). Reading against a layout (serving) applies its list, not the data's.
 	MinusOneReal []string `json:"minus_one_real,omitempty"`
 }
 

@@ -25,6 +25,12 @@ type SynthOptions struct {
 	MeanPrescriptions float64
 	// Drugs is the size of the drug catalogue (default 40).
 	Drugs int
+	// MinusOneEverywhere writes every missing value as -1.0, as the original tables do,
+	// also in analytes whose values can be negative (by default those get empty cells).
+	MinusOneEverywhere bool
+	// SignErrors is the share of observed values written negative, as entry errors or a
+	// simulation's noise would (0 = none).
+	SignErrors float64
 }
 
 // SynthAnalyte is one synthetic blood value: its name and the mean and standard
@@ -79,6 +85,15 @@ type SynthInfo struct {
 	Observed      int `json:"observed_values"`
 	Values        int `json:"values"`
 	NudgedMinus1s int `json:"nudged_minus_ones"`
+	// MinusOneEverywhere and SignErrors as in SynthOptions (SignErrors: values written negative).
+	MinusOneEverywhere bool `json:"minus_one_everywhere,omitempty"`
+	SignErrors         int  `json:"sign_errors,omitempty"`
+}
+
+// signError draws whether an observed value is written negative; it draws nothing
+// without SignErrors, so the default tables stay byte for byte what they were.
+func (o *SynthOptions) signError(rng *rand.Rand) bool {
+	return o.SignErrors > 0 && rng.Float64() < o.SignErrors
 }
 
 // Effect is the noise-free change of every analyte, in standardised units, that the
@@ -142,6 +157,9 @@ func (o *SynthOptions) defaults() error {
 	if o.Drugs < 1 {
 		return fmt.Errorf("drugs %d: expected a positive number", o.Drugs)
 	}
+	if !(o.SignErrors >= 0 && o.SignErrors < 1) {
+		return fmt.Errorf("sign errors %v: expected a share in [0, 1)", o.SignErrors)
+	}
 	return nil
 }
 
@@ -156,7 +174,8 @@ func WriteSynthetic(w io.Writer, opt SynthOptions) (*SynthInfo, error) {
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x626c7565626c6f6f)) // "blueblood"
 	dim, na := opt.EmbeddingDim, len(synthAnalytes)
 	si := &SynthInfo{Seed: opt.Seed, NoiseStd: opt.NoiseStd, MissingRate: opt.MissingRate,
-		EffectScale: 1.0, RxNorm: opt.MeanPrescriptions, Analytes: append([]SynthAnalyte(nil), synthAnalytes...), Subjects: opt.Subjects}
+		EffectScale: 1.0, RxNorm: opt.MeanPrescriptions, Analytes: append([]SynthAnalyte(nil), synthAnalytes...), Subjects: opt.Subjects,
+		MinusOneEverywhere: opt.MinusOneEverywhere}
 	for d := 0; d < opt.Drugs; d++ {
 		e := make([]float32, dim)
 		for k := range e {
@@ -238,8 +257,8 @@ func WriteSynthetic(w io.Writer, opt SynthOptions) (*SynthInfo, error) {
 				preObs[j] = rng.Float64() < obsP[j]
 				postObs[j] = rng.Float64() < obsP[j]
 				si.Values += 2
-				preVals[j] = si.formatValue(preVals[j][:0], j, zPre[j], preObs[j])
-				postVals[j] = si.formatValue(postVals[j][:0], j, zPost[j], postObs[j])
+				preVals[j] = si.formatValue(preVals[j][:0], j, zPre[j], preObs[j], opt.signError(rng))
+				postVals[j] = si.formatValue(postVals[j][:0], j, zPost[j], postObs[j], opt.signError(rng))
 			}
 			preTime := day.Add(-time.Duration(1+rng.IntN(600)) * time.Minute)
 			postTime := day.Add(time.Duration(6*60+rng.IntN(3*24*60)) * time.Minute)
@@ -290,9 +309,11 @@ func WriteSynthetic(w io.Writer, opt SynthOptions) (*SynthInfo, error) {
 // of about 1% of the analyte's standard deviation (well below the noise), or, when
 // unobserved, the -1.0 missing code for analytes that cannot be negative and an empty
 // cell for those that can (a reader keeps -1 as a value in a column with negatives).
-func (si *SynthInfo) formatValue(dst []byte, j int, z float64, observed bool) []byte {
+// With MinusOneEverywhere every unobserved value is -1.0; negative writes an observed
+// value with a negative sign (SignErrors).
+func (si *SynthInfo) formatValue(dst []byte, j int, z float64, observed, negative bool) []byte {
 	if !observed {
-		if a := si.Analytes[j]; a.Mean < 8*a.Std {
+		if a := si.Analytes[j]; a.Mean < 8*a.Std && !si.MinusOneEverywhere {
 			return dst
 		}
 		return append(dst, "-1.0"...)
@@ -300,6 +321,10 @@ func (si *SynthInfo) formatValue(dst []byte, j int, z float64, observed bool) []
 	si.Observed++
 	a := si.Analytes[j]
 	v := round(a.Mean+a.Std*z, int(math.Max(0, math.Ceil(-math.Log10(a.Std/100)))))
+	if negative {
+		v = -math.Abs(v)
+		si.SignErrors++
+	}
 	if v == -1 {
 		v = -1.01
 		si.NudgedMinus1s++

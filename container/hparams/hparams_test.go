@@ -75,6 +75,9 @@ func TestParseErrors(t *testing.T) {
 		{map[string]string{"epochs": "3", "Epochs": "4"}, "unknown hyperparameter Epochs; did you mean epochs?"},
 		{map[string]string{"batch_size": "3", "batch-size": "4"}, "hyperparameter batch_size given twice"},
 		{map[string]string{"validation_fraction": "0.6", "test_fraction": "0.5"}, "their sum must be below 1"},
+		// W11: fold alone would be ignored (the ordinary split trains)
+		{map[string]string{"fold": "2"}, "hyperparameter fold=2 without folds: cross-validation is off"},
+		{map[string]string{"fold": "1", "folds": "0"}, "hyperparameter fold=1 without folds"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.raw)

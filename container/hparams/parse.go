@@ -47,11 +47,12 @@ func Parse(raw map[string]string) (map[string]string, error) {
 		}
 		plain[s.Name] = v
 	}
-	return plain, checkTogether(plain)
+	return plain, checkTogether(plain, seen)
 }
 
-// checkTogether checks the rules that involve more than one hyperparameter.
-func checkTogether(plain map[string]string) error {
+// checkTogether checks the rules that involve more than one hyperparameter;
+// given holds the names the job set (the others are defaults).
+func checkTogether(plain, given map[string]string) error {
 	val, _ := strconv.ParseFloat(plain["validation_fraction"], 64)
 	test, _ := strconv.ParseFloat(plain["test_fraction"], 64)
 	if val+test >= 1 {
@@ -59,6 +60,9 @@ func checkTogether(plain map[string]string) error {
 	}
 	folds, _ := strconv.Atoi(plain["folds"])
 	fold, _ := strconv.Atoi(plain["fold"])
+	if _, ok := given["fold"]; ok && folds == 0 {
+		return fmt.Errorf("hyperparameter fold=%d without folds: cross-validation is off; set folds (2 or more) or drop fold", fold)
+	}
 	if folds == 1 || (folds > 0 && fold > folds) {
 		return fmt.Errorf("hyperparameters folds=%d and fold=%d: expected folds 0 (off) or at least 2, and fold in [1, folds]", folds, fold)
 	}

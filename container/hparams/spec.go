@@ -14,6 +14,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/blueblood/blueblood/pipeline"
 )
 
 // Kind is the type of a hyperparameter value.
@@ -23,6 +25,7 @@ const (
 	Int Kind = iota
 	Float
 	Enum
+	Text // a string Normalize checks; one value per job (no grids or tuning ranges)
 )
 
 func (k Kind) String() string {
@@ -31,6 +34,8 @@ func (k Kind) String() string {
 		return "integer"
 	case Float:
 		return "float"
+	case Text:
+		return "text"
 	default:
 		return "enum"
 	}
@@ -47,11 +52,14 @@ type Spec struct {
 	Max     float64  // upper bound (numeric kinds)
 	MinOpen bool     // Min itself is not allowed
 	MaxOpen bool     // Max itself is not allowed
-	Values  []string // allowed values (Enum)
-	Tunable bool     // one of the five tunables the launcher exposes as first-class flags
-	Data    bool     // shapes the samples (reading, joining, row limits): launcher prepare applies it too, as a flag
-	Abbrev  string   // short form in generated job names; "" means the initials of Name's words
-	Doc     string   // one line
+	Values  []string // allowed values (Enum); for Text, the simplest ones
+	// Normalize checks a Text value and returns its plain form; Syntax describes it.
+	Normalize func(string) (string, error)
+	Syntax    string
+	Tunable   bool   // one of the five tunables the launcher exposes as first-class flags
+	Data      bool   // shapes the samples (reading, joining, row limits): launcher prepare applies it too, as a flag
+	Abbrev    string // short form in generated job names; "" means the initials of Name's words
+	Doc       string // one line
 }
 
 // Specs lists every hyperparameter the trainer accepts, tunables first. It is the one
@@ -95,6 +103,9 @@ var Specs = withAliases([]Spec{
 		Doc: "when joining separate prescription and blood-test tables, the largest gap between a prescription and its tests (0 = no limit)"},
 	{Name: "max_gap_hours", Field: "MaxGapHours", Kind: Float, Default: "0", Min: 0, Max: 876000, Data: true,
 		Doc: "final tables with pre_charttime/post_charttime: drop groups whose pre or post test lies more than this many hours from the prescription (0 = no limit)"},
+	{Name: "missing_code", Field: "MissingCode", Kind: Text, Default: pipeline.MinusOneAuto, Values: pipeline.MinusOneModes, Data: true,
+		Normalize: pipeline.NormalizeMinusOneRule, Syntax: "auto, missing or value, for all analytes or per analyte as ANALYTE=MODE items separated by commas",
+		Doc: "tables using -1.0 as the missing code: auto decides per analyte (missing where -1.0 is a point mass against the counts of its nearest values, a value where it is as frequent as they are); missing or value force it (e.g. baseexcess=value,glucose=missing)"},
 	{Name: "checkpoint_every", Field: "CheckpointEvery", Kind: Int, Default: "1", Min: 1, Max: 100000,
 		Doc: "write a resumable checkpoint every this many epochs"},
 })
@@ -125,6 +136,9 @@ func Ignored(key string) bool {
 
 // RangeText describes the allowed values of s, e.g. "(0, 1]" or "one of seed, pooled-residual".
 func (s Spec) RangeText() string {
+	if s.Kind == Text {
+		return s.Syntax
+	}
 	if s.Kind == Enum {
 		return "one of " + strings.Join(s.Values, ", ")
 	}
@@ -182,6 +196,12 @@ func (s Spec) Check(raw string) (string, error) {
 		v = strings.TrimSpace(unquoted)
 	}
 	switch s.Kind {
+	case Text:
+		plain, err := s.Normalize(v)
+		if err != nil {
+			return "", fmt.Errorf("hyperparameter %s=%q: %v", s.Name, raw, err)
+		}
+		return plain, nil
 	case Enum:
 		for _, allowed := range s.Values {
 			if v == allowed {

@@ -53,9 +53,17 @@ func newAdmission(maxInflight int, budget int64) *admission {
 // larger than the budget still runs when it is alone.
 func (a *admission) cost(n int64) int64 { return min(BodyCost(n), a.budget) }
 
+// ticket is one admitted request's charge; grow adds to it as the request turns out
+// to need more (a chunked body as it arrives, the cases once counted).
+type ticket struct {
+	a       *admission
+	charged int64
+	once    sync.Once
+}
+
 // acquire admits a request whose body has n bytes, or reports false. release must be
 // called once when the request is done with its memory.
-func (a *admission) acquire(n int64) (release func(), ok bool) {
+func (a *admission) acquire(n int64) (*ticket, bool) {
 	c := a.cost(n)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -65,9 +73,28 @@ func (a *admission) acquire(n int64) (release func(), ok bool) {
 	a.inflight++
 	a.charged += c
 	a.sinceReclaim += c
-	var once sync.Once
-	return func() { once.Do(func() { a.release(c) }) }, true
+	return &ticket{a: a, charged: c}, true
 }
+
+// grow charges extra bytes of memory more, or reports false when the budget cannot
+// take them. A request is never charged more than the whole budget in all, so one
+// larger than the budget still runs when it is alone.
+func (t *ticket) grow(extra int64) bool {
+	a := t.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	extra = max(0, min(extra, a.budget-t.charged))
+	if a.charged+extra > a.budget {
+		return false
+	}
+	a.charged += extra
+	a.sinceReclaim += extra
+	t.charged += extra
+	return true
+}
+
+// release gives the request's charge back; later calls do nothing.
+func (t *ticket) release() { t.once.Do(func() { t.a.release(t.charged) }) }
 
 func (a *admission) release(c int64) {
 	a.mu.Lock()

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -27,12 +29,16 @@ const (
 const predictBatch = 64
 
 func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
+	s.trace(w, r)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; expected POST")
 		return
 	}
 	mediaType, err := requestType(r.Header.Get("Content-Type"))
+	if err == nil {
+		err = requestEncoding(r.Header.Values("Content-Encoding"))
+	}
 	if err != nil {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
@@ -46,12 +52,13 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the %d byte limit", s.opts.maxBody))
 		return
 	}
-	// Admission comes before the body is read: a refused request costs no memory.
+	// Admission comes before the body is read: a refused request costs no memory. A
+	// chunked body is charged as it arrives, not at the most it may send.
 	size := r.ContentLength
-	if size < 0 { // chunked: charge the most it may send
-		size = s.opts.maxBody
+	if size < 0 {
+		size = min(chunkCharge, s.opts.maxBody)
 	}
-	release, ok := s.adm.acquire(size)
+	t, ok := s.adm.acquire(size)
 	if !ok {
 		// Closing the connection spares reading the body: net/http would read up to
 		// 256 kB of it to keep the connection.
@@ -59,18 +66,30 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 		busy(w, "server busy: too many requests in progress; retry later")
 		return
 	}
-	defer release()
+	defer t.release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.requestTimeout)
 	defer cancel()
 
-	body, err := readBody(w, r, s.opts.maxBody)
+	body, err := s.readBodyTimed(w, r, t)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the %d byte limit", tooBig.Limit))
-			return
+		case errors.Is(err, errBodyBudget):
+			w.Header().Set("Connection", "close")
+			busy(w, "server busy: too many requests in progress; retry later")
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestTimeout, err.Error())
+		default:
+			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		}
-		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		return
+	}
+	// The cases, their predictions and the answer are charged before decoding.
+	if !t.grow(requestCost(lm, mediaType, body)) {
+		busy(w, "server busy: not enough memory free for this many cases now; retry later or send fewer cases")
 		return
 	}
 
@@ -104,8 +123,9 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Model-Version", lm.version)
 	switch mediaType {
 	case contentJSON:
-		writeJSON(w, http.StatusOK, jsonResponse(lm, req, preds))
-		return
+		w.Header().Set("Content-Type", contentJSON)
+		w.WriteHeader(http.StatusOK)
+		err = writeJSONAnswer(w, lm, req, preds)
 	case contentJSONLines:
 		w.Header().Set("Content-Type", contentJSONLines)
 		w.WriteHeader(http.StatusOK)
@@ -137,9 +157,23 @@ func requestType(ct string) (string, error) {
 	return mediaType, nil
 }
 
+// requestEncoding refuses compressed bodies by name: the server reads bodies as
+// sent, and a gzip body would otherwise be reported as malformed JSON or CSV.
+func requestEncoding(values []string) error {
+	for _, v := range values {
+		for _, ce := range strings.Split(v, ",") {
+			if ce = strings.TrimSpace(ce); ce != "" && !strings.EqualFold(ce, "identity") {
+				return fmt.Errorf("unsupported Content-Encoding %q; send the body uncompressed", ce)
+			}
+		}
+	}
+	return nil
+}
+
 // readBody reads the body in one allocation when its length is declared (io.ReadAll
-// would grow its buffer by copying, holding up to twice the body).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// would grow its buffer by copying, holding up to twice the body); a chunked body is
+// charged to t chunkCharge at a time as it arrives.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, t *ticket) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if n := r.ContentLength; n >= 0 {
 		buf := make([]byte, n)
@@ -148,7 +182,19 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		}
 		return buf, nil
 	}
-	return io.ReadAll(body)
+	var buf bytes.Buffer
+	for charged := int64(chunkCharge); ; charged += chunkCharge {
+		n, err := io.CopyN(&buf, body, chunkCharge)
+		if err == io.EOF || (err == nil && n < chunkCharge) {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !t.grow(BodyCost(chunkCharge)) {
+			return nil, errBodyBudget
+		}
+	}
 }
 
 // busy answers 503 with Retry-After, for a request refused or out of time.
@@ -177,13 +223,22 @@ func (e *badRequest) Error() string { return e.msg }
 func work(ctx context.Context, lm *loadedModel, mediaType string, body []byte, force *effectsOpt) (*request, [][]float32, error) {
 	var req *request
 	var err error
+	// A leading byte order mark is not data, in any encoding.
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	switch mediaType {
 	case contentJSON:
-		req, err = parseJSON(body, lm)
+		if req, err = parseJSON(body, lm); err == nil {
+			err = checkKeys(body, false)
+		}
 	case contentJSONLines:
-		req, err = parseJSONLines(body, lm)
+		if req, err = parseJSONLines(body, lm); err == nil {
+			err = checkKeys(body, true)
+		}
 	default:
 		req, err = parseCSV(ctx, body, lm)
+	}
+	if err == nil {
+		err = checkSamples(lm, req)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -252,14 +252,14 @@ func TestRealModelOverflowIs400(t *testing.T) {
 	tests := []struct {
 		name, contentType, body, want string
 	}{
-		{"json", "application/json", `{"cases":[{"prescriptions":[]},{"pre":{"ph":3e38},"prescriptions":[]}]}`, "cases[1]: pre ph: 3e+38 is too far outside the training range"},
+		{"json", "application/json", `{"cases":[{"prescriptions":[]},{"pre":{"ph":3e38},"prescriptions":[]}]}`, "cases[1].pre.ph: 3e+38; expected a finite number of magnitude at most 1e9"},
 		{"csv", "text/csv", "subject_id,prescription_start,prescription_drug,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph\n7,2125-01-01,Heparin,1,mg,-3e38\n",
 			"body:2:27: column pre_ph: expected a finite number"}, // the table reader's own bound
-		// each value in float32 range, yet the network overflows: 400 naming the value
+		// each value in float32 range but past the tables' bound: 400 naming the value, as in CSV
 		{"json embedding", "application/json", `{"cases":[{"prescriptions":[{"embedding":[0,0,3e38,0,0,0,0,0],"dose":1,"unit":"mg"}]}]}`,
-			"cases[0].prescriptions[0].embedding[2]: 3e+38 makes the prediction of"},
+			"cases[0].prescriptions[0].embedding[2]: 3e+38; expected a finite number of magnitude at most 1e9"},
 		{"jsonlines embedding", "application/jsonlines", `{"prescriptions":[]}` + "\n" + `{"prescriptions":[{"embedding":[0,0,0,0,0,0,0,-3e38],"dose":1,"unit":"mg"}]}`,
-			"line 2: prescriptions[0].embedding[7]: -3e+38 makes the prediction of"},
+			"line 2: prescriptions[0].embedding[7]: -3e+38; expected a finite number of magnitude at most 1e9"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,19 +87,50 @@ func appendFloat32(b []byte, f float32) []byte {
 	return strconv.AppendFloat(b, float64(f), 'g', -1, 32)
 }
 
-func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
-	resp := Response{
-		ModelVersion: lm.version,
-		Analytes:     lm.layout.Analytes,
-		Predictions:  make([]Prediction, len(preds)),
+// prediction is case i's answer.
+func prediction(lm *loadedModel, req *request, i int, p []float32) Prediction {
+	pr := Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
+	if i < len(req.explained) {
+		pr.Effects = req.explained[i]
 	}
+	return pr
+}
+
+// jsonResponse is the whole answer in memory, for callers that want the value
+// (serve.Explain); invocations stream it with writeJSONAnswer.
+func jsonResponse(lm *loadedModel, req *request, preds [][]float32) Response {
+	resp := Response{ModelVersion: lm.version, Analytes: lm.layout.Analytes, Predictions: make([]Prediction, len(preds))}
 	for i, p := range preds {
-		resp.Predictions[i] = Prediction{ID: req.ids[i], Start: req.starts[i], Post: Values{Names: lm.layout.Analytes, Vals: p}}
-		if i < len(req.explained) {
-			resp.Predictions[i].Effects = req.explained[i]
-		}
+		resp.Predictions[i] = prediction(lm, req, i, p)
 	}
 	return resp
+}
+
+// writeJSONAnswer writes the Response that json.Marshal would, one prediction at a
+// time through a buffer, so a request of many cases never holds its whole answer, let
+// alone json.Marshal's copy of it.
+func writeJSONAnswer(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
+	head, err := json.Marshal(Response{ModelVersion: lm.version, Analytes: lm.layout.Analytes})
+	if err != nil {
+		return err
+	}
+	// head ends in "predictions":null}; the predictions follow in its place
+	head = bytes.TrimSuffix(head, []byte("null}"))
+	bw := bufio.NewWriter(w)
+	bw.Write(head)
+	bw.WriteByte('[')
+	for i, p := range preds {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(prediction(lm, req, i, p))
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
 }
 
 // writeCSV answers one row per group: subject_id, prescription_start, post_<analyte>...

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment variables SageMaker (or its local mode) may set for the serving container.
@@ -34,6 +35,10 @@ type Config struct {
 	MaxConcurrency int   // 0: GOMAXPROCS
 	MaxInflight    int   // 0: DefaultMaxInflight
 	MemoryBudget   int64 // bytes; 0: DefaultMemoryBudget
+	// RequestTimeout bounds one invocation (SAGEMAKER_MODEL_SERVER_TIMEOUT); 0: DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Note is an adjustment made to the environment's values, logged at start.
+	Note string
 }
 
 // ParseArgs reads `serve` flags and the SageMaker environment. root is the /opt/ml root
@@ -96,6 +101,9 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 		return Config{}, errors.New("serve: --max-inflight and --memory-budget-mb: expected 0 or more")
 	}
 	cfg.MemoryBudget = int64(budgetMB) << 20
+	if err := applySageMakerEnv(&cfg, getenv, cfg.MaxInflight > 0, budgetMB > 0); err != nil {
+		return Config{}, err
+	}
 	if port < 0 || port > 65535 {
 		return Config{}, fmt.Errorf("serve: --port %d: expected a port number in [0, 65535]", port)
 	}
@@ -119,6 +127,12 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	}
 	if cfg.MemoryBudget > 0 {
 		opts = append(opts, WithMemoryBudget(cfg.MemoryBudget))
+	}
+	if cfg.RequestTimeout > 0 {
+		opts = append(opts, WithRequestTimeout(cfg.RequestTimeout))
+	}
+	if cfg.Note != "" {
+		logger.Warn(cfg.Note)
 	}
 	err := New(LoadDir(cfg.ModelDir), opts...).ListenAndServe(ctx, cfg.Addr)
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -30,13 +30,26 @@ func (r *run) loadCheckpoint(cfg model.Config) (*model.Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := checkpointMatches(ck, cfg, r.hp.Map()); err != nil {
+	err = checkpointMatches(ck, cfg, r.hp.Map())
+	if err == nil && ck.Data != "" && ck.Data != r.fingerprint() {
+		err = fmt.Errorf("the training data differ from the data it was written with (fingerprint %.12s, this run's %.12s)", ck.Data, r.fingerprint())
+	}
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s does not match this job: %v; delete it or restore the original data and hyperparameters", path, err)
 	}
 	r.log.printf("resuming from checkpoint %s (epoch %d, batch %d)", path, ck.Epoch, ck.Batch)
 	// The checkpoint on disk is this position's exact one.
 	r.savedCheckpoint, r.lastCheckpoint = true, [2]int{ck.Epoch, ck.Batch}
 	return ck, nil
+}
+
+// fingerprint is dataFingerprint of this run's training and validation samples,
+// computed once.
+func (r *run) fingerprint() string {
+	if r.dataSum == "" {
+		r.dataSum = dataFingerprint(r.train, r.validation)
+	}
+	return r.dataSum
 }
 
 // saveCheckpoint starts writing ck in the background and returns the previous write's
@@ -54,6 +67,7 @@ func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 		return nil
 	}
 	prev := r.checkpointWritten()
+	ck.Data = r.fingerprint()
 	r.savedCheckpoint, r.lastCheckpoint = true, pos
 	done := make(chan error, 1)
 	r.checkpointing = done

@@ -35,6 +35,9 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 		cs := ChannelSummary{Prepared: ch.Prepared}
 		if ch.Prepared {
 			r.log.printf("channel %s: reading prepared dataset %s", name, r.p.Rel(ch.Dir))
+			if name == ChannelTrain && r.hp.MissingCode != pipeline.MinusOneAuto {
+				r.log.printf("channel %s: missing_code=%s does not apply: a prepared dataset holds prepare's decision on -1.0 (its --missing-code)", name, r.hp.MissingCode)
+			}
 			// The prepared scaler is ignored: scalers are fitted on the training split.
 			ds, _, err = pipeline.ReadPrepared(ctx, ch.Dir, ropts)
 		} else {
@@ -54,6 +57,10 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					if name == ChannelTrain {
 						r.readReport = buf.String()
 						r.summary.Data.Gaps = rep.Gaps
+						if w := rep.MinusOneWarning(); w != "" {
+							r.log.printf("channel %s: %s", name, w)
+							r.summary.Data.Warnings = append(r.summary.Data.Warnings, w)
+						}
 					}
 				}
 			}

@@ -24,14 +24,17 @@ type DataOptions struct {
 	OverflowPolicy     string
 	MaxGapDays         float64
 	MaxGapHours        float64
-	Folds, Fold        int // cross-validation: test on fold Fold of Folds (0 = off)
+	Folds, Fold        int    // cross-validation: test on fold Fold of Folds (0 = off)
+	MissingCode        string // how tables' -1.0 cells are read (pipeline.ParseMinusOneRule)
 }
 
 // ReadOptions are the options the data hyperparameters read inputs with, within the
 // byte and record limits lim. The trainer, launcher prepare and launcher cv read through
 // this one builder, so a hyperparameter that shapes the read means the same in each.
 func (d DataOptions) ReadOptions(lim pipeline.Limits) pipeline.ReadOptions {
-	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim}
+	// the missing_code spec has checked the rule (hparams.Parse), so it parses here
+	rule, _ := pipeline.ParseMinusOneRule(d.MissingCode)
+	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim, MinusOne: rule}
 }
 
 // RowLimit is the number of prescription rows a sample keeps: max_prescriptions

@@ -72,6 +72,9 @@ type DataSummary struct {
 	ThinRule string   `json:"thin_rule,omitempty"`
 	// Gaps is the train channel's distance between paired tests and prescriptions.
 	Gaps *pipeline.GapReport `json:"gaps,omitempty"`
+	// Warnings are the reader's warnings on the train channel (a -1.0 whose meaning the
+	// data left open), shown at the top of report.md's data section.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ScoreRow is one model's score on one split, for report.md.

@@ -40,6 +40,9 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 
 	pf("## Data\n\n")
 	d := s.Data
+	for _, w := range d.Warnings {
+		pf("**%s**\n\n", w)
+	}
 	pf("%d analytes (%s); drug embeddings of width %d.\n\n", len(d.Analytes), strings.Join(d.Analytes, ", "), d.EmbeddingDim)
 	pf("| split | source | samples | subjects | observed targets |\n|---|---|---:|---:|---:|\n")
 	for _, r := range []struct {

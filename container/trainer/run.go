@@ -85,6 +85,7 @@ type run struct {
 	savedCheckpoint bool
 	lastCheckpoint  [2]int     // epoch and batch of the last checkpoint this run saved
 	checkpointing   chan error // the checkpoint being written in the background; nil when none
+	dataSum         string     // see fingerprint
 }
 
 func (r *run) execute(ctx context.Context) error {
@@ -94,6 +95,9 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	m, mcfg, err := r.newModel()
 	if err != nil {
+		return err
+	}
+	if err := r.checkMemory(mcfg); err != nil {
 		return err
 	}
 	resume, err := r.loadCheckpoint(mcfg)

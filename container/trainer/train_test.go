@@ -592,6 +592,32 @@ func TestTrainResumeMismatch(t *testing.T) {
 			data, _ = json.Marshal(hp)
 			os.WriteFile(filepath.Join(root, hpPath), data, 0o644)
 		}, "does not match this job: learning_rate=0.0123; the checkpoint was written with learning_rate="},
+		// W3: same scaler and sample count, other embeddings
+		{"training data", func(t *testing.T, root string) {
+			path := filepath.Join(root, "input/data/train/synthetic.csv")
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(f).ReadAll()
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rec := range recs[1:] {
+				for j, name := range recs[0] {
+					if _, err := strconv.Atoi(strings.TrimPrefix(name, "P")); err == nil && strings.HasPrefix(name, "P") {
+						if v, err := strconv.ParseFloat(rec[j], 64); err == nil && v != -1 {
+							rec[j] = strconv.FormatFloat(-v, 'g', -1, 64)
+						}
+					}
+				}
+			}
+			var buf bytes.Buffer
+			w := csv.NewWriter(&buf)
+			w.WriteAll(recs)
+			os.WriteFile(path, buf.Bytes(), 0o644)
+		}, "does not match this job: the training data differ from the data it was written with"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,6 +52,9 @@ type Options struct {
 	// StopGrace bounds the best-effort outputs after SIGTERM (the ridge baseline, the
 	// evaluations), counted from the stop of training; 0 means DefaultStopGrace.
 	StopGrace time.Duration
+	// MemoryBytes is the memory the job may use; 0 means the cgroup's limit or the
+	// machine's total (see MemoryLimit).
+	MemoryBytes int64
 }
 
 // DefaultStopGrace leaves, of the 120 s SageMaker waits between SIGTERM and SIGKILL, time

@@ -71,8 +71,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// gitCommit is the launcher's own commit: from the build info, or else from
-// git in the working folder (go run and -buildvcs=false builds carry none).
+// gitCommit is the launcher's own commit, from the build info; "" when the build
+// carries none (go run, -buildvcs=false, source archives). The working folder's
+// repository is not asked: it is whatever the user stands in, not the launcher's.
 func gitCommit() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
@@ -81,13 +82,7 @@ func gitCommit() string {
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
+	return ""
 }
 
 // aws returns the clients, building them on first use.

@@ -21,6 +21,10 @@ func commands() []command {
 		{"predict", "send cases (.json or .csv) to an endpoint and print the answer", newPredict},
 		{"explain", "what each prescription row does to a case's predicted blood values, with a local model", newExplain},
 		{"undeploy", "delete an endpoint with its configuration and model", newUndeploy},
+		{"register", "register a Completed training job's model as a version in a model package group", newRegister},
+		{"approve", "approve (or --reject) a registered model version", newApprove},
+		{"models", "list a model package group's versions with status and metrics", newModels},
+		{"metrics", "print a training job's per-epoch metrics and learning curve (--follow while it runs)", newMetrics},
 		{"transform", "score files on S3 with a batch transform job (the image's serve mode)", newTransform},
 		{"local-serve", "(also: local serve) serve a model on 127.0.0.1 with the trainer binary or image", newLocalServe},
 	}
@@ -32,8 +36,11 @@ var operands = map[string]string{
 	"wait":     "JOB_NAME",
 	"logs":     "JOB_NAME",
 	"stop":     "JOB_NAME...",
-	"deploy":   "JOB_NAME|s3://.../model.tar.gz",
+	"deploy":   "JOB_NAME|s3://.../model.tar.gz (or --package GROUP[/VERSION])",
 	"predict":  "ENDPOINT",
 	"undeploy": "ENDPOINT",
 	"download": "JOB_NAME",
+	"register": "JOB_NAME",
+	"approve":  "GROUP/VERSION|PACKAGE_ARN",
+	"metrics":  "JOB_NAME",
 }

@@ -2,11 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/blueblood/blueblood/container/trainer"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
-	"github.com/blueblood/blueblood/pipeline/atomicfile"
 )
 
 // Files cvCmd writes into --output.
@@ -41,9 +39,11 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.IntVar(&c.folds, "folds", 5, "number of folds, each a set of whole subjects")
 	fs.Int64Var(&c.seed, "seed", 42, "seed of the folds, the inner validation splits, the networks and the bootstrap")
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
-	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core)")
+	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core; capped by the cores and the memory)")
 	fs.Var(&c.slices, "slice", "also score the groups with a drug on the analyte it targets: DRUG=ANALYTE, or a drug alone for Potassium Chloride, Insulin, Magnesium Sulfate, Calcium Gluconate (repeatable)")
 	c.hp.register(fs)
+	mc, _ := hparams.Lookup("missing_code") // as launcher prepare has it
+	c.hp.flag(fs, mc)
 	return c
 }
 
@@ -62,8 +62,8 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if c.folds < 2 || c.folds > 100 {
 		return usagef("--folds %d: expected an integer in [2, 100]", c.folds)
 	}
-	if c.parallel < 0 {
-		return usagef("--parallel %d: expected 0 (one per core) or more", c.parallel)
+	if c.parallel < 0 || c.parallel > maxCVParallel {
+		return usagef("--parallel %d: expected 0 (one per core) to %d", c.parallel, maxCVParallel)
 	}
 	for _, name := range []string{"folds", "fold", "test_fraction"} {
 		if _, set := c.hp.values[name]; set {
@@ -74,7 +74,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := c.hp.set("--seed", spec, strconv.FormatInt(c.seed, 10)); err != nil {
 		return usageError(err.Error())
 	}
-	plain, hp, err := trainer.ParseHyperparameters(c.hp.values)
+	// The folds are cv's test splits: no test_fraction applies, so none limits
+	// validation_fraction.
+	values := maps.Clone(c.hp.values)
+	values["test_fraction"] = "0"
+	plain, hp, err := trainer.ParseHyperparameters(values)
 	if err != nil {
 		return usageError(err.Error())
 	}
@@ -82,9 +86,18 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	ds, _, err := pipeline.ReadTables(ctx, c.inputs, hp.ReadOptions(lim))
+	if err := checkCVOutput(c.output); err != nil {
+		return err
+	}
+	ds, rep, err := pipeline.ReadTables(ctx, c.inputs, hp.ReadOptions(lim))
 	if err != nil {
 		return err
+	}
+	if w := rep.MinusOneWarning(); w != "" {
+		fmt.Fprintln(c.e.Stderr, w)
+	}
+	if line := rep.InconsistencyLine(); line != "" {
+		fmt.Fprintln(c.e.Stderr, line)
 	}
 	samples, err := limitForArchitecture(ds, hp)
 	if err != nil {
@@ -92,11 +105,22 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	}
 	cfg := hp.Config
 	cfg.Layout = ds.Layout
+	perFold, err := cvFoldBytes(cfg, hp.BatchSize, samples)
+	if err != nil {
+		return err
+	}
+	par, note, err := cvParallel(c.parallel, c.folds, cvCores(), perFold, cvMemory())
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(c.e.Stderr, note)
+	}
 	out := c.e.Stdout
 	fmt.Fprintf(out, "%d samples from %d subjects; %d folds by subject (seed %d), %s, %d epochs max\n",
 		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
-		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: c.parallel,
+		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: par,
 		Config: cfg, Train: hp.TrainOptions, Slices: c.slices,
 		OnFold: func(f model.FoldResult) {
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
@@ -119,18 +143,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(c.output, cvJSONFile), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Inputs          []string          `json:"inputs"`
-			Hyperparameters map[string]string `json:"hyperparameters"`
-			*model.CVResult
-		}{c.inputs, plain, res})
-	}); err != nil {
-		return err
-	}
-	if err := trainer.WriteCVChart(filepath.Join(c.output, cvChartFile), res); err != nil {
+	if err := writeCVOutputs(c.output, struct {
+		Inputs          []string          `json:"inputs"`
+		Hyperparameters map[string]string `json:"hyperparameters"`
+		*model.CVResult
+	}{c.inputs, plain, res}, res); err != nil {
 		return err
 	}
 	writeCVTable(out, res)

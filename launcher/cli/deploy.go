@@ -39,6 +39,9 @@ type deployCmd struct {
 	noWait           bool
 	timeout          string
 	dryRun           bool
+	sec              securityFlags
+	capture          captureFlags
+	pkg              packageSource
 }
 
 func newDeploy(e *Env, fs *flag.FlagSet) unit {
@@ -55,6 +58,9 @@ func newDeploy(e *Env, fs *flag.FlagSet) unit {
 	fs.BoolVar(&c.noWait, "no-wait", false, "return once the endpoint is being created instead of waiting for InService")
 	fs.StringVar(&c.timeout, "timeout", defaultDeployTimeout, "give up waiting after this long (seconds or a duration like 45m)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel, CreateEndpointConfig and CreateEndpoint/UpdateEndpoint requests as JSON and change nothing (it still reads the training job and endpoint)")
+	c.sec.register(fs, reqModel, reqEndpointConfig)
+	c.capture.register(fs)
+	c.pkg.register(fs)
 	return c
 }
 
@@ -67,8 +73,14 @@ type deployPlan struct {
 }
 
 func (c *deployCmd) Exec(ctx context.Context, args []string) error {
+	if c.pkg.name != "" {
+		if len(args) != 0 {
+			return usageError("deploy --package takes no MODEL_SOURCE: the package is the source")
+		}
+		args = []string{c.pkg.name}
+	}
 	if len(args) != 1 {
-		return usageError("deploy needs exactly one MODEL_SOURCE: a training job name or an s3://.../model.tar.gz URI")
+		return usageError("deploy needs exactly one MODEL_SOURCE: a training job name or an s3://.../model.tar.gz URI (or --package GROUP[/VERSION])")
 	}
 	src := args[0]
 	set := map[string]bool{}
@@ -90,8 +102,27 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 		cl, err = c.e.aws(ctx)
 		return cl, err
 	}
-	modelData, image, role, endpoint := "", c.image, c.role, c.name
-	if strings.HasPrefix(src, "s3://") {
+	sec, err := c.resolveSecurity()
+	if err != nil {
+		return err
+	}
+	modelData, image, role, endpoint := "", c.image, sec.model.withRole(c.role, ""), c.name
+	if c.pkg.name != "" {
+		cl, err := clients()
+		if err != nil {
+			return err
+		}
+		if sec.packageArn, err = c.pkg.resolve(ctx, c.e, cl); err != nil {
+			return err
+		}
+		if role == "" {
+			return usageError("--role is required with --package (or SageMaker.Model.ExecutionRoleArn in the SageMaker config file): the role the model runs as")
+		}
+		if endpoint == "" {
+			endpoint = c.pkg.group()
+		}
+		modelData = sec.packageArn
+	} else if strings.HasPrefix(src, "s3://") {
 		if err := checkS3URI("MODEL_SOURCE", src); err != nil {
 			return err
 		}
@@ -131,11 +162,13 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 			endpoint = src
 		}
 	}
-	if image == "" {
+	if image == "" && c.pkg.name == "" {
 		return usagef("--image is required with an s3:// model: the serving image URI (the training image serves too: account.dkr.ecr.region.amazonaws.com/repo:tag)")
 	}
-	if err := checkImage("--image", image); err != nil {
-		return err
+	if c.pkg.name == "" {
+		if err := checkImage("--image", image); err != nil {
+			return err
+		}
 	}
 	if err := checkRole("--role", role); err != nil {
 		return err
@@ -145,6 +178,9 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 	}
 	plan, err := c.plan(endpoint, modelData, image, role)
 	if err != nil {
+		return err
+	}
+	if err := sec.apply(plan, &c.capture); err != nil {
 		return err
 	}
 
@@ -162,6 +198,7 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 	plan.update = status != ""
 
 	if c.dryRun {
+		printOrigins(c.e.Stderr, sec.model.origins, sec.config.origins)
 		return printDryRun(ctx, c.e, func(sm *sagemaker.Client) error { return c.apply(ctx, sm, plan) })
 	}
 	cl, err = clients()

@@ -15,9 +15,11 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// Default bounds on what download extracts from one archive.
+// Default bounds on what download extracts from one archive; maxDownloadMB
+// (1 TiB) keeps the byte count far from overflowing.
 const (
 	defaultDownloadMB      = 4096
+	maxDownloadMB          = 1 << 20
 	defaultDownloadEntries = 100000
 )
 
@@ -43,8 +45,8 @@ func (c *downloadCmd) Exec(ctx context.Context, args []string) error {
 	if err := checkName("job name", args[0], false); err != nil {
 		return err
 	}
-	if c.maxMB < 1 {
-		return usagef("--max-mb %d: expected 1 or more", c.maxMB)
+	if c.maxMB < 1 || c.maxMB > maxDownloadMB {
+		return usagef("--max-mb %d: expected 1 to %d", c.maxMB, maxDownloadMB)
 	}
 	cl, err := c.e.aws(ctx)
 	if err != nil {
@@ -107,12 +109,21 @@ func (e *Env) download(ctx context.Context, cl *Clients, job, dir string, lim un
 }
 
 // fetchArtifacts extracts model.tar.gz and output.tar.gz from s3://bucket/folder
-// into dir/model and dir/output; one of them may be missing.
+// into dir/model and dir/output; one of them may be missing. Both are extracted
+// into temp folders first and renamed into place only when both succeeded, so a
+// refused archive leaves nothing of the other behind.
 func (e *Env) fetchArtifacts(ctx context.Context, cl *Clients, bucket, folder, dir string, lim untarLimits) error {
-	got := 0
+	type done struct{ tmp, final string }
+	var got []done
+	defer func() {
+		for _, d := range got {
+			os.RemoveAll(d.tmp) // ours; gone already once renamed
+		}
+	}()
 	for _, a := range []struct{ key, sub string }{{folder + "model.tar.gz", "model"}, {folder + "output.tar.gz", "output"}} {
 		uri := "s3://" + bucket + "/" + a.key
-		err := e.fetchArchive(ctx, cl, bucket, a.key, filepath.Join(dir, a.sub), lim)
+		final := filepath.Join(dir, a.sub)
+		tmp, err := e.fetchArchive(ctx, cl, bucket, a.key, final, lim)
 		if errors.Is(err, errNoObject) {
 			fmt.Fprintf(e.Stderr, "%s: not there (the job wrote no %s)\n", uri, a.sub)
 			continue
@@ -120,10 +131,18 @@ func (e *Env) fetchArtifacts(ctx context.Context, cl *Clients, bucket, folder, d
 		if err != nil {
 			return err
 		}
-		got++
+		got = append(got, done{tmp, final})
 	}
-	if got == 0 {
+	if len(got) == 0 {
 		return fmt.Errorf("neither model.tar.gz nor output.tar.gz under s3://%s/%s", bucket, folder)
+	}
+	for i, d := range got {
+		if err := os.Rename(d.tmp, d.final); err != nil {
+			for _, prev := range got[:i] {
+				os.RemoveAll(prev.final) // renamed by this download just above
+			}
+			return fmt.Errorf("--to %s: %s/ appeared during the download (another download?); nothing of this one is kept", dir, filepath.Base(d.final))
+		}
 	}
 	return nil
 }
@@ -148,7 +167,9 @@ func checkDownloadDir(dir string) (created bool, err error) {
 
 var errNoObject = errors.New("no such object")
 
-func (e *Env) fetchArchive(ctx context.Context, cl *Clients, bucket, key, final string, lim untarLimits) error {
+// fetchArchive extracts one archive into a new temp folder beside final and
+// returns it; the caller renames it into place.
+func (e *Env) fetchArchive(ctx context.Context, cl *Clients, bucket, key, final string, lim untarLimits) (string, error) {
 	uri := "s3://" + bucket + "/" + key
 	var obj *s3.GetObjectOutput
 	err := e.newBackoff().do(ctx, key, func() error {
@@ -158,22 +179,23 @@ func (e *Env) fetchArchive(ctx context.Context, cl *Clients, bucket, key, final 
 	})
 	var nsk *s3types.NoSuchKey
 	if errors.As(err, &nsk) || apiErrorCode(err) == "NoSuchKey" || apiErrorCode(err) == "NotFound" {
-		return errNoObject
+		return "", errNoObject
 	}
 	if err != nil {
-		return fmt.Errorf("get %s: %w", uri, err)
+		return "", fmt.Errorf("get %s: %w", uri, err)
 	}
 	defer obj.Body.Close()
 	tmp, err := os.MkdirTemp(filepath.Dir(final), "."+filepath.Base(final)+"-")
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := untarGzip(obj.Body, tmp, uri, lim); err != nil {
+	err = untarGzip(obj.Body, tmp, uri, lim)
+	if err == nil {
+		err = os.Chmod(tmp, 0o755)
+	}
+	if err != nil {
 		os.RemoveAll(tmp) // ours: made just above
-		return err
+		return "", err
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	return os.Rename(tmp, final)
+	return tmp, nil
 }

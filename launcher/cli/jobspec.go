@@ -20,10 +20,15 @@ import (
 // checkTags validates --tag KEY=VALUE items and returns them as request tags.
 func checkTags(items [][2]string) ([]types.Tag, error) {
 	var tags []types.Tag
+	seen := map[string]bool{}
 	for _, kv := range items {
 		if err := checkTag("--tag", kv[0], kv[1]); err != nil {
 			return nil, err
 		}
+		if seen[kv[0]] {
+			return nil, usagef("--tag %s: given twice; each key once", kv[0])
+		}
+		seen[kv[0]] = true
 		tags = append(tags, types.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
 	}
 	return tags, nil
@@ -106,21 +111,26 @@ type jobFlags struct {
 	instanceCount, volumeSize   int
 	maxRuntime, maxWait         string
 	keepAlive                   int
-	spot, networkIsolation      bool
+	spot                        bool
 	checkpoint, inputMode       string
 	env, tags                   kvFlag
 	hp                          hpValues
+	retries                     int
+	sec                         securityFlags
+	e                           *Env
+	fs                          *flag.FlagSet
 }
 
 // channelNames are the training channels, in the order of the --train, --validation and
 // --test flags.
 var channelNames = pipeline.Channels
 
-func (f *jobFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.image, "image", "", "training image URI (required)")
-	fs.StringVar(&f.role, "role", "", "IAM role ARN for SageMaker (required)")
+func (f *jobFlags) register(e *Env, fs *flag.FlagSet) {
+	f.e, f.fs = e, fs
+	fs.StringVar(&f.image, "image", "", "training image URI (required; default from the SageMaker config file's CustomParameters "+customParamsPrefix+"Image)")
+	fs.StringVar(&f.role, "role", "", "IAM role ARN for SageMaker (required; default from the SageMaker config file)")
 	fs.StringVar(&f.output, "output", "", "S3 URI for model artifacts (default s3://BUCKET/PREFIX/output when --bucket is set)")
-	fs.StringVar(&f.bucket, "bucket", "", "`s3://BUCKET[/PREFIX]` where local channel paths are uploaded")
+	fs.StringVar(&f.bucket, "bucket", "", "`s3://BUCKET[/PREFIX]` where local channel paths are uploaded (default from the SageMaker config file's Session.DefaultS3Bucket)")
 	for i, ch := range channelNames {
 		fs.StringVar(&f.channelPaths[i], ch, "", ch+" channel: S3 URI or local file/folder (uploaded under --bucket)")
 	}
@@ -135,7 +145,8 @@ func (f *jobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.keepAlive, "keep-alive", 0, "keep the instance in a warm pool this many `SECONDS` (0-3600) after the job, for the next matching job")
 	fs.Var(&f.env, "env", "container environment `KEY=VALUE` (repeatable)")
 	fs.Var(&f.tags, "tag", "job tag `KEY=VALUE` (repeatable)")
-	fs.BoolVar(&f.networkIsolation, "network-isolation", false, "run the container without network access")
+	fs.IntVar(&f.retries, "retries", 0, "retry the job up to `N` times (1-30) when SageMaker fails it with an internal error (RetryStrategy)")
+	f.sec.register(fs, reqTraining)
 	f.hp.register(fs)
 }
 
@@ -149,7 +160,10 @@ type jobSpec struct {
 	volumeSize          int32
 	maxRuntime, maxWait int32
 	keepAlive           int32
-	spot, isolation     bool
+	spot                bool
+	retries             int32
+	sec                 *security
+	origins             []string // where defaults came from, for --dry-run
 	checkpoint          string
 	inputMode           types.TrainingInputMode
 	env                 map[string]string
@@ -160,8 +174,11 @@ type jobSpec struct {
 
 // spec validates every flag; errors name the flag and nothing is uploaded or submitted.
 func (f *jobFlags) spec() (*jobSpec, error) {
-	s := &jobSpec{image: f.image, role: f.role, channelPaths: f.channelPaths, instanceType: f.instanceType,
-		spot: f.spot, isolation: f.networkIsolation, env: map[string]string{}, hp: map[string]string{}}
+	s := &jobSpec{channelPaths: f.channelPaths, spot: f.spot, env: map[string]string{}, hp: map[string]string{}}
+	if err := f.defaults(s); err != nil {
+		return nil, err
+	}
+	s.image, s.role, s.instanceType = f.image, f.role, f.instanceType
 	if err := checkImage("--image", f.image); err != nil {
 		return nil, err
 	}
@@ -271,7 +288,11 @@ func (f *jobFlags) spec() (*jobSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.tags = append(s.tags, tags...)
+	s.tags = s.sec.withTags(append(s.tags, tags...))
+	if f.retries < 0 || f.retries > maxRetryAttempts {
+		return nil, usagef("--retries %d: expected 0 to %d", f.retries, maxRetryAttempts)
+	}
+	s.retries = int32(f.retries)
 	for _, sp := range hparams.Specs {
 		if sp.Tunable {
 			s.hp[sp.Name] = sp.Default
@@ -344,8 +365,9 @@ func (s *jobSpec) trainingInput(name string, hp map[string]string, tags []types.
 	if s.checkpoint != "" {
 		in.CheckpointConfig = &types.CheckpointConfig{S3Uri: aws.String(s.checkpoint)}
 	}
-	if s.isolation {
-		in.EnableNetworkIsolation = aws.Bool(true)
+	s.sec.applyTraining(in)
+	if s.retries > 0 {
+		in.RetryStrategy = &types.RetryStrategy{MaximumRetryAttempts: aws.Int32(s.retries)}
 	}
 	if len(s.env) > 0 {
 		in.Environment = s.env
@@ -374,10 +396,20 @@ func checkHyperParameters(flag string, hp map[string]string) error {
 	return nil
 }
 
-// checkTagCount enforces the 50-tag limit after default tags are added.
+// checkTagCount enforces the 50-tag limit and unique keys after default tags are added.
 func checkTagCount(tags []types.Tag) error {
 	if len(tags) > maxTags {
 		return usagef("--tag: %d tags including the launcher's own, at most %d allowed", len(tags), maxTags)
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if t.Key == nil {
+			continue // a placeholder for a tag added later
+		}
+		if seen[*t.Key] {
+			return usagef("--tag %s: the launcher sets this key itself; choose another", *t.Key)
+		}
+		seen[*t.Key] = true
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	if c.output == "" {
 		return usagef("--output: expected a folder")
 	}
+	if err := checkNotClaimed(c.output); err != nil {
+		return err
+	}
 	if err := checkOutputDir(c.output, c.force); err != nil {
 		return err
 	}
@@ -95,16 +98,25 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	runID := newRunID(name)
+	if err := claimOutput(c.output, runID); err != nil {
+		return err
+	}
+	defer releaseOutput(c.output, runID)
 
 	tmp, err := os.MkdirTemp("", "blueblood-local-")
 	if err != nil {
 		return err
 	}
+	keepTmp := c.keep
 	if c.keep {
 		fmt.Fprintf(c.e.Stderr, "keeping the /opt/ml tree at %s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
 	}
+	defer func() {
+		if !keepTmp {
+			os.RemoveAll(tmp)
+		}
+	}()
 	root := filepath.Join(tmp, "opt_ml")
 	if err := c.buildTree(root); err != nil {
 		return err
@@ -140,8 +152,13 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	runErr := cmd.Run()
 	stopper.wait()
 	// SageMaker uploads artifacts even when the job fails, and so do we.
-	if err := copyArtifacts(root, c.output); err != nil {
-		return err
+	if err := copyArtifacts(root, c.output, runID); err != nil {
+		// Never lose the finished run's only copy.
+		where := keepBeside(root, c.output, runID)
+		if where == "" {
+			keepTmp, where = true, root
+		}
+		return fmt.Errorf("%w; this run's model/ and output/ are kept at %s", err, where)
 	}
 	printArtifacts(c.e.Stdout, c.output)
 	if runErr != nil {
@@ -315,11 +332,14 @@ func checkOutputDir(dir string, force bool) error {
 // copyArtifacts puts the run's model/ and output/ into dir, each through a temp
 // folder and a rename so a reader never sees a half-copied tree. An earlier
 // run's folders (marked) are replaced; anything else there is left alone.
-func copyArtifacts(root, dir string) error {
+func copyArtifacts(root, dir, runID string) error {
+	if err := ownsOutput(dir, runID); err != nil {
+		return err
+	}
 	if err := checkOutputDir(dir, true); err != nil { // again: something may have appeared during the run
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, localMarker), []byte("model/ and output/ here were written by launcher local\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, localMarker), []byte("model/ and output/ here were written by launcher local run "+runID+"\n"), 0o644); err != nil {
 		return fmt.Errorf("--output %s: %w", dir, err)
 	}
 	for _, sub := range artifactDirs {

@@ -28,6 +28,7 @@ type predictCmd struct {
 	output      string
 	contentType string
 	dryRun      bool
+	trace       invokeTrace
 }
 
 func newPredict(e *Env, fs *flag.FlagSet) unit {
@@ -36,6 +37,7 @@ func newPredict(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.output, "output", "", "write the answer to this file (default: stdout)")
 	fs.StringVar(&c.contentType, "content-type", "", "application/json or text/csv (default: from the --input extension)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the InvokeEndpoint request as JSON (the body as a string) and call nothing")
+	c.trace.register(fs)
 	return c
 }
 
@@ -54,6 +56,9 @@ func (c *predictCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.trace.check(); err != nil {
+		return err
+	}
 	body, err := c.readInput()
 	if err != nil {
 		return err
@@ -61,8 +66,9 @@ func (c *predictCmd) Exec(ctx context.Context, args []string) error {
 	if c.dryRun {
 		// InvokeEndpoint is REST: the name goes in the path, the types in headers and
 		// the cases as the raw body; shown with the API's member names.
-		return printJSONLine(c.e.Stdout, map[string]string{
-			"EndpointName": endpoint, "ContentType": ct, "Accept": ct, "Body": string(body)})
+		req := map[string]string{"EndpointName": endpoint, "ContentType": ct, "Accept": ct, "Body": string(body)}
+		c.trace.dryRun(req)
+		return printJSONLine(c.e.Stdout, req)
 	}
 	cl, err := c.e.aws(ctx)
 	if err != nil {
@@ -72,12 +78,17 @@ func (c *predictCmd) Exec(ctx context.Context, args []string) error {
 	var out *sagemakerruntime.InvokeEndpointOutput
 	err = c.e.newBackoff().do(ctx, endpoint, func() error {
 		var err error
-		out, err = rt.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{
-			EndpointName: aws.String(endpoint), ContentType: aws.String(ct), Accept: aws.String(ct), Body: body})
+		in := &sagemakerruntime.InvokeEndpointInput{
+			EndpointName: aws.String(endpoint), ContentType: aws.String(ct), Accept: aws.String(ct), Body: body}
+		c.trace.apply(in)
+		out, err = rt.InvokeEndpoint(ctx, in)
 		return err
 	})
 	if err != nil {
 		return invokeError(endpoint, err)
+	}
+	if a := aws.ToString(out.CustomAttributes); a != "" {
+		fmt.Fprintf(c.e.Stderr, "custom attributes: %s\n", a)
 	}
 	answer := out.Body
 	if len(answer) > 0 && answer[len(answer)-1] != '\n' {

@@ -36,6 +36,14 @@ func gridGrows(size, values, limit int) (int, bool) {
 	return size, size <= limit
 }
 
+// notSwept refuses grids and ranges over a text hyperparameter: its values hold commas.
+func notSwept(flag string, spec hparams.Spec) error {
+	if spec.Kind == hparams.Text {
+		return usagef("%s: %s takes one value per job (set it with --hp), not a list or range", flag, spec.Name)
+	}
+	return nil
+}
+
 // parseGrid reads "epochs=10,20,50 learning_rate=0.001,0.01" (separated by
 // spaces or semicolons; names or kebab aliases) into axes in the given order. A grid of
 // more than limit combinations is refused while it is read.
@@ -60,6 +68,9 @@ func parseGrid(flag, text string, limit int) ([]axis, error) {
 			return nil, usagef("%s: %s appears twice", flag, spec.Name)
 		}
 		seen[spec.Name] = true
+		if err := notSwept(flag, spec); err != nil {
+			return nil, err
+		}
 		a := axis{name: spec.Name}
 		dup := map[string]bool{}
 		for _, raw := range strings.Split(vs, ",") {
@@ -141,6 +152,9 @@ func parseRange(flag, text string) (hpRange, error) {
 	spec, ok := hparams.Lookup(k)
 	if !ok {
 		return hpRange{}, usagef("%s: %v", flag, hparams.UnknownError(k))
+	}
+	if err := notSwept(flag, spec); err != nil {
+		return hpRange{}, err
 	}
 	r := hpRange{name: spec.Name}
 	if !strings.Contains(spec0, ":") {

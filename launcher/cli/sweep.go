@@ -51,7 +51,7 @@ type sweepCmd struct {
 
 func newSweep(e *Env, fs *flag.FlagSet) unit {
 	c := &sweepCmd{e: e}
-	c.job.register(fs)
+	c.job.register(e, fs)
 	fs.StringVar(&c.grid, "grid", "", "grid `'NAME=V1,V2 NAME=V1,V2 ...'`: one job per combination")
 	fs.IntVar(&c.random, "random", 0, "instead of --grid: this many jobs sampled from --range")
 	fs.Var(&c.ranges, "range", "with --random: `NAME=MIN:MAX[:log]` or NAME=V1,V2,... (repeatable)")
@@ -226,6 +226,7 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 		inputs[i] = spec.trainingInput(t.Name, t.HyperParameters, tt)
 	}
 	if c.dryRun {
+		printOrigins(c.e.Stderr, spec.allOrigins())
 		return printDryRun(ctx, c.e, func(cl *sagemaker.Client) error {
 			for _, in := range inputs {
 				if _, err := cl.CreateTrainingJob(ctx, in); err != nil {

@@ -17,6 +17,7 @@ type synthCmd struct {
 	subjects int
 	out      string
 	seed     int64
+	opt      pipeline.SynthOptions // the table's shape beyond subjects and seed
 }
 
 func newSynth(e *Env, fs *flag.FlagSet) unit {
@@ -24,6 +25,9 @@ func newSynth(e *Env, fs *flag.FlagSet) unit {
 	fs.IntVar(&c.subjects, "subjects", 300, "number of synthetic subjects")
 	fs.StringVar(&c.out, "out", "", "file to write (gzip-compressed when it ends in .gz; required)")
 	fs.Int64Var(&c.seed, "seed", 42, "generator seed: the same seed gives the same file")
+	fs.Float64Var(&c.opt.MissingRate, "missing-rate", 0.3, "mean share of missing values (each analyte's share varies from 0.4 to 1.6 times it)")
+	fs.BoolVar(&c.opt.MinusOneEverywhere, "minus-one-everywhere", false, "write every missing value as -1.0, as the original tables do, also in analytes that can be negative (by default those get empty cells)")
+	fs.Float64Var(&c.opt.SignErrors, "sign-errors", 0, "share of observed values written negative, as entry errors would be")
 	return c
 }
 
@@ -37,6 +41,17 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 	if c.subjects < 1 || c.subjects > 1_000_000 {
 		return usagef("--subjects %d: expected 1 to 1000000", c.subjects)
 	}
+	if !(c.opt.MissingRate >= 0 && c.opt.MissingRate < 1) {
+		return usagef("--missing-rate %g: expected a share in [0, 1)", c.opt.MissingRate)
+	}
+	if !(c.opt.SignErrors >= 0 && c.opt.SignErrors < 1) {
+		return usagef("--sign-errors %g: expected a share in [0, 1)", c.opt.SignErrors)
+	}
+	opt := c.opt
+	opt.Subjects, opt.Seed = c.subjects, c.seed
+	if opt.MissingRate == 0 {
+		opt.MissingRate = -1 // SynthOptions: < 0 means none, 0 the default
+	}
 	var info *pipeline.SynthInfo
 	err := atomicfile.Write(c.out, func(w io.Writer) error {
 		var zw *gzip.Writer
@@ -45,7 +60,7 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 			w = zw
 		}
 		var err error
-		if info, err = pipeline.WriteSynthetic(w, pipeline.SynthOptions{Subjects: c.subjects, Seed: c.seed}); err != nil {
+		if info, err = pipeline.WriteSynthetic(w, opt); err != nil {
 			return err
 		}
 		if zw != nil {

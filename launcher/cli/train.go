@@ -24,7 +24,7 @@ type trainCmd struct {
 
 func newTrain(e *Env, fs *flag.FlagSet) unit {
 	c := &trainCmd{e: e}
-	c.job.register(fs)
+	c.job.register(e, fs)
 	fs.StringVar(&c.name, "name", "", "training job name (default: generated from --base-name, hyperparameters and time)")
 	fs.StringVar(&c.baseName, "base-name", "blueblood", "start of generated job names")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateTrainingJob request as JSON and call nothing")
@@ -65,6 +65,7 @@ func (c *trainCmd) Exec(ctx context.Context, args []string) error {
 	}
 	in := spec.trainingInput(name, spec.hp, tags)
 	if c.dryRun {
+		printOrigins(c.e.Stderr, spec.allOrigins())
 		return printDryRun(ctx, c.e, func(cl *sagemaker.Client) error {
 			_, err := cl.CreateTrainingJob(ctx, in)
 			return err

@@ -39,6 +39,8 @@ type transformCmd struct {
 	env, tags     kvFlag
 	wait          bool
 	dryRun        bool
+	sec           securityFlags
+	join          joinFlags
 }
 
 func newTransform(e *Env, fs *flag.FlagSet) unit {
@@ -57,6 +59,8 @@ func newTransform(e *Env, fs *flag.FlagSet) unit {
 	fs.Var(&c.tags, "tag", "tag `KEY=VALUE` on the transform job (and the model it creates) (repeatable)")
 	fs.BoolVar(&c.wait, "wait", false, "follow the job until it ends (exit 0 Completed, 3 Failed, 4 Stopped)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel (when --model is a job) and CreateTransformJob requests and change nothing (it still reads the job or model)")
+	c.sec.register(fs, reqModel, reqTransform)
+	c.join.register(fs)
 	return c
 }
 
@@ -73,12 +77,19 @@ func (c *transformCmd) Exec(ctx context.Context, args []string) error {
 	if err := c.checkFlags(); err != nil {
 		return err
 	}
+	sec, err := c.resolveSecurity()
+	if err != nil {
+		return err
+	}
 	cl, err := c.e.aws(ctx)
 	if err != nil {
 		return err
 	}
 	plan, err := c.plan(ctx, cl)
 	if err != nil {
+		return err
+	}
+	if err := sec.apply(plan, &c.join); err != nil {
 		return err
 	}
 	apply := func(sm *sagemaker.Client) error {
@@ -95,6 +106,7 @@ func (c *transformCmd) Exec(ctx context.Context, args []string) error {
 		return nil
 	}
 	if c.dryRun {
+		printOrigins(c.e.Stderr, sec.model.origins, sec.job.origins)
 		return printDryRun(ctx, c.e, apply)
 	}
 	if err := apply(cl.SageMaker); err != nil {

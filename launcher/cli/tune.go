@@ -30,6 +30,7 @@ type tuneCmd struct {
 	warmStartType string
 	hyperbandMin  int
 	hyperbandMax  int
+	stop          tuneStopFlags
 	name          string
 	baseName      string
 	dryRun        bool
@@ -38,7 +39,7 @@ type tuneCmd struct {
 
 func newTune(e *Env, fs *flag.FlagSet) unit {
 	c := &tuneCmd{e: e}
-	c.job.register(fs)
+	c.job.register(e, fs)
 	fs.Var(&c.ranges, "range", "tuned hyperparameter: `NAME=MIN:MAX[:linear|log|reverse-log]` or NAME=V1,V2,... (repeatable)")
 	fs.StringVar(&c.strategy, "strategy", "Bayesian", "search strategy: Bayesian, Random, Hyperband or Grid (Grid takes value lists only)")
 	fs.StringVar(&c.objective, "objective", metricdef.Objective, "objective metric (one the trainer prints: "+strings.Join(metricdef.Names, ", ")+")")
@@ -50,6 +51,7 @@ func newTune(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.warmStartType, "warm-start-type", "IdenticalDataAndAlgorithm", "IdenticalDataAndAlgorithm or TransferLearning")
 	fs.IntVar(&c.hyperbandMin, "hyperband-min", 0, "with Hyperband: fewest epochs a trial gets")
 	fs.IntVar(&c.hyperbandMax, "hyperband-max", 0, "with Hyperband: most epochs a trial gets")
+	c.stop.register(fs)
 	fs.StringVar(&c.name, "name", "", "tuning job name, at most 32 characters (default: generated)")
 	fs.StringVar(&c.baseName, "base-name", "blueblood", "start of the generated name")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateHyperParameterTuningJob request as JSON and call nothing")
@@ -74,6 +76,7 @@ func (c *tuneCmd) Exec(ctx context.Context, args []string) error {
 	}
 	in.TrainingJobDefinition.InputDataConfig = spec.channels
 	if c.dryRun {
+		printOrigins(c.e.Stderr, spec.allOrigins())
 		return printDryRun(ctx, c.e, func(cl *sagemaker.Client) error {
 			_, err := cl.CreateHyperParameterTuningJob(ctx, in)
 			return err
@@ -255,12 +258,19 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		CheckpointConfig:          tj.CheckpointConfig,
 		EnableNetworkIsolation:    tj.EnableNetworkIsolation,
 		Environment:               tj.Environment,
+		VpcConfig:                 tj.VpcConfig,
+		RetryStrategy:             tj.RetryStrategy,
+
+		EnableInterContainerTrafficEncryption: tj.EnableInterContainerTrafficEncryption,
 	}
 	in := &sagemaker.CreateHyperParameterTuningJobInput{
 		HyperParameterTuningJobName:   aws.String(name),
 		HyperParameterTuningJobConfig: cfg,
 		TrainingJobDefinition:         def,
 		Tags:                          append(tags, spec.tags...),
+	}
+	if err := c.stop.apply(in, strategy); err != nil {
+		return nil, err
 	}
 	if len(c.warmStart.items) > 0 {
 		if len(c.warmStart.items) > 5 {

@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // untarLimits bound what one archive may put on disk.
@@ -30,16 +32,23 @@ func untarGzip(r io.Reader, dir, name string, lim untarLimits) error {
 	}
 	tr := tar.NewReader(zr)
 	var total int64
+	files := 0
 	for n := 0; ; n++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			if files == 0 {
+				return fmt.Errorf("%s: holds no files", name)
+			}
+			return readToEnd(zr, name, lim.bytes)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if n >= lim.entries {
 			return fmt.Errorf("%s: more than %d entries", name, lim.entries)
+		}
+		if !printable(h.Name) {
+			return fmt.Errorf("%s: entry %q: the name holds control or invalid characters", name, h.Name)
 		}
 		rel, err := safeRel(h.Name)
 		if err != nil {
@@ -59,6 +68,7 @@ func untarGzip(r io.Reader, dir, name string, lim untarLimits) error {
 				return fmt.Errorf("%s: entry %q: the archive holds more than %d bytes", name, h.Name, lim.bytes)
 			}
 			total += h.Size
+			files++
 			if err := writeEntry(dst, tr, h.Size); err != nil {
 				return fmt.Errorf("%s: entry %q: %w", name, h.Name, err)
 			}
@@ -68,6 +78,34 @@ func untarGzip(r io.Reader, dir, name string, lim untarLimits) error {
 			return fmt.Errorf("%s: entry %q is a %s; only regular files and folders are extracted", name, h.Name, typeName(h.Typeflag))
 		}
 	}
+}
+
+// readToEnd reads the gzip stream past the tar's end: gzip checks its CRC and
+// length only at the trailer, so a corrupt byte shows only there. What follows
+// the tar is padding; more than limit bytes of it is refused.
+func readToEnd(zr *gzip.Reader, name string, limit int64) error {
+	n, err := io.CopyN(io.Discard, zr, limit+1)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: corrupt gzip stream: %w", name, err)
+	}
+	return fmt.Errorf("%s: more than %d bytes after the archive's end", name, n-1)
+}
+
+// printable reports whether an entry name is valid UTF-8 without control
+// characters: names are printed, and escape sequences would drive the terminal.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // safeRel cleans an archive path and refuses absolute paths and ".." anywhere,

@@ -85,6 +85,8 @@ func checkS3URI(flag, uri string) error {
 	}
 	if m := reS3URI.FindStringSubmatch(uri); !reBucket.MatchString(m[1]) {
 		return usagef("%s %q: bucket %q is not a valid S3 bucket name", flag, uri, m[1])
+	} else if why := bucketNameProblem(m[1]); why != "" {
+		return usagef("%s %q: bucket %q is not a valid S3 bucket name: %s", flag, uri, m[1], why)
 	}
 	// "." and ".." segments: refused in one place for the trainer, pipeline and launcher
 	if _, _, err := pipeline.ParseS3URI(uri); err != nil {
@@ -106,6 +108,9 @@ func checkImage(flag, image string) error {
 func checkTag(flag, key, value string) error {
 	if n := utf8.RuneCountInString(key); n < 1 || n > 128 || !reTagText.MatchString(key) {
 		return usagef("%s %q: expected a key of 1-128 letters, digits, spaces or _.:/=+-@", flag, key)
+	}
+	if reservedTagKey(key) {
+		return usagef("%s %q: keys starting with %s are reserved for AWS", flag, key, reservedTagPrefix)
 	}
 	if utf8.RuneCountInString(value) > 256 || !reTagText.MatchString(value) {
 		return usagef("%s %s=%q: expected a value of at most 256 letters, digits, spaces or _.:/=+-@", flag, key, value)

@@ -75,6 +75,7 @@ type endpoint struct {
 	invocations   int
 	lastInvokeCT  string
 	lastInvokeAcc string
+	inferenceIDs  []string // InferenceId of each call that gave one, as data capture records them
 }
 
 // endpointState is the hosting state of one Server; the server's lock guards it (JSON
@@ -140,7 +141,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 	}
 	pc, ok := req["PrimaryContainer"]
 	if !ok {
-		c.fail(nil, "primaryContainer", "not be null")
+		st.modelPackageContainers(c, req)
 	} else {
 		m := obj(pc)
 		if c.required(m, "Image", "primaryContainer.image") {
@@ -153,6 +154,7 @@ func (st *endpointState) createModel(_ context.Context, body []byte) (any, error
 			c.environment(env, "primaryContainer.environment", 16, 1024)
 		}
 	}
+	c.modelSecurity(req)
 	c.tags(req["Tags"])
 	if len(c.msgs) > 0 {
 		return nil, validation(c.msgs)
@@ -186,8 +188,10 @@ func (st *endpointState) describeModel(_ context.Context, body []byte) (any, err
 	}
 	out := map[string]any{"ModelName": m.name, "ModelArn": m.arn, "CreationTime": epoch(m.created),
 		"ExecutionRoleArn": m.req["ExecutionRoleArn"]}
-	if pc, ok := m.req["PrimaryContainer"]; ok {
-		out["PrimaryContainer"] = pc
+	for _, k := range []string{"PrimaryContainer", "Containers", "VpcConfig", "EnableNetworkIsolation"} {
+		if v, ok := m.req[k]; ok {
+			out[k] = v
+		}
 	}
 	return out, nil
 }
@@ -252,6 +256,7 @@ func (st *endpointState) createConfig(_ context.Context, body []byte) (any, erro
 			c.fail(nil, p+".instanceType", "be set, or serverlessConfig")
 		}
 	}
+	c.endpointConfigExtras(req)
 	c.tags(req["Tags"])
 	if len(c.msgs) > 0 {
 		return nil, validation(c.msgs)
@@ -449,6 +454,9 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		ep.invocations++
 		ep.lastInvokeCT, ep.lastInvokeAcc = r.Header.Get("Content-Type"), r.Header.Get("Accept")
+		if id := r.Header.Get(inferenceIDHeader); id != "" {
+			ep.inferenceIDs = append(ep.inferenceIDs, id)
+		}
 	}
 	status := ""
 	if ok {
@@ -468,6 +476,10 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 		runtimeError(w, http.StatusRequestEntityTooLarge, "ValidationError", "Request body is larger than 6 MB.", nil)
 		return
 	}
+	if msg := checkInvokeHeaders(r); msg != "" {
+		runtimeError(w, http.StatusBadRequest, "ValidationError", msg, nil)
+		return
+	}
 	if st.opt.Container == nil {
 		w.Header().Set("Content-Type", r.Header.Get("Content-Type"))
 		w.Header().Set("X-Amzn-Invoked-Production-Variant", "AllTraffic")
@@ -475,7 +487,7 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	creq := httptest.NewRequest(http.MethodPost, "/invocations", bytes.NewReader(body))
-	for _, h := range []string{"Content-Type", "Accept", "X-Amzn-SageMaker-Custom-Attributes"} {
+	for _, h := range []string{"Content-Type", "Accept", customAttributesHeader, inferenceIDHeader} {
 		if v := r.Header.Get(h); v != "" {
 			creq.Header.Set(h, v)
 		}
@@ -494,6 +506,9 @@ func (st *endpointState) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
 	w.Header().Set("X-Amzn-Invoked-Production-Variant", "AllTraffic")
+	if a := res.Header.Get(customAttributesHeader); a != "" {
+		w.Header().Set(customAttributesHeader, a)
+	}
 	w.Write(rec.Body.Bytes())
 }
 

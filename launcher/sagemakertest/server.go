@@ -139,6 +139,8 @@ type Server struct {
 	endpointsHook *endpointState
 	// transformsHook is the batch transform state installed by WithTransforms.
 	transformsHook *transformState
+	// registryHook is the model registry state installed by WithRegistry.
+	registryHook *registryState
 }
 
 // New starts a server on 127.0.0.1. Close it when done.

@@ -131,6 +131,7 @@ func (st *transformState) create(_ context.Context, body []byte) (any, error) {
 	if env, ok := req["Environment"]; ok {
 		c.environment(env, "environment", 16, 10240)
 	}
+	c.transformExtras(req)
 	c.tags(req["Tags"])
 	if len(c.msgs) > 0 {
 		return nil, validation(c.msgs)

@@ -103,6 +103,7 @@ func (s *Server) parseTuning(req map[string]any) (*tuningJob, []string) {
 	} else if strategy != "Grid" && strategy != "Random" {
 		c.fail(nil, p+".hyperParameterTuningJobObjective", "not be null")
 	}
+	c.tuningStop(cfg, p)
 	limits := obj(cfg["ResourceLimits"])
 	if !c.required(cfg, "ResourceLimits", p+".resourceLimits") {
 		return t, c.msgs

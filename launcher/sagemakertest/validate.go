@@ -129,6 +129,7 @@ func validateTrainingJob(req map[string]any) []string {
 // trainingDefinition checks the members CreateTrainingJob shares with a tuning
 // job's TrainingJobDefinition; prefix is the path prefix ("" or "trainingJobDefinition.").
 func (c *checker) trainingDefinition(req map[string]any, prefix string) {
+	c.security(req, prefix)
 	if in, ok := req["InputDataConfig"]; ok {
 		c.channels(list(in), prefix+"inputDataConfig")
 	}
