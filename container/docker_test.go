@@ -18,43 +18,74 @@ import (
 	"github.com/blueblood/blueblood/model"
 )
 
-// TestDockerfile checks the production Dockerfile against the SageMaker contract
-// without building it (CI cannot pull the golang base image).
-func TestDockerfile(t *testing.T) {
-	data, err := os.ReadFile("../Dockerfile")
+// dockerInstructions returns a Dockerfile's instructions (comments and blank lines
+// dropped) and its FROM lines.
+func dockerInstructions(t *testing.T, path string) (df string, instr, froms []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	df := string(data)
-	var instr []string // instructions, comments dropped
-	for _, line := range strings.Split(df, "\n") {
+	for _, line := range strings.Split(string(data), "\n") {
 		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
 			instr = append(instr, l)
+			if strings.HasPrefix(strings.ToUpper(l), "FROM ") {
+				froms = append(froms, l)
+			}
 		}
 	}
-	var froms []string
-	for _, l := range instr {
-		if strings.HasPrefix(strings.ToUpper(l), "FROM ") {
-			froms = append(froms, l)
+	return string(data), instr, froms
+}
+
+// TestDockerfile checks both Dockerfiles against the SageMaker contract without building
+// them (CI cannot pull the golang base image): the Dockerfile packages the host-built
+// binary in one stage that pulls nothing, so a plain `docker build .` works with BuildKit
+// and the classic builder alike; build.Dockerfile builds the binary in golang stages.
+// Their runtime stages end alike.
+func TestDockerfile(t *testing.T) {
+	_, instr, froms := dockerInstructions(t, "../Dockerfile")
+	bdf, binstr, bfroms := dockerInstructions(t, "../build.Dockerfile")
+	tail := func(in []string) string { return strings.Join(in[len(in)-2:], "\n") }
+	runtimeOK := func(in []string) []bool {
+		all := strings.Join(in, "\n")
+		return []bool{
+			regexp.MustCompile(`^ENTRYPOINT \["/[^"]+"\]$`).MatchString(in[len(in)-1]),
+			!strings.Contains(strings.ToLower(all), "tini"),
+			!strings.Contains(all, "/opt/ml"),
+			!regexp.MustCompile(`(?m)^USER `).MatchString(all),
+			!regexp.MustCompile(`(?m)^CMD `).MatchString(all),
+			slices.Contains(in, "LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true"),
 		}
 	}
+	names := []string{"exec-form ENTRYPOINT as the last instruction", "no tini", "nothing under /opt/ml", "runs as root (no USER)",
+		"no CMD that SageMaker's train argument would replace", "accepts SAGEMAKER_BIND_TO_PORT (label)"}
 	checks := []struct {
 		name string
 		ok   bool
 	}{
-		{"multi-stage with a golang build stage", len(froms) >= 2 && slices.ContainsFunc(froms, func(f string) bool { return strings.Contains(f, "golang:") })},
-		{"runtime stage FROM scratch or distroless static", strings.HasPrefix(froms[len(froms)-1], "FROM scratch") || strings.Contains(froms[len(froms)-1], "distroless/static")},
-		{"static build (CGO_ENABLED=0)", strings.Contains(df, "CGO_ENABLED=0")},
-		{"builds ./container", regexp.MustCompile(`go build .*\./container\b`).MatchString(df)},
-		{"exec-form ENTRYPOINT as the last instruction", regexp.MustCompile(`^ENTRYPOINT \["/[^"]+"\]$`).MatchString(instr[len(instr)-1])},
-		{"no tini", !strings.Contains(strings.ToLower(strings.Join(instr, "\n")), "tini")},
-		{"nothing under /opt/ml", !strings.Contains(strings.Join(instr, "\n"), "/opt/ml")},
-		{"runs as root (no USER)", !regexp.MustCompile(`(?m)^USER `).MatchString(strings.Join(instr, "\n"))},
-		{"no CMD that SageMaker's train argument would replace", !regexp.MustCompile(`(?m)^CMD `).MatchString(strings.Join(instr, "\n"))},
+		{"Dockerfile: one stage, FROM scratch (no pulls, any builder)", len(froms) == 1 && strings.HasPrefix(froms[0], "FROM scratch")},
+		{"Dockerfile: copies the host-built bin/trainer-static", slices.Contains(instr, "COPY bin/trainer-static /usr/local/bin/trainer")},
+		{"build.Dockerfile: golang build stages", len(bfroms) >= 2 && slices.ContainsFunc(bfroms, func(f string) bool { return strings.Contains(f, "golang:") })},
+		{"build.Dockerfile: runtime stage FROM scratch", strings.HasPrefix(bfroms[len(bfroms)-1], "FROM scratch")},
+		{"build.Dockerfile: static pure-Go build (CGO_ENABLED=0)", strings.Contains(bdf, "CGO_ENABLED=0")},
+		{"build.Dockerfile: builds ./container", regexp.MustCompile(`go build .*\./container\b`).MatchString(bdf)},
+		{"both end with the same COPY destination and ENTRYPOINT", strings.HasSuffix(tail(binstr), "/usr/local/bin/trainer\n"+instr[len(instr)-1])},
+	}
+	for i, ok := range runtimeOK(instr) {
+		checks = append(checks, struct {
+			name string
+			ok   bool
+		}{"Dockerfile: " + names[i], ok})
+	}
+	for i, ok := range runtimeOK(binstr) {
+		checks = append(checks, struct {
+			name string
+			ok   bool
+		}{"build.Dockerfile: " + names[i], ok})
 	}
 	for _, c := range checks {
 		if !c.ok {
-			t.Errorf("Dockerfile: %s", c.name)
+			t.Errorf("%s", c.name)
 		}
 	}
 }
@@ -118,27 +149,7 @@ func TestBuildspec(t *testing.T) {
 // a real engine against mounted /opt/ml fixture trees.
 func TestDocker(t *testing.T) {
 	engine := dockertest.Require(t)
-	bin := trainerBinary(t)
-	ctxDir := t.TempDir()
-	data, err := os.ReadFile("../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage, err := dockertest.RuntimeStage(string(data), "trainer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(stage), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ctxDir, "trainer"), raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	image := engine.BuildImage(t, ctxDir)
+	image, raw := productionImage(t, engine)
 	size := engine.ImageSize(t, image)
 	t.Logf("image %s: %.1f MB (binary %.1f MB)", image, float64(size)/1e6, float64(len(raw))/1e6)
 	const maxImageSize = 25e6 // issue #4: the runtime image stays under 25 MB

@@ -16,13 +16,15 @@ import (
 
 	"github.com/blueblood/blueblood/container/metricdef"
 	"github.com/blueblood/blueblood/container/optml"
+	"github.com/blueblood/blueblood/container/processing"
 	"github.com/blueblood/blueblood/container/trainer"
 )
 
-const usage = `usage: trainer [train | serve | metric-definitions]
+const usage = `usage: trainer [train | serve | prepare | metric-definitions]
 
   train               run a SageMaker training job against /opt/ml (the default)
   serve               serve predictions (SageMaker hosting)
+  prepare             prepare a dataset in a SageMaker Processing job (launcher prepare --image)
   metric-definitions  print the MetricDefinitions JSON for CreateTrainingJob
 
 The root is /opt/ml, or $SAGEMAKER_BASE_DIR when set.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return trainer.ExitFailure
 		}
 		return trainer.ExitOK
+	case processing.Command:
+		return runPrepare(ctx, args[1:], stdout, stderr, getenv)
 	case "metric-definitions":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

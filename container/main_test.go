@@ -42,7 +42,7 @@ func TestRunDispatch(t *testing.T) {
 	}{
 		{"unknown command", []string{"fit"}, 2, "", "unknown command \"fit\"\nusage: trainer"},
 		{"train with extra arguments", []string{"train", "--epochs=3"}, 2, "", "train: unexpected arguments"},
-		{"help", []string{"--help"}, 0, "usage: trainer [train | serve | metric-definitions]", ""},
+		{"help", []string{"--help"}, 0, "usage: trainer [train | serve | prepare | metric-definitions]", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,8 +137,8 @@ func trainerBinary(t *testing.T) string {
 			t.Fatal(err)
 		}
 		binaryDir = dir
-		// Build from exactly what the Dockerfile's build stage copies, with its flags.
-		df, err := os.ReadFile("../Dockerfile")
+		// Build from exactly what build.Dockerfile's build stage copies, with its flags.
+		df, err := os.ReadFile("../build.Dockerfile")
 		if err != nil {
 			t.Fatal(err)
 		}

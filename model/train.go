@@ -188,7 +188,8 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 			st.best = slices.Clone(m.params)
 		}
 	}
-	if opt.Patience > 0 && st.epoch > 0 && st.sinceBest >= opt.Patience {
+	// Patience that ran out on the last epoch is no early stop: every epoch ran.
+	if opt.Patience > 0 && st.epoch > 0 && st.epoch < opt.Epochs && st.sinceBest >= opt.Patience {
 		finish(StopEarly) // resumed from a run that had already stopped early
 		return &st.hist, nil
 	}
@@ -264,7 +265,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 				return &st.hist, fmt.Errorf("model: checkpoint after epoch %d: %w", st.epoch, err)
 			}
 		}
-		if opt.Patience > 0 && st.sinceBest >= opt.Patience {
+		if opt.Patience > 0 && st.sinceBest >= opt.Patience && st.epoch < opt.Epochs {
 			finish(StopEarly)
 			return &st.hist, nil
 		}

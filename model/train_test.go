@@ -150,6 +150,30 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	}
 }
 
+// TestPatienceOnTheLastEpochIsCompleted: a run whose patience runs out on its last
+// epoch went all the way, so it is "completed", not "early-stopped after E of E".
+func TestPatienceOnTheLastEpochIsCompleted(t *testing.T) {
+	f := newFixture(t, defaultSynth(), 24, 60, 0)
+	opt := trainOpts(200)
+	opt.LearningRate = 0.03
+	opt.Patience = 3
+	h, err := mustNew(t, f.config(ArchPooledResidual), f, 1).Train(context.Background(), f.train, f.val, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Stopped != StopEarly {
+		t.Fatalf("stopped %q after %d epochs; the fixture must stop early", h.Stopped, len(h.Epochs))
+	}
+	opt.Epochs = len(h.Epochs) // patience now runs out on the last epoch
+	h2, err := mustNew(t, f.config(ArchPooledResidual), f, 1).Train(context.Background(), f.train, f.val, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h2.Epochs) != opt.Epochs || h2.Stopped != StopCompleted {
+		t.Errorf("%d of %d epochs ran, stopped %q; want all of them and %q", len(h2.Epochs), opt.Epochs, h2.Stopped, StopCompleted)
+	}
+}
+
 func cmpF(a, b float64) int {
 	switch {
 	case a < b:

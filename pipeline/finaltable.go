@@ -171,6 +171,9 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 			rd.rep.InconsistentGroups++
 		}
 	}
+	if rd.opt.Request.RowSamples {
+		rd.rowSample = append(rd.rowSample, i)
+	}
 	smp := &rd.samples[i]
 	smp.Embeddings = append(smp.Embeddings, emb...)
 	smp.Doses = append(smp.Doses, d)

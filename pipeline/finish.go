@@ -29,6 +29,7 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	if err := rd.decideMinusOne(); err != nil {
 		return nil, nil, err
 	}
+	groups := len(rd.samples)
 	rd.applyGaps()
 	if len(rd.samples) == 0 {
 		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
@@ -37,6 +38,9 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources, Kind: rd.firstKind}
 	if rd.headerOK {
 		ds.Header = rd.header
+	}
+	if rd.opt.Request.RowSamples && len(rd.rx) == 0 && len(rd.samples) == groups {
+		ds.RowSamples = rd.rowSample
 	}
 	rep := rd.rep
 	return ds, &rep, nil

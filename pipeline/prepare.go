@@ -144,6 +144,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 
 	var parts [3][]Sample
 	var layout Layout
+	var header []string // the tables' shared header (Dataset.Header), kept in the manifests
 	if preSplit {
 		var rep Report
 		seen := map[string]int{}
@@ -156,11 +157,14 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 				return nil, err
 			}
 			if layout.Analytes == nil {
-				layout = ds.Layout
+				layout, header = ds.Layout, ds.Header
 				// later splits read -1.0 as the first (train) split decided, per analyte
 				opt.Read.MinusOneReal, opt.Read.MinusOneDecided = ds.Layout.MinusOneReal, true
 			} else if !slices.Equal(layout.Analytes, ds.Layout.Analytes) || layout.EmbeddingDim != ds.Layout.EmbeddingDim {
 				return nil, fmt.Errorf("%s inputs: layout (%d analytes, embedding %d) differs from the other splits' (%d, %d)", Channels[k], len(ds.Layout.Analytes), ds.Layout.EmbeddingDim, len(layout.Analytes), layout.EmbeddingDim)
+			}
+			if !slices.Equal(header, ds.Header) {
+				header = nil // no one column order fits every split's rows
 			}
 			for _, s := range ds.Samples {
 				if j, ok := seen[s.Subject]; ok && j != k {
@@ -186,7 +190,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		layout = ds.Layout
+		layout, header = ds.Layout, ds.Header
 		sum.Read = *rep
 		sum.Sources = ds.Sources
 		parts[0] = ds.Samples
@@ -237,7 +241,7 @@ func Prepare(ctx context.Context, opt PrepareOptions) (*Summary, error) {
 		return nil, err
 	}
 	for k, name := range Channels {
-		ds := &Dataset{Layout: layout, Samples: parts[k], Sources: sum.Sources}
+		ds := &Dataset{Layout: layout, Samples: parts[k], Sources: sum.Sources, Header: header}
 		if err := writePrepared(ctx, sk, name, ds, sc); err != nil {
 			sk.abort(ctx)
 			return nil, err

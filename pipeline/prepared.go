@@ -60,6 +60,9 @@ type Manifest struct {
 	IDs        []SampleID           `json:"ids"`
 	Scaler     *Scaler              `json:"scaler,omitempty"`
 	Sources    []Source             `json:"sources"`
+	// Header is the source tables' shared header line (Dataset.Header), so a model trained
+	// on the prepared data still reads rows sent without one; absent when they differed.
+	Header []string `json:"header,omitempty"`
 }
 
 // WritePrepared writes ds (and sc, when not nil) as a prepared dataset at dst, a local
@@ -140,6 +143,7 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		Format: ManifestFormat, Version: ManifestVersion, Layout: l,
 		Samples: n, Rows: rows, Subjects: len(subjects),
 		Arrays: map[string]ArrayInfo{}, UnitValues: units, IDs: ids, Scaler: sc, Sources: ds.Sources,
+		Header: ds.Header,
 	}
 	arrays := []struct {
 		name, dtype string
@@ -273,7 +277,7 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 	if offsets[0] != 0 || offsets[n] != int64(rows) {
 		return nil, nil, mfail("rx_offsets must run from 0 to %d", rows)
 	}
-	ds := &Dataset{Layout: l, Sources: m.Sources, Samples: make([]Sample, n)}
+	ds := &Dataset{Layout: l, Sources: m.Sources, Samples: make([]Sample, n), Header: m.Header}
 	for i := 0; i < n; i++ {
 		lo, hi := offsets[i], offsets[i+1]
 		if hi < lo {

@@ -47,6 +47,8 @@ type ReadOptions struct {
 	// prediction server); training leaves it zero, so its checks stay as strict as the
 	// tables need.
 	Request RequestOptions
+	// Pairing configures native clinical tables (pipeline/mimic); other formats ignore it.
+	Pairing Pairing
 }
 
 // RequestOptions are the options that serve reading prediction requests.
@@ -72,6 +74,9 @@ type RequestOptions struct {
 	// CheckUnit vets each normalised dose unit ("" when missing), e.g. against a model's
 	// vocabulary; nil accepts every unit.
 	CheckUnit func(unit string) error
+	// RowSamples records, for each data row read, the index of the sample it joined
+	// (Dataset.RowSamples), so an answer per input row can be given per group.
+	RowSamples bool
 }
 
 // Source is one input table as read: where from, its checksum and size (of the stored,
@@ -92,9 +97,12 @@ type Dataset struct {
 	// tables and reads with AllowMixedKinds.
 	Kind *TableKind `json:"-"`
 	// Header is the header line every table shares, so that rows sent without one can be
-	// read in the training table's column order; nil for prepared datasets and for tables
-	// whose headers differ (no one column order fits every row).
+	// read in the training table's column order; nil for tables whose headers differ (no
+	// one column order fits every row) and for prepared datasets written without one.
 	Header []string `json:"-"`
+	// RowSamples is, with ReadOptions.RowSamples, the sample index of each data row in
+	// reading order; nil when a max gap dropped samples or tables were joined.
+	RowSamples []int `json:"-"`
 }
 
 // DefaultBlockRows is the original model's block height: 20 prescription rows.
@@ -171,6 +179,7 @@ type tableReader struct {
 	index        map[string]int
 	inconsistent []bool
 	firstLine    []int // per sample, the line of its first row; kept only for Strict's errors
+	rowSample    []int // per data row, its sample; kept only with ReadOptions.RowSamples
 	rx           []rxRow
 	// previous final-table row's group key and pre/post cells, and a reused buffer
 	prevKey   string

@@ -148,6 +148,8 @@ type Report struct {
 	// Gaps is the time between the paired tests and the prescription (final tables with
 	// pre_charttime and post_charttime).
 	Gaps *GapReport `json:"gaps,omitempty"`
+	// Pairs is what pairing native clinical tables did (pipeline/mimic only).
+	Pairs *PairReport `json:"pairs,omitempty"`
 }
 
 // InconsistencyLine is the report's line on groups whose rows disagree on pre or
@@ -204,6 +206,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.Gaps != nil {
 		r.Gaps.writeText(ew)
+	}
+	if r.Pairs != nil {
+		r.Pairs.writeText(ew)
 	}
 	if len(r.MissingRate) > 0 {
 		ew.printf("missing rate per analyte (pre / post):\n")

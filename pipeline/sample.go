@@ -24,6 +24,9 @@ type Layout struct {
 	// (minusone.go: base excess's -1 is as frequent as its -2 and 0; glucose's -1.0 is a
 	// point mass). Reading against a layout (serving) applies its list, not the data's.
 	MinusOneReal []string `json:"minus_one_real,omitempty"`
+	// Units are the analytes' units, in Analytes' order, where the input names them
+	// (native MIMIC tables); absent in older layouts.
+	Units []string `json:"units,omitempty"`
 }
 
 // RxFeatures is the width of one scaled prescription row: embedding, dose, unit feature.

@@ -24,21 +24,46 @@ type TableKind struct {
 	Scale string
 }
 
+// How a final table gives its prescriptions' drugs (TableKind.Drugs).
+const (
+	DrugsPColumns    = "embedding columns P0..Pn"
+	DrugsEmbedColumn = "an embedding string column"
+	DrugsNames       = "drug names"
+)
+
+func (s *schema) drugs() string {
+	switch {
+	case len(s.emb) > 0:
+		return DrugsPColumns
+	case s.embStr >= 0:
+		return DrugsEmbedColumn
+	}
+	return DrugsNames
+}
+
+// DrugsIn says how a final table with this header gives its drugs: DrugsPColumns,
+// DrugsEmbedColumn or DrugsNames. A model trained on embeddings has never seen the
+// built-in embedder's vectors for names, and one trained on names none of another
+// embedder's vectors, so servers compare the two. Errors are the header's own (an empty
+// or repeated name, P columns with a gap).
+func DrugsIn(header []string) (string, error) {
+	s := &schema{ncol: len(header), names: make([]string, len(header))}
+	if _, err := s.columnNames(header); err != nil {
+		return "", err
+	}
+	if err := s.drugColumns(); err != nil {
+		return "", err
+	}
+	return s.drugs(), nil
+}
+
 // scaledSlack is how far outside 0..1 a min-max-scaled table's values may stray: the
 // CTGAN table reaches -0.03 and 1.05; raw units (pH about 7.4, glucose about 100) are
 // far beyond.
 const scaledSlack = 0.5
 
 func kindOf(s *schema, samples []Sample) TableKind {
-	k := TableKind{File: s.file, IDs: s.subject >= 0}
-	switch {
-	case len(s.emb) > 0:
-		k.Drugs = "embedding columns P0..Pn"
-	case s.embStr >= 0:
-		k.Drugs = "an embedding string column"
-	default:
-		k.Drugs = "drug names"
-	}
+	k := TableKind{File: s.file, IDs: s.subject >= 0, Drugs: s.drugs()}
 	seen, scaled := false, true
 	for i := range samples {
 		smp := &samples[i]

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/blueblood/blueblood/container/serve/inputheader"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -26,9 +28,17 @@ import (
 // model knows its training table's header, the body is read as rows of that table.
 func parseCSV(ctx context.Context, body []byte, lm *loadedModel) (*request, error) {
 	var r io.Reader = bytes.NewReader(body)
-	headerless := lm.trainHeader != "" && !namesAColumn(body, lm.trainNames)
+	first := firstRecord(body)
+	headerless := lm.trainHeader != "" && !namesAColumn(first, lm.trainNames)
+	header := first
 	if headerless {
 		r = io.MultiReader(strings.NewReader(lm.trainHeader), r)
+		header = lm.trainFields
+	} else if err := noHeader(first, lm); err != nil {
+		return nil, err
+	}
+	if err := sameDrugs(header, lm); err != nil {
+		return nil, err
 	}
 	ds, _, err := pipeline.ReadTable(ctx, "body", r, lm.csvOptions)
 	if err != nil {
@@ -37,11 +47,53 @@ func parseCSV(ctx context.Context, body []byte, lm *loadedModel) (*request, erro
 		}
 		return nil, err
 	}
-	req := &request{csv: true, samples: ds.Samples, ids: make([]string, len(ds.Samples)), starts: make([]string, len(ds.Samples))}
+	req := &request{csv: true, samples: ds.Samples, ids: make([]string, len(ds.Samples)), starts: make([]string, len(ds.Samples)),
+		rowSamples: ds.RowSamples, csvHeader: !headerless}
 	for i := range ds.Samples {
 		req.ids[i], req.starts[i] = ds.Samples[i].Subject, ds.Samples[i].Start
 	}
 	return req, nil
+}
+
+// noHeader refuses a body whose first line is a data row when the model does not know
+// its training table's column order: the reader would take the row for a header and fail
+// on a value as a column name.
+func noHeader(first []string, lm *loadedModel) error {
+	for i, c := range first {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err == nil || strings.TrimSpace(c) == "" {
+			return fmt.Errorf("body:1:%d: no header line (column %d holds %q, a value, not a column name); this model does not store its training table's column order (%s), so a CSV body must start with the header line naming its columns (subject_id, prescription_start, pre_<analyte>..., the drug or P0..P%d, dose and unit), or send %s",
+				i+1, i+1, c, inputheader.File, lm.layout.EmbeddingDim-1, contentJSONLines)
+		}
+	}
+	return nil
+}
+
+// sameDrugs refuses rows that give drugs another way than the model's training table:
+// names go through the built-in text embedder, whose vectors a model trained on P0..Pn
+// embeddings never saw, and the other way round.
+func sameDrugs(header []string, lm *loadedModel) error {
+	if lm.drugs == "" {
+		return nil
+	}
+	got, err := pipeline.DrugsIn(header)
+	if err != nil {
+		return nil // the reader reports the header's own error
+	}
+	if embedded(got) != embedded(lm.drugs) {
+		return fmt.Errorf("body:1: the rows give %s, but this model was trained on %s; %s", got, lm.drugs, drugAdvice(lm))
+	}
+	return nil
+}
+
+// embedded reports whether a way of giving drugs (pipeline.DrugsIn) is an embedding.
+func embedded(drugs string) bool { return drugs != pipeline.DrugsNames }
+
+// drugAdvice says what to send a model trained on lm.drugs.
+func drugAdvice(lm *loadedModel) string {
+	if embedded(lm.drugs) {
+		return fmt.Sprintf("send each drug's embedding (%d values from the embedder the training table used)", lm.layout.EmbeddingDim)
+	}
+	return "send drug names, which the model embeds as it did in training"
 }
 
 // trainingHeader returns the header line to put before header-less bodies and the set of
@@ -65,16 +117,25 @@ func normName(s string) string {
 	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
 }
 
-// namesAColumn reports whether the body's first record holds a column name of the
-// training table: a header line. Data rows hold numbers, dates, units and drug names.
-func namesAColumn(body []byte, names map[string]bool) bool {
+// firstRecord is the body's first CSV record; nil when it is not a clean record (the
+// reader then reports it, as for any body).
+func firstRecord(body []byte) []string {
 	cr := csv.NewReader(bytes.NewReader(body))
 	cr.FieldsPerRecord = -1
 	rec, err := cr.Read()
 	if err != nil {
-		return true // not a clean record: the reader reports it, as for any body
+		return nil
 	}
-	for _, c := range rec {
+	return rec
+}
+
+// namesAColumn reports whether the body's first record holds a column name of the
+// training table: a header line. Data rows hold numbers, dates, units and drug names.
+func namesAColumn(first []string, names map[string]bool) bool {
+	if first == nil {
+		return true // not a clean record: the reader reports it
+	}
+	for _, c := range first {
 		if names[normName(c)] {
 			return true
 		}
@@ -112,5 +173,6 @@ func csvOptions(lm *loadedModel) pipeline.ReadOptions {
 		MaxGroupRows:        lm.maxRx,
 		EmbedDrug:           lm.m.EmbedDrug,
 		CheckUnit:           func(u string) error { return checkUnit(lm, u) },
+		RowSamples:          true, // batch transform answers every row
 	}}
 }

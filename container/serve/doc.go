@@ -14,7 +14,9 @@
 // (any may be left out or null: missing) and its prescriptions, each with a drug
 // embedding (exactly the model's embedding width) or a drug name (turned into an
 // embedding by the built-in text embedder), a dose in original units (null: missing) and
-// a dose unit (text such as "mg", or the table's numeric code):
+// a dose unit (text such as "mg", or the table's numeric code). A model whose training
+// table's header is stored takes drugs only as that table gave them: names for a table
+// of drug names, embeddings for P0..Pn or an embedding column (400 otherwise):
 //
 //	{"cases": [{"id": "patient-1",
 //	            "pre": {"ph": 7.3, "pco2": 63},
@@ -49,9 +51,11 @@
 // errors. A body whose first line names none of the training table's columns is rows
 // without a header (batch transform's SplitType Line, the Python SDK's CSVSerializer):
 // they are read in the column order of the table the model was trained on, whose header
-// the trainer stores beside the model (input-header.csv). The answer is
-// CSV with one row per group: subject_id, prescription_start (the group's date), then
-// post_<analyte> for every analyte. The model version is in the X-Model-Version header
+// the trainer stores beside the model (input-header.csv; a model without one refuses them
+// saying the header line is missing). The answer is CSV with one row per group:
+// subject_id, prescription_start (the group's date), then post_<analyte> for every
+// analyte; under batch transform (SAGEMAKER_BATCH=true) one row per input line instead,
+// each with its group's prediction (writeBatchCSV states the rule for groups). The model version is in the X-Model-Version header
 // (set on JSON answers too), so the body stays a plain table.
 //
 // The answer always has the request's format; Accept and other headers SageMaker passes

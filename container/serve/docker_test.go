@@ -109,19 +109,14 @@ func TestServeInDocker(t *testing.T) {
 	modelDir := filepath.Join(t.TempDir(), "model")
 	dockertest.CopyTree(t, dir, modelDir)
 
-	ctxDir := t.TempDir()
-	dockertest.BuildStatic(t, "./container", ctxDir, "trainer")
+	binDir := t.TempDir()
+	bin := dockertest.BuildStatic(t, "./container", binDir, "trainer")
 	df, err := os.ReadFile(filepath.Join(dockertest.ModuleRoot(t), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage, err := dockertest.RuntimeStage(string(df), "trainer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(stage), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ctxDir := t.TempDir()
+	dockertest.PrebuiltContext(t, df, bin, ctxDir)
 	image := e.BuildImage(t, ctxDir)
 
 	port := freePort(t)

@@ -133,7 +133,11 @@ func (s *Server) invocations(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Content-Type", contentCSV)
 		w.WriteHeader(http.StatusOK)
-		err = writeCSV(w, lm, req, preds)
+		if s.opts.batch {
+			err = writeBatchCSV(w, lm, req, preds)
+		} else {
+			err = writeCSV(w, lm, req, preds)
+		}
 	}
 	if err != nil {
 		s.opts.logger.Warn("write answer", "err", err)

@@ -2,17 +2,22 @@ package serve_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/blueblood/blueblood/container/serve"
+	"github.com/blueblood/blueblood/container/serve/inputheader"
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -272,9 +277,22 @@ func TestRealModelOverflowIs400(t *testing.T) {
 }
 
 // TestExampleCasesFile keeps the README's example request valid for a model with the
-// original tables' layout (25 analytes, 128-wide embeddings, numeric unit codes).
+// original tables' layout (25 analytes, 128-wide embeddings, numeric unit codes) trained
+// on a table with P0..P127 columns, as the README's first command trains.
 func TestExampleCasesFile(t *testing.T) {
-	ts := startServer(t, serve.LoadDir(productionModel(t, model.ArchPooledResidual)))
+	dir := productionModel(t, model.ArchPooledResidual)
+	zr, err := gzip.NewReader(bytes.NewReader(mustRead(t, filepath.Join("..", "..", "pipeline", "testdata", "synthetic.csv.gz"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := csv.NewReader(zr).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inputheader.Write(dir, header); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, serve.LoadDir(dir))
 	waitReady(t, ts.url)
 	a := post(t, ts.url, "application/json", readFixture(t, "example-cases.json"))
 	if a.status != http.StatusOK {
@@ -372,3 +390,12 @@ func csvCases(samples []pipeline.Sample, dim int) []byte {
 }
 
 func f32(v float32) string { return fmt.Sprint(v) }
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -23,6 +23,9 @@ type request struct {
 	starts  []string
 	csv     bool
 	lines   bool // JSON Lines: case i is line i+1
+	// CSV: the sample of each data row, and whether the body began with a header line
+	rowSamples []int
+	csvHeader  bool
 	// effects is a JSON request's "effects" option (nil: not asked); drugs names each
 	// case's prescription rows as the request did ("" for embeddings), for its answer;
 	// explained holds the effects once computed.
@@ -168,6 +171,10 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 		switch {
 		case rx.Drug != nil && rx.Embedding != nil:
 			return fmt.Errorf("%s: both drug and embedding given; expected one of them", rpath)
+		case rx.Embedding != nil && lm.drugs == pipeline.DrugsNames:
+			return fmt.Errorf("%s.embedding: this model was trained on %s; %s", rpath, lm.drugs, drugAdvice(lm))
+		case rx.Drug != nil && lm.drugs != "" && embedded(lm.drugs):
+			return fmt.Errorf("%s.drug: a drug name, but this model was trained on %s; %s", rpath, lm.drugs, drugAdvice(lm))
 		case rx.Embedding != nil:
 			if len(rx.Embedding) != dim {
 				return fmt.Errorf("%s.embedding: %d values; expected %d", rpath, len(rx.Embedding), dim)

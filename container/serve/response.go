@@ -138,23 +138,12 @@ func writeJSONAnswer(w io.Writer, lm *loadedModel, req *request, preds [][]float
 func writeCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
 	bw := bufio.NewWriter(w)
 	cw := csv.NewWriter(bw)
-	row := make([]string, 0, 2+len(lm.postCols))
-	row = append(row, "subject_id", "prescription_start")
-	row = append(row, lm.postCols...)
-	if err := cw.Write(row); err != nil {
+	if err := cw.Write(csvAnswerHeader(lm)); err != nil {
 		return err
 	}
-	var num []byte
+	var row []string
 	for i, p := range preds {
-		row = append(row[:0], req.ids[i], req.starts[i])
-		for _, v := range p {
-			num = appendFloat32(num[:0], v)
-			if string(num) == "null" {
-				row = append(row, "")
-				continue
-			}
-			row = append(row, string(num))
-		}
+		row = appendAnswerRow(row[:0], req.ids[i], req.starts[i], p)
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -164,4 +153,24 @@ func writeCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32) err
 		return err
 	}
 	return bw.Flush()
+}
+
+// csvAnswerHeader is the header line of CSV answers.
+func csvAnswerHeader(lm *loadedModel) []string {
+	return append([]string{"subject_id", "prescription_start"}, lm.postCols...)
+}
+
+// appendAnswerRow appends one CSV answer row; a non-finite value is an empty cell.
+func appendAnswerRow(row []string, id, start string, p []float32) []string {
+	row = append(row, id, start)
+	var num []byte
+	for _, v := range p {
+		num = appendFloat32(num[:0], v)
+		if string(num) == "null" {
+			row = append(row, "")
+			continue
+		}
+		row = append(row, string(num))
+	}
+	return row
 }

@@ -35,6 +35,7 @@ type Config struct {
 	MaxConcurrency int   // 0: GOMAXPROCS
 	MaxInflight    int   // 0: DefaultMaxInflight
 	MemoryBudget   int64 // bytes; 0: DefaultMemoryBudget
+	Batch          bool  // batch transform: CSV answered one line per row
 	// RequestTimeout bounds one invocation (SAGEMAKER_MODEL_SERVER_TIMEOUT); 0: DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// Note is an adjustment made to the environment's values, logged at start.
@@ -73,6 +74,13 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 			return Config{}, fmt.Errorf("serve: %s=%q: expected an integer in [1, 100000]", EnvMaxInflight, v)
 		}
 		cfg.MaxInflight = n
+	}
+	if v := strings.TrimSpace(getenv(EnvBatch)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("serve: %s=%q: expected true or false", EnvBatch, v)
+		}
+		cfg.Batch = b
 	}
 	budgetMB := 0
 	if v := strings.TrimSpace(getenv(EnvMemoryBudget)); v != "" {
@@ -118,7 +126,7 @@ func ParseArgs(args []string, root string, getenv func(string) string) (Config, 
 // logging to logw. A model that fails to load ends Run with that error.
 func Run(ctx context.Context, cfg Config, logw io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	opts := []Option{WithLogger(logger), WithMaxBodyBytes(cfg.MaxBodyBytes)}
+	opts := []Option{WithLogger(logger), WithMaxBodyBytes(cfg.MaxBodyBytes), WithBatch(cfg.Batch)}
 	if cfg.MaxConcurrency > 0 {
 		opts = append(opts, WithMaxConcurrency(cfg.MaxConcurrency))
 	}

@@ -30,6 +30,10 @@ func TestParseArgs(t *testing.T) {
 			serve.Config{ModelDir: "/opt/ml/model", Addr: ":8080", MaxBodyBytes: 6 << 20, MaxInflight: 8, MemoryBudget: 512 << 20}, ""},
 		{"admission flags win", []string{"--max-inflight", "3", "--memory-budget-mb", "64"}, map[string]string{"BLUEBLOOD_SERVE_MAX_INFLIGHT": "8"},
 			serve.Config{ModelDir: "/opt/ml/model", Addr: ":8080", MaxBodyBytes: 6 << 20, MaxInflight: 3, MemoryBudget: 64 << 20}, ""},
+		// SageMaker sets "true" in batch transform, the Python SDK's local mode "True"
+		{"batch transform", nil, map[string]string{"SAGEMAKER_BATCH": "True"},
+			serve.Config{ModelDir: "/opt/ml/model", Addr: ":8080", MaxBodyBytes: 6 << 20, Batch: true}, ""},
+		{"bad batch env", nil, map[string]string{"SAGEMAKER_BATCH": "yes"}, serve.Config{}, `SAGEMAKER_BATCH="yes": expected true or false`},
 		{"bad inflight env", nil, map[string]string{"BLUEBLOOD_SERVE_MAX_INFLIGHT": "0"}, serve.Config{}, `BLUEBLOOD_SERVE_MAX_INFLIGHT="0": expected an integer`},
 		{"bad budget env", nil, map[string]string{"BLUEBLOOD_SERVE_MEMORY_MB": "lots"}, serve.Config{}, `BLUEBLOOD_SERVE_MEMORY_MB="lots": expected megabytes`},
 		{"negative budget flag", []string{"--memory-budget-mb", "-1"}, nil, serve.Config{}, "expected 0 or more"},

@@ -10,7 +10,7 @@ import (
 // Serving variables of the official toolkits and batch transform.
 const (
 	EnvServerTimeout   = "SAGEMAKER_MODEL_SERVER_TIMEOUT"      // seconds one invocation may take
-	EnvBatch           = "SAGEMAKER_BATCH"                     // "true" under batch transform
+	EnvBatch           = "SAGEMAKER_BATCH"                     // "true" under batch transform (the SDK's local mode: "True")
 	EnvMaxConcurrentTx = "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS" // parallel requests batch transform sends
 )
 
@@ -27,7 +27,7 @@ const (
 // batch concurrency only ever raises them.
 func applySageMakerEnv(cfg *Config, getenv func(string) string, maxInflightSet, budgetSet bool) error {
 	limit := realtimeTimeoutLimit
-	if strings.EqualFold(strings.TrimSpace(getenv(EnvBatch)), "true") {
+	if cfg.Batch { // ParseArgs read EnvBatch
 		limit = batchTimeoutLimit
 	}
 	if v := strings.TrimSpace(getenv(EnvServerTimeout)); v != "" {

@@ -77,6 +77,7 @@ type options struct {
 	requestTimeout time.Duration
 	maxInflight    int
 	memoryBudget   int64
+	batch          bool
 }
 
 // Option configures a Server.
@@ -92,6 +93,10 @@ func WithMaxConcurrency(n int) Option { return func(o *options) { o.maxConcurren
 
 // WithShutdownGrace bounds how long in-flight requests may finish after shutdown starts.
 func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.shutdownGrace = d } }
+
+// WithBatch answers CSV one line per data row (batch transform, SAGEMAKER_BATCH=true),
+// see writeBatchCSV.
+func WithBatch(on bool) Option { return func(o *options) { o.batch = on } }
 
 // WithLogger sets the server's logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -132,6 +137,9 @@ type loadedModel struct {
 	// trainNames its normalised column names; empty when the model does not know them.
 	trainHeader string
 	trainNames  map[string]bool
+	trainFields []string
+	// drugs is how the training table gave drugs (pipeline.DrugsIn); "" when unknown
+	drugs string
 }
 
 // New returns a server that will load its model with load.
@@ -175,6 +183,7 @@ func (s *Server) Load(ctx context.Context) error {
 }
 
 func newLoadedModel(m Model) (*loadedModel, error) {
+	var err error
 	layout := m.Layout()
 	if len(layout.Analytes) == 0 {
 		return nil, errors.New("model layout has no analytes")
@@ -195,7 +204,14 @@ func newLoadedModel(m Model) (*loadedModel, error) {
 	}
 	lm.csvOptions = csvOptions(lm)
 	if tt, ok := m.(TrainingTable); ok {
-		lm.trainHeader, lm.trainNames = trainingHeader(tt.TrainingHeader())
+		h := tt.TrainingHeader()
+		lm.trainHeader, lm.trainNames = trainingHeader(h)
+		lm.trainFields = h
+		if len(h) > 0 {
+			if lm.drugs, err = pipeline.DrugsIn(h); err != nil {
+				return nil, fmt.Errorf("training header: %w", err)
+			}
+		}
 	}
 	return lm, nil
 }
@@ -297,7 +313,7 @@ func (s *Server) executionParameters(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"MaxConcurrentTransforms": min(s.opts.maxConcurrent, s.adm.concurrentAtMost(s.opts.maxBody)),
-		"BatchStrategy":           "MULTI_RECORD",
+		"BatchStrategy":           "MultiRecord", // the API's enum; the SDK's local mode accepts only that
 		"MaxPayloadInMB":          max(1, s.opts.maxBody>>20),
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/blueblood/blueblood/container/serve"
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -292,8 +293,9 @@ func TestExecutionParameters(t *testing.T) {
 			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 				t.Fatal(err)
 			}
-			if got.MaxConcurrentTransforms != tc.wantConc || got.MaxPayloadInMB != tc.wantMB || got.BatchStrategy != "MULTI_RECORD" {
-				t.Fatalf("got %+v, want %d concurrent, %d MB, MULTI_RECORD", got, tc.wantConc, tc.wantMB)
+			// the API's enum (MultiRecord | SingleRecord): the SDK's local mode refuses others
+			if got.MaxConcurrentTransforms != tc.wantConc || got.MaxPayloadInMB != tc.wantMB || got.BatchStrategy != string(smtypes.BatchStrategyMultiRecord) {
+				t.Fatalf("got %+v, want %d concurrent, %d MB, %s", got, tc.wantConc, tc.wantMB, smtypes.BatchStrategyMultiRecord)
 			}
 		})
 	}

@@ -57,6 +57,7 @@ func (r *run) loadData(ctx context.Context, channels map[string]*Channel) error 
 					if name == ChannelTrain {
 						r.readReport = buf.String()
 						r.summary.Data.Gaps = rep.Gaps
+						r.summary.Data.Pairs = rep.Pairs
 						if w := rep.MinusOneWarning(); w != "" {
 							r.log.printf("channel %s: %s", name, w)
 							r.summary.Data.Warnings = append(r.summary.Data.Warnings, w)

@@ -26,6 +26,8 @@ type DataOptions struct {
 	MaxGapHours        float64
 	Folds, Fold        int    // cross-validation: test on fold Fold of Folds (0 = off)
 	MissingCode        string // how tables' -1.0 cells are read (pipeline.ParseMinusOneRule)
+	// Pairing turns native MIMIC tables into samples (analytes, windows, pairing).
+	pipeline.Pairing
 }
 
 // ReadOptions are the options the data hyperparameters read inputs with, within the
@@ -34,7 +36,7 @@ type DataOptions struct {
 func (d DataOptions) ReadOptions(lim pipeline.Limits) pipeline.ReadOptions {
 	// the missing_code spec has checked the rule (hparams.Parse), so it parses here
 	rule, _ := pipeline.ParseMinusOneRule(d.MissingCode)
-	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim, MinusOne: rule}
+	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim, MinusOne: rule, Pairing: d.Pairing}
 }
 
 // RowLimit is the number of prescription rows a sample keeps: max_prescriptions

@@ -72,6 +72,9 @@ type DataSummary struct {
 	ThinRule string   `json:"thin_rule,omitempty"`
 	// Gaps is the train channel's distance between paired tests and prescriptions.
 	Gaps *pipeline.GapReport `json:"gaps,omitempty"`
+	// Pairs is how native MIMIC tables in the train channel were paired: per analyte
+	// the groups with a pair and the gap distributions.
+	Pairs *pipeline.PairReport `json:"pairs,omitempty"`
 	// Warnings are the reader's warnings on the train channel (a -1.0 whose meaning the
 	// data left open), shown at the top of report.md's data section.
 	Warnings []string `json:"warnings,omitempty"`

@@ -72,6 +72,7 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 		}
 		pf("\n")
 	}
+	writePairs(pf, d.Pairs)
 	if d.Truncated > 0 {
 		pf("- %d prescription group(s) were truncated to max_prescriptions\n", d.Truncated)
 	}

@@ -26,6 +26,7 @@ type Clients struct {
 	SageMaker *sagemaker.Client
 	S3        *s3.Client
 	Logs      *cloudwatchlogs.Client
+	dryRun    bool // Env.dryRunLookups: reads answered offline with placeholders
 }
 
 // DefaultClients loads the standard AWS configuration (environment, shared
@@ -39,17 +40,27 @@ func DefaultClients(ctx context.Context) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region configured: set AWS_REGION or a region in the AWS profile")
 	}
-	// Resolve credentials now (the SDK would at the first call) so that their
-	// absence reads as what to do, not as the provider chain's raw errors.
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, errNoCredentials
-	}
+	// Credentials are resolved by Env.aws before the first call, not here: resolving may
+	// ask the EC2 metadata address, and a dry run's region and endpoint need none.
 	// An S3 endpoint override is usually an S3-compatible store that wants path-style URLs.
 	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
 	return NewClients(cfg, pathStyle), nil
+}
+
+// checkCredentials resolves the clients' credentials now (the SDK would at the first
+// call) so that their absence reads as what to do, not as the provider chain's raw errors.
+func (c *Clients) checkCredentials(ctx context.Context) error {
+	creds := c.SageMaker.Options().Credentials
+	if creds == nil {
+		return nil
+	}
+	if _, err := creds.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errNoCredentials
+	}
+	return nil
 }
 
 // errNoCredentials is the one-line advice when no credential source answers.

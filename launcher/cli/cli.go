@@ -43,6 +43,8 @@ type Env struct {
 	clientsOnce sync.Once
 	clients     *Clients
 	clientsErr  error
+	credsOnce   sync.Once
+	credsErr    error
 }
 
 // DefaultEnv is the environment of the real process.
@@ -85,8 +87,22 @@ func gitCommit() string {
 	return ""
 }
 
-// aws returns the clients, building them on first use.
+// aws returns the clients, building them and resolving their credentials on first use.
 func (e *Env) aws(ctx context.Context) (*Clients, error) {
+	cl, err := e.awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.credsOnce.Do(func() { e.credsErr = cl.checkCredentials(ctx) })
+	if e.credsErr != nil {
+		return nil, e.credsErr
+	}
+	return cl, nil
+}
+
+// awsConfig returns the clients without resolving credentials, for their region and
+// endpoints only: it sends nothing (dry runs use it).
+func (e *Env) awsConfig(ctx context.Context) (*Clients, error) {
 	e.clientsOnce.Do(func() { e.clients, e.clientsErr = e.Clients(ctx) })
 	return e.clients, e.clientsErr
 }

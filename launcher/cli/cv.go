@@ -89,7 +89,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if err := checkCVOutput(c.output); err != nil {
 		return err
 	}
-	ds, rep, err := pipeline.ReadTables(ctx, c.inputs, hp.ReadOptions(lim))
+	ds, rep, err := readCVInputs(ctx, c.inputs, hp.ReadOptions(lim))
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func newDeploy(e *Env, fs *flag.FlagSet) unit {
 	fs.Var(&c.tags, "tag", "tag `KEY=VALUE` on the model, configuration and endpoint (repeatable)")
 	fs.BoolVar(&c.noWait, "no-wait", false, "return once the endpoint is being created instead of waiting for InService")
 	fs.StringVar(&c.timeout, "timeout", defaultDeployTimeout, "give up waiting after this long (seconds or a duration like 45m)")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel, CreateEndpointConfig and CreateEndpoint/UpdateEndpoint requests as JSON and change nothing (it still reads the training job and endpoint)")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel, CreateEndpointConfig and CreateEndpoint/UpdateEndpoint requests as JSON and send nothing (what would be looked up, the training job and the endpoint, is said on stderr)")
 	c.sec.register(fs, reqModel, reqEndpointConfig)
 	c.capture.register(fs)
 	c.pkg.register(fs)
@@ -99,7 +99,7 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 			return cl, nil
 		}
 		var err error
-		cl, err = c.e.aws(ctx)
+		cl, err = c.e.awsOrDryRun(ctx, c.dryRun)
 		return cl, err
 	}
 	sec, err := c.resolveSecurity()
@@ -185,10 +185,13 @@ func (c *deployCmd) Exec(ctx context.Context, args []string) error {
 	}
 
 	// an existing endpoint is updated in place (SageMaker swaps instances without downtime)
-	status, err := c.endpointStatus(ctx, clients, endpoint)
+	var status types.EndpointStatus
+	if c.dryRun {
+		fmt.Fprintf(c.e.Stderr, "dry run: would look up endpoint %s (DescribeEndpoint): an existing one gets UpdateEndpoint; showing CreateEndpoint\n", endpoint)
+	} else {
+		status, err = c.endpointStatus(ctx, clients, endpoint)
+	}
 	switch {
-	case err != nil && c.dryRun:
-		fmt.Fprintf(c.e.Stderr, "could not check whether endpoint %s exists (%v); showing CreateEndpoint\n", endpoint, err)
 	case err != nil:
 		return err
 	case status == types.EndpointStatusCreating || status == types.EndpointStatusUpdating || status == types.EndpointStatusDeleting ||

@@ -274,6 +274,7 @@ func TestDeployDryRun(t *testing.T) {
 func TestDeployDryRunFromJob(t *testing.T) {
 	h := newHostingHarness(t, sagemakertest.EndpointOptions{})
 	job := completedJob(t, h)
+	reads := h.srv.Calls("SageMaker.DescribeTrainingJob")
 	r := h.run("deploy", job, "--serverless-memory", "1024", "--dry-run")
 	if r.err != nil {
 		t.Fatalf("dry run: %v\n%s", r.err, r.stderr)
@@ -282,8 +283,12 @@ func TestDeployDryRunFromJob(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("want 3 requests, got:\n%s", r.stdout)
 	}
+	// the job is not read: its artifacts are placeholders, said on stderr
+	if !strings.Contains(r.stderr, "would look up training job job-1 (DescribeTrainingJob)") || h.srv.Calls("SageMaker.DescribeTrainingJob") != reads {
+		t.Errorf("dry run read the job or did not say it would: %q", r.stderr)
+	}
 	for i, want := range []string{
-		`"ModelDataUrl":"s3://` + testBucket + `/output/job-1/output/model.tar.gz"`,
+		`"ModelDataUrl":"s3://` + dryRunLookup + `/job-1/output/model.tar.gz"`,
 		`"ServerlessConfig":{"MaxConcurrency":5,"MemorySizeInMB":1024}`,
 		`"EndpointName":"job-1"`,
 	} {

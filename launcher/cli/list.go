@@ -16,6 +16,7 @@ type listCmd struct {
 	sweep  string
 	status string
 	limit  int
+	proc   bool
 }
 
 func newList(e *Env, fs *flag.FlagSet) unit {
@@ -23,6 +24,7 @@ func newList(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.sweep, "sweep", "", "only jobs of this sweep id (the timestamp in its job names)")
 	fs.StringVar(&c.status, "status", "", "only jobs in this status: InProgress, Completed, Failed, Stopping or Stopped")
 	fs.IntVar(&c.limit, "limit", 100, "at most this many jobs (newest first)")
+	fs.BoolVar(&c.proc, "processing", false, "list processing jobs (launcher prepare --image) instead")
 	return c
 }
 
@@ -53,6 +55,9 @@ func (c *listCmd) Exec(ctx context.Context, args []string) error {
 	cl, err := c.e.aws(ctx)
 	if err != nil {
 		return err
+	}
+	if c.proc {
+		return c.e.listProcessing(ctx, cl, c.status, c.limit)
 	}
 	tw := tabwriter.NewWriter(c.e.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATUS\tSECONDARY\tCREATED")

@@ -41,6 +41,9 @@ func (c *logsCmd) Exec(ctx context.Context, args []string) error {
 	}
 	// A name with no job behind it is an error, not a job without log lines yet.
 	out, err := c.e.describeJob(ctx, cl, args[0])
+	if errors.Is(err, errNoJob) {
+		return c.e.processingLogs(ctx, cl, args[0], c.follow, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -77,6 +80,7 @@ const maxPagesPerPoll = 1000
 type logTail struct {
 	c      *cloudwatchlogs.Client
 	b      *backoff // CloudWatch Logs throttles reads too
+	group  string   // the job kind's log group
 	job    string
 	out    io.Writer
 	tokens map[string]string
@@ -84,13 +88,13 @@ type logTail struct {
 }
 
 func (e *Env) newLogTail(c *cloudwatchlogs.Client, job string) *logTail {
-	return &logTail{c: c, b: e.newBackoff(), job: job, out: e.Stdout, tokens: map[string]string{}}
+	return &logTail{c: c, b: e.newBackoff(), group: trainingLogGroup, job: job, out: e.Stdout, tokens: map[string]string{}}
 }
 
 func (t *logTail) streams(ctx context.Context) ([]string, error) {
 	var names []string
 	p := cloudwatchlogs.NewDescribeLogStreamsPaginator(t.c, &cloudwatchlogs.DescribeLogStreamsInput{
-		LogGroupName:        aws.String(trainingLogGroup),
+		LogGroupName:        aws.String(t.group),
 		LogStreamNamePrefix: aws.String(t.job + "/"),
 	})
 	for p.HasMorePages() {
@@ -129,7 +133,7 @@ func (t *logTail) poll(ctx context.Context) error {
 		}
 		for range maxPagesPerPoll {
 			in := &cloudwatchlogs.GetLogEventsInput{
-				LogGroupName:  aws.String(trainingLogGroup),
+				LogGroupName:  aws.String(t.group),
 				LogStreamName: aws.String(stream),
 				StartFromHead: aws.Bool(true),
 			}

@@ -29,7 +29,11 @@ type prepareCmd struct {
 	allowMixed bool
 	// hp holds --seed and every hyperparameter that shapes the samples (hparams.Spec.Data),
 	// checked by their specs and read through the trainer's read-options builder
-	hp hpValues
+	hp  hpValues
+	job prepareJobFlags // --image: run as a processing job (prepare_job.go)
+	// native MIMIC tables: what is not a hyperparameter
+	anyAdmission bool
+	table        string
 }
 
 func newPrepare(e *Env, fs *flag.FlagSet) unit {
@@ -38,12 +42,15 @@ func newPrepare(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.output, "output", "", "local folder or s3:// prefix that receives train/ validation/ test/ (required)")
 	fs.StringVar(&c.fractions, "fractions", "0.7,0.15,0.15", "train,validation,test shares of subjects")
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "bad rows that may be skipped and reported (0 = fail on the first)")
+	c.job.register(fs)
 	fs.BoolVar(&c.allowMixed, "allow-mixed-tables", false, "read final tables of different kinds together (ids or none, raw or scaled 0..1, drug names or embeddings)")
 	for _, s := range hparams.Specs {
 		if s.Data || s.Name == "seed" {
 			c.hp.flag(fs, s)
 		}
 	}
+	fs.BoolVar(&c.anyAdmission, "any-admission", false, "native MIMIC tables: pair values from any admission (default: the prescription's admission only)")
+	fs.StringVar(&c.table, "table", "", "native MIMIC tables: also write the pairs as a final table (one row per prescription) to this local .csv or .csv.gz file")
 	return c
 }
 
@@ -78,6 +85,16 @@ func (c *prepareCmd) Exec(ctx context.Context, args []string) error {
 		Read: hp.ReadOptions(lim),
 	}
 	opt.Read.MaxBadRows, opt.Read.AllowMixedKinds = c.maxBadRows, c.allowMixed
+	opt.Read.Pairing.AnyAdmission, opt.Read.Pairing.Table = c.anyAdmission, c.table
+	if err := opt.Read.Pairing.Check(); err != nil {
+		return usagef("%v", err)
+	}
+	if c.job.active() {
+		if c.table != "" {
+			return usagef("--table writes a local file; a processing job cannot: prepare locally, or read the job's output")
+		}
+		return c.job.submit(ctx, c.e, opt)
+	}
 	if strings.Contains(c.output+" "+strings.Join(c.inputs, " "), "s3://") {
 		cl, err := c.e.aws(ctx)
 		if err != nil {

@@ -176,7 +176,7 @@ func parseRange(flag, text string) (hpRange, error) {
 		}
 		return r, nil
 	}
-	if spec.Kind == hparams.Enum {
+	if spec.Kind == hparams.Enum || spec.Kind == hparams.Text {
 		return hpRange{}, usagef("%s: %s takes a list of values (%s), not MIN:MAX", flag, spec.Name, spec.RangeText())
 	}
 	parts := strings.Split(spec0, ":")

@@ -136,6 +136,10 @@ func (e *Env) latestApproved(ctx context.Context, cl *Clients, group string) (st
 }
 
 func (e *Env) findVersion(ctx context.Context, cl *Clients, group, version string) (string, error) {
+	if cl.dryRun { // nothing is read: the version asked for, as a placeholder ARN
+		fmt.Fprintf(e.Stderr, "dry run: would find version %s of model package group %s (ListModelPackages)\n", version, group)
+		return dryRunPackageArn(group, version), nil
+	}
 	vs, err := e.listVersions(ctx, cl, group, "")
 	if err != nil {
 		return "", err
@@ -162,7 +166,7 @@ func newRegister(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.group, "group", "", "model package group `NAME` (created when missing) (required)")
 	fs.StringVar(&c.description, "description", "", "what this version is (default: the job's name)")
 	fs.BoolVar(&c.approve, "approve", false, "register the version as Approved (default: PendingManualApproval)")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModelPackageGroup/CreateModelPackage requests and change nothing (it still reads the job)")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModelPackageGroup/CreateModelPackage requests, say what would be looked up, and send nothing")
 	return c
 }
 
@@ -183,7 +187,7 @@ func (c *registerCmd) Exec(ctx context.Context, args []string) error {
 	if len(c.description) > 1024 {
 		return usageError("--description: longer than 1024 characters")
 	}
-	cl, err := c.e.aws(ctx)
+	cl, err := c.e.awsOrDryRun(ctx, c.dryRun)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -40,6 +41,9 @@ func (c *statusCmd) Exec(ctx context.Context, args []string) error {
 		return nil
 	}
 	out, err := c.e.describeJob(ctx, cl, args[0])
+	if errors.Is(err, errNoJob) {
+		return c.e.processingStatus(ctx, cl, args[0], err)
+	}
 	if err != nil {
 		return err
 	}

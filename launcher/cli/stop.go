@@ -51,6 +51,9 @@ func (c *stopCmd) stop(ctx context.Context, sm *sagemaker.Client, names []string
 			_, err := sm.StopTrainingJob(ctx, &sagemaker.StopTrainingJobInput{TrainingJobName: aws.String(name)})
 			return err
 		})
+		if !c.tuning && notFound(err) {
+			err = stopProcessing(ctx, c.e, sm, name, err)
+		}
 		if err != nil {
 			return fmt.Errorf("stop %s: %w", name, err)
 		}

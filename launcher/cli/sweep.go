@@ -157,7 +157,7 @@ func fingerprint(spec *jobSpec, data [3]string, baseName string, trials []map[st
 // account of the role (SageMaker runs a job with a role of the caller's account).
 func target(ctx context.Context, e *Env, role string) string {
 	where := "account " + strings.SplitN(role, ":", 6)[4]
-	if cl, err := e.aws(ctx); err == nil {
+	if cl, err := e.awsConfig(ctx); err == nil { // no credentials: dry runs stay offline
 		o := cl.SageMaker.Options()
 		where += " region " + o.Region + " endpoint " + aws.ToString(o.BaseEndpoint)
 	}

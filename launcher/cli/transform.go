@@ -58,7 +58,7 @@ func newTransform(e *Env, fs *flag.FlagSet) unit {
 	fs.Var(&c.env, "env", "container environment `KEY=VALUE` (repeatable, at most 16)")
 	fs.Var(&c.tags, "tag", "tag `KEY=VALUE` on the transform job (and the model it creates) (repeatable)")
 	fs.BoolVar(&c.wait, "wait", false, "follow the job until it ends (exit 0 Completed, 3 Failed, 4 Stopped)")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel (when --model is a job) and CreateTransformJob requests and change nothing (it still reads the job or model)")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the CreateModel (when --model is a job) and CreateTransformJob requests, say what would be looked up, and send nothing")
 	c.sec.register(fs, reqModel, reqTransform)
 	c.join.register(fs)
 	return c
@@ -81,7 +81,7 @@ func (c *transformCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, err := c.e.aws(ctx)
+	cl, err := c.e.awsOrDryRun(ctx, c.dryRun)
 	if err != nil {
 		return err
 	}

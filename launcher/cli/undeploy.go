@@ -21,7 +21,7 @@ func newUndeploy(e *Env, fs *flag.FlagSet) unit {
 	c := &undeployCmd{e: e}
 	fs.BoolVar(&c.keepModel, "keep-model", false, "delete only the endpoint and its configuration, keep the SageMaker model")
 	fs.BoolVar(&c.wait, "wait", false, "wait until the endpoint is gone (it stops billing once deleted)")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "print the DeleteEndpoint, DeleteEndpointConfig and DeleteModel requests as JSON and delete nothing (it still reads the endpoint)")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "print the DeleteEndpoint, DeleteEndpointConfig and DeleteModel requests as JSON, say what would be looked up, and send nothing")
 	return c
 }
 
@@ -33,7 +33,7 @@ func (c *undeployCmd) Exec(ctx context.Context, args []string) error {
 	if err := checkName("endpoint name", name, false); err != nil {
 		return err
 	}
-	cl, err := c.e.aws(ctx)
+	cl, err := c.e.awsOrDryRun(ctx, c.dryRun)
 	if err != nil {
 		return err
 	}

@@ -38,16 +38,19 @@ func TestUndeploy(t *testing.T) {
 	})
 	t.Run("dry run", func(t *testing.T) {
 		h := deployed(t)
+		reads := h.srv.Calls("SageMaker.DescribeEndpoint")
 		r := h.run("undeploy", "ep", "--dry-run")
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
-		want := `{"EndpointName":"ep"}` + "\n" + `{"EndpointConfigName":"ep-20251125183000"}` + "\n" + `{"ModelName":"ep-20251125183000"}` + "\n"
+		// the configuration and model are looked up, which a dry run does not: it says so
+		want := `{"EndpointName":"ep"}` + "\n" + `{"EndpointConfigName":"dry-run-lookup-config"}` + "\n" + `{"ModelName":"dry-run-lookup-model"}` + "\n"
 		if r.stdout != want {
 			t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
 		}
-		if r.stderr != "" || h.srv.EndpointStatus("ep") != "InService" || len(h.srv.HostedModels()) != 1 {
-			t.Errorf("dry run changed something or reported deletions: %q", r.stderr)
+		if !strings.Contains(r.stderr, "would look up endpoint ep (DescribeEndpoint)") || strings.Contains(r.stderr, "delet") ||
+			h.srv.EndpointStatus("ep") != "InService" || len(h.srv.HostedModels()) != 1 || h.srv.Calls("SageMaker.DescribeEndpoint") != reads {
+			t.Errorf("dry run changed or read something, or reported deletions: %q", r.stderr)
 		}
 	})
 	t.Run("errors", func(t *testing.T) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 )
 
@@ -30,6 +31,9 @@ func (c *waitCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	out, err := c.e.follow(ctx, cl, args[0], c.logs)
+	if errors.Is(err, errNoJob) {
+		return c.e.processingWait(ctx, cl, args[0], c.logs, err)
+	}
 	if err != nil {
 		return err
 	}

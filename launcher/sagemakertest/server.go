@@ -139,6 +139,8 @@ type Server struct {
 	endpointsHook *endpointState
 	// transformsHook is the batch transform state installed by WithTransforms.
 	transformsHook *transformState
+	// processingHook is the processing state installed by WithProcessing.
+	processingHook *processingState
 	// registryHook is the model registry state installed by WithRegistry.
 	registryHook *registryState
 }

@@ -5,5 +5,7 @@
 // pipeline.Prepare import this package once.
 package formats
 
-// One line per format package, e.g. _ "github.com/blueblood/blueblood/pipeline/mimic".
-import ()
+// One line per format package.
+import (
+	_ "github.com/blueblood/blueblood/pipeline/mimic"
+)

@@ -176,23 +176,40 @@ func ScratchDockerfile(binary, dst string) string {
 	return fmt.Sprintf("FROM scratch\nCOPY %s %s\nENTRYPOINT [%q]\n", binary, dst, dst)
 }
 
-var fromLine = regexp.MustCompile(`(?im)^\s*FROM\s+`)
-var copyFrom = regexp.MustCompile(`(?im)^(\s*COPY\s+)--from=\S+\s+(\S+)\s+(\S+)\s*$`)
-
-// RuntimeStage extracts the last stage of a multi-stage Dockerfile and rewrites its
-// `COPY --from=<stage> <src> <dst>` lines to copy binary from the build context, so a
-// test image runs exactly the production runtime stage with a host-built binary.
-func RuntimeStage(dockerfile, binary string) (string, error) {
-	locs := fromLine.FindAllStringIndex(dockerfile, -1)
-	if len(locs) < 2 {
-		return "", fmt.Errorf("dockerfile has %d stage(s); expected a multi-stage build", len(locs))
+// PrebuiltContext writes a build context to dst: the Dockerfile as given, and binary at
+// the path its one COPY line copies from, so a test builds the production Dockerfile
+// (host-built binary, one stage) exactly as a user does.
+func PrebuiltContext(t testing.TB, dockerfile []byte, binary, dst string) {
+	t.Helper()
+	if n := len(fromLine.FindAllIndex(dockerfile, -1)); n != 1 {
+		t.Fatalf("Dockerfile has %d stages; expected one that copies the host-built binary", n)
 	}
-	stage := dockerfile[locs[len(locs)-1][0]:]
-	if !copyFrom.MatchString(stage) {
-		return "", errors.New("dockerfile's last stage has no COPY --from=<build stage> line")
+	var srcs []string
+	for _, line := range strings.Split(string(dockerfile), "\n") {
+		if m := copyLine.FindStringSubmatch(line); m != nil {
+			srcs = append(srcs, strings.Fields(m[1])[0])
+		}
 	}
-	return copyFrom.ReplaceAllString(stage, "${1}"+binary+" ${3}"), nil
+	if len(srcs) != 1 || strings.HasPrefix(srcs[0], "--") {
+		t.Fatalf("Dockerfile COPYs %q; expected one file from the build context", srcs)
+	}
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dst, filepath.FromSlash(srcs[0]))
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "Dockerfile"), dockerfile, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
+
+var fromLine = regexp.MustCompile(`(?im)^\s*FROM\s+`)
 
 // BuildImage builds an image from a context folder holding a Dockerfile and returns its
 // tag; the image is removed when the test ends. The legacy builder is used because it

@@ -8,40 +8,33 @@ import (
 	"testing"
 )
 
-func TestRuntimeStage(t *testing.T) {
-	tests := []struct {
-		name, dockerfile, want, err string
-	}{
-		{
-			name: "scratch runtime",
-			dockerfile: "FROM golang:1.26 AS build\nRUN go build -o /out/trainer ./container\n\n" +
-				"# runtime\nFROM scratch\nCOPY --from=build /out/trainer /usr/local/bin/trainer\nENTRYPOINT [\"/usr/local/bin/trainer\"]\n",
-			want: "FROM scratch\nCOPY trainer /usr/local/bin/trainer\nENTRYPOINT [\"/usr/local/bin/trainer\"]\n",
-		},
-		{
-			name:       "lowercase and distroless",
-			dockerfile: "from golang AS b\nrun true\nfrom gcr.io/distroless/static\ncopy --from=b /x /bin/x\nentrypoint [\"/bin/x\"]\n",
-			want:       "from gcr.io/distroless/static\ncopy trainer /bin/x\nentrypoint [\"/bin/x\"]\n",
-		},
-		{name: "single stage", dockerfile: "FROM scratch\nCOPY x /x\n", err: "expected a multi-stage build"},
-		{name: "no copy from build", dockerfile: "FROM golang\nFROM scratch\nCOPY x /x\n", err: "no COPY --from"},
+func TestPrebuiltContext(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "trainer")
+	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := RuntimeStage(tt.dockerfile, "trainer")
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
-			}
-		})
+	dst := t.TempDir()
+	df := "# c\nFROM scratch AS trainer\ncopy bin/trainer-static /usr/local/bin/trainer\nENTRYPOINT [\"/usr/local/bin/trainer\"]\n"
+	PrebuiltContext(t, []byte(df), bin, dst)
+	if b, err := os.ReadFile(filepath.Join(dst, "bin", "trainer-static")); err != nil || string(b) != "binary" {
+		t.Errorf("binary at the COPY source: %q, %v", b, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "Dockerfile")); string(b) != df {
+		t.Errorf("Dockerfile %q", b)
+	}
+	for _, bad := range []string{
+		"FROM golang AS b\nFROM scratch\nCOPY --from=b /x /x\n",
+		"FROM scratch\nCOPY --from=b /x /x\n",
+		"FROM scratch\nCOPY a /a\nCOPY b /b\n",
+	} {
+		tb := &fakeTB{}
+		func() {
+			defer func() { recover() }()
+			PrebuiltContext(tb, []byte(bad), bin, t.TempDir())
+		}()
+		if tb.failed == "" {
+			t.Errorf("%q: accepted", bad)
+		}
 	}
 }
 

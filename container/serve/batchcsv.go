@@ -1,0 +1,44 @@
+package serve
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+)
+
+// writeBatchCSV answers a CSV body under batch transform: one line per line of the body,
+// so SageMaker's assembled .out file joins its input line by line. A data row gets the
+// prediction of its group (its subject_id and prescription date within this request);
+// a header line gets the answer's header line, so a header appears only where the input
+// had one, never inside the assembled file.
+//
+// The rule for groups: the rows of one (subject, prescription date) group are one case
+// when they arrive in one request. SplitType None sends each file whole (up to
+// MaxPayloadInMB), so every group stays together; SplitType Line packs whole lines into
+// requests and may cut a group apart, and each part is then predicted on its own. Send
+// cases with several prescriptions as JSON Lines (one case per line) to be safe.
+func writeBatchCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
+	if len(req.rowSamples) == 0 && len(preds) > 0 {
+		return fmt.Errorf("batch CSV: no row-to-group map for %d groups", len(preds))
+	}
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	if req.csvHeader {
+		if err := cw.Write(csvAnswerHeader(lm)); err != nil {
+			return err
+		}
+	}
+	var row []string
+	for _, g := range req.rowSamples {
+		row = appendAnswerRow(row[:0], req.ids[g], req.starts[g], preds[g])
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
