@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -72,7 +71,7 @@ func TestDockerProcessingJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	var clients *cli.Clients
-	store := lazyStore{c: &clients}
+	store := s3store.Lazy(func() s3store.API { return clients.S3 })
 	srv := sagemakertest.New(sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: sagemakertest.DockerRunner(docker), Store: store}))
 	defer srv.Close()
 	defer srv.WaitProcessing()
@@ -147,18 +146,3 @@ func TestDockerProcessingJob(t *testing.T) {
 		t.Errorf("no model: %v", err)
 	}
 }
-
-// lazyStore is the S3 store of clients built after the server that uses it.
-type lazyStore struct{ c **cli.Clients }
-
-func (l lazyStore) st() pipeline.ObjectStore { return s3store.New((*l.c).S3) }
-func (l lazyStore) Get(ctx context.Context, b, k string) (io.ReadCloser, error) {
-	return l.st().Get(ctx, b, k)
-}
-func (l lazyStore) List(ctx context.Context, b, p string) ([]string, error) {
-	return l.st().List(ctx, b, p)
-}
-func (l lazyStore) Put(ctx context.Context, b, k string, r io.Reader, n int64) error {
-	return l.st().Put(ctx, b, k, r, n)
-}
-func (l lazyStore) Delete(ctx context.Context, b, k string) error { return l.st().Delete(ctx, b, k) }

@@ -19,22 +19,6 @@ import (
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 
-// harnessStore reaches gofakes3 through the harness's S3 client, which exists only
-// after the test server: the server's processing jobs read and write through it.
-type harnessStore struct{ h **harness }
-
-func (s harnessStore) st() pipeline.ObjectStore { return s3store.New((*s.h).clients.S3) }
-func (s harnessStore) Get(ctx context.Context, b, k string) (io.ReadCloser, error) {
-	return s.st().Get(ctx, b, k)
-}
-func (s harnessStore) List(ctx context.Context, b, p string) ([]string, error) {
-	return s.st().List(ctx, b, p)
-}
-func (s harnessStore) Put(ctx context.Context, b, k string, r io.Reader, n int64) error {
-	return s.st().Put(ctx, b, k, r, n)
-}
-func (s harnessStore) Delete(ctx context.Context, b, k string) error { return s.st().Delete(ctx, b, k) }
-
 // inProcessImage is the image's entrypoint without Docker: `trainer prepare ...` is
 // processing.Run with the job's tree as its root (container/docker_test.go runs the
 // real image through the same server).
@@ -58,7 +42,7 @@ func processingHarness(t *testing.T) *harness {
 func processingHarnessWith(t *testing.T, run sagemakertest.ContainerRunner) *harness {
 	t.Helper()
 	var h *harness
-	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: run, Store: harnessStore{&h}}))
+	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: run, Store: s3store.Lazy(func() s3store.API { return h.clients.S3 })}))
 	t.Cleanup(h.srv.WaitProcessing)
 	return h
 }
