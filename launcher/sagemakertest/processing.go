@@ -430,16 +430,21 @@ func (st *processingState) describe(_ context.Context, body []byte) (any, error)
 			out[k] = v
 		}
 	}
+	j.ending(out)
+	return out, nil
+}
+
+// ending adds how the job ended, once it has, to its description or summary m.
+func (j *processingJob) ending(m map[string]any) {
 	if !j.ended.IsZero() {
-		out["ProcessingEndTime"] = epoch(j.ended)
+		m["ProcessingEndTime"] = epoch(j.ended)
 	}
 	if j.failure != "" {
-		out["FailureReason"] = j.failure
+		m["FailureReason"] = j.failure
 	}
 	if j.exitMessage != "" {
-		out["ExitMessage"] = j.exitMessage
+		m["ExitMessage"] = j.exitMessage
 	}
-	return out, nil
 }
 
 func (st *processingState) stop(_ context.Context, body []byte) (any, error) {
@@ -473,15 +478,7 @@ func (st *processingState) list(_ context.Context, body []byte) (any, error) {
 		j := st.jobs[n]
 		m := map[string]any{"ProcessingJobName": j.name, "ProcessingJobArn": j.arn, "ProcessingJobStatus": j.status,
 			"CreationTime": epoch(j.created), "LastModifiedTime": epoch(j.modified)}
-		if !j.ended.IsZero() {
-			m["ProcessingEndTime"] = epoch(j.ended)
-		}
-		if j.failure != "" {
-			m["FailureReason"] = j.failure
-		}
-		if j.exitMessage != "" {
-			m["ExitMessage"] = j.exitMessage
-		}
+		j.ending(m)
 		sums = append(sums, m)
 	}
 	out := map[string]any{"ProcessingJobSummaries": sums}
