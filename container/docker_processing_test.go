@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -127,16 +126,9 @@ func TestDockerProcessingJob(t *testing.T) {
 		}
 		channels[split] = optml.ChannelConfig{TrainingInputMode: "File"}
 	}
-	os.MkdirAll(tree.ConfigDir(), 0o755)
-	for path, v := range map[string]any{
-		tree.Hyperparameters(): map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"},
-		tree.InputDataConfig(): channels,
-		tree.ResourceConfig():  optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}},
-	} {
-		b, _ := json.Marshal(v)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	hp := map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"}
+	if err := tree.WriteConfig(hp, channels, optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}}); err != nil {
+		t.Fatal(err)
 	}
 	res := engine.Run(t, dockertest.RunOptions{Image: image, Args: []string{"train"}, Mounts: []dockertest.Mount{{Host: root, Container: optml.DefaultRoot}}})
 	if res.ExitCode != 0 || !strings.Contains(res.Stderr+res.Stdout, "reading prepared dataset") {

@@ -173,15 +173,9 @@ func TestPrepareJobEndToEnd(t *testing.T) {
 		}
 		channels[split] = optml.ChannelConfig{TrainingInputMode: "File"}
 	}
-	for path, v := range map[string]any{
-		tree.Hyperparameters(): map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"},
-		tree.InputDataConfig(): channels,
-		tree.ResourceConfig():  optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}},
-	} {
-		b, _ := json.Marshal(v)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	hp := map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"}
+	if err := tree.WriteConfig(hp, channels, optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}}); err != nil {
+		t.Fatal(err)
 	}
 	var logb bytes.Buffer
 	if err := trainer.Train(context.Background(), trainer.Options{Root: root, Stdout: &logb, Stderr: &logb}); err != nil {
