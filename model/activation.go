@@ -79,7 +79,7 @@ func (o actOp) CallsExtern() bool     { return false }
 func (o actOp) OverwritesInput() int  { return -1 }
 func (o actOp) String() string        { return "fused." + o.act.String() }
 func (o actOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.String()) }
-func (o actOp) Hash() uint32          { return opHash(o) }
+func (o actOp) Hashcode() uint32      { return opHash(o) }
 func (o actOp) DiffWRT(int) []bool    { return []bool{true} }
 
 func (o actOp) Do(in ...G.Value) (G.Value, error) {
@@ -156,7 +156,7 @@ func (o actGradOp) CallsExtern() bool     { return false }
 func (o actGradOp) OverwritesInput() int  { return -1 }
 func (o actGradOp) String() string        { return "fused." + o.act.String() + "'" }
 func (o actGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.String()) }
-func (o actGradOp) Hash() uint32          { return opHash(o) }
+func (o actGradOp) Hashcode() uint32      { return opHash(o) }
 
 func (o actGradOp) Do(in ...G.Value) (G.Value, error) {
 	y, ok := in[0].(*tensor.Dense)
@@ -217,6 +217,9 @@ func denseSameShape(op fmt.Stringer, out, in G.Value) (x, y *tensor.Dense, err e
 	return x, y, nil
 }
 
+// opHash is the fused operations' Hashcode: gorgonia compares operations by it when two
+// nodes' hashes collide, so each activation and its gradient must hash apart (the
+// embedded template's Hashcode would make sigmoid, tanh and relu one operation).
 func opHash(op G.Op) uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)

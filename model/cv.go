@@ -134,6 +134,7 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	results := make([]FoldResult, opt.Folds)
 	errs := make([]error, opt.Folds)
 	var mu sync.Mutex
+	var firstFailure error // the fold that failed first (in time) and cancelled the others
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, par)
 	for f := 0; f < opt.Folds; f++ {
@@ -147,9 +148,18 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 				errs[f] = ctx.Err()
 				return
 			}
-			r, err := runFold(ctx, f, train, test, opt, sliceIdx)
+			r, err := func() (r *FoldResult, err error) {
+				defer Recover(&err)
+				return runFold(ctx, f, train, test, opt, sliceIdx)
+			}()
 			if err != nil {
 				errs[f] = fmt.Errorf("fold %d: %w", f+1, err)
+				mu.Lock()
+				// a fold interrupted by another's failure (or by the caller) is not the cause
+				if firstFailure == nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, context.Canceled) {
+					firstFailure = errs[f]
+				}
+				mu.Unlock()
 				cancel()
 				return
 			}
@@ -162,11 +172,8 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 		}(f)
 	}
 	wg.Wait()
-	// the fold that failed first cancelled the others; its error is the one to report
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, err
-		}
+	if firstFailure != nil {
+		return nil, firstFailure
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -186,5 +187,37 @@ func TestUnseenAnalyteNotScored(t *testing.T) {
 	}
 	if want := math.Pow(met.RMSE, 2); math.Abs(mse-want) > 1e-6 {
 		t.Fatalf("validation loss %v, want the scorer's %v (ph only)", mse, want)
+	}
+}
+
+// TestCrossValidateReportsFailingFold: when one fold fails and cancels the others, the
+// error is that fold's own, not the "training interrupted" of a fold it stopped.
+func TestCrossValidateReportsFailingFold(t *testing.T) {
+	sp := defaultSynth()
+	samples := sp.generate(60, 3, 5)
+	for i := range samples {
+		samples[i].Subject = "p" + string(rune('a'+i%20))
+	}
+	const seed = 7
+	which, err := pipeline.SubjectFolds(samples, 2, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A malformed sample tested in fold 1 is in fold 2's training data: fold 2 fails at
+	// once while fold 1 is still training.
+	bad := -1
+	for i := range samples {
+		if which[samples[i].Subject] == 0 {
+			bad = i
+			break
+		}
+	}
+	samples[bad].Pre = samples[bad].Pre[:1]
+	opt := CVOptions{Folds: 2, Seed: seed, ValidationFraction: 0.2, Parallel: 2,
+		Config: Config{LSTMUnits: 8, EncoderUnits: 8, Layout: sp.layout()},
+		Train:  TrainOptions{Epochs: 5000, BatchSize: 16, LearningRate: 0.01}}
+	_, err = CrossValidate(context.Background(), samples, opt)
+	if err == nil || !strings.HasPrefix(err.Error(), "fold 2: ") || !strings.Contains(err.Error(), "pre and") {
+		t.Fatalf("error %v, want fold 2's own error (its sample's pre values)", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -140,6 +141,13 @@ func (m *Model) scaleAll(samples []pipeline.Sample, withTarget bool) ([]*scaled,
 	return out, nil
 }
 
+// DefaultMaxRows bounds a group's prescription rows when max_prescriptions sets no limit:
+// the trainer applies it as it applies max_prescriptions (the overflow policy; the groups
+// counted in truncated_groups) and serving refuses longer cases. Every batch is padded to
+// the power of two at or above its longest group, so this also bounds a batch's graph.
+// The original data's largest group has 42 rows.
+const DefaultMaxRows = 256
+
 // rowBucket is the padded prescription-row count of a batch whose longest group has n
 // rows: powers of two bound the number of compiled graphs. The seed always uses its block.
 func (m *Model) rowBucket(n int) int {
@@ -185,10 +193,21 @@ func (m *Model) getEval(key graphKey) (*netGraph, error) {
 	return buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32)
 }
 
+// maxIdleEval bounds the idle evaluation graphs a model keeps per key: more than one per
+// core is never used at once. Keys (batch size and row bucket) are few, as the row
+// buckets are bounded by DefaultMaxRows or max_prescriptions.
+func maxIdleEval() int { return runtime.GOMAXPROCS(0) }
+
 func (m *Model) putEval(ng *netGraph) {
 	m.mu.Lock()
-	m.pool[ng.key] = append(m.pool[ng.key], ng)
+	keep := len(m.pool[ng.key]) < maxIdleEval()
+	if keep {
+		m.pool[ng.key] = append(m.pool[ng.key], ng)
+	}
 	m.mu.Unlock()
+	if !keep {
+		ng.close()
+	}
 }
 
 // predictScaled writes scaled predictions [len(ss), A] into out. The evaluation batches

@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
-	"gonum.org/v1/gonum/mat"
 )
 
 // BaselineRidge names the ridge baseline in Metrics.Baselines and cross-validation results.
@@ -37,8 +36,15 @@ type Ridge struct {
 
 // ridgeFeatures returns sample s's features; row is scratch of Layout.RxFeatures() values.
 func ridgeFeatures(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, row []float32) []float64 {
+	out := make([]float64, 2*len(l.Analytes)+2*l.EmbeddingDim)
+	ridgeFeaturesInto(sc, l, s, row, out)
+	return out
+}
+
+// ridgeFeaturesInto writes sample s's features into out (zeroed here).
+func ridgeFeaturesInto(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, row []float32, out []float64) {
 	a, dim := len(l.Analytes), l.EmbeddingDim
-	out := make([]float64, 2*a+2*dim)
+	clear(out)
 	for j := 0; j < a; j++ {
 		if s.PreObserved[j] {
 			out[j] = float64(sc.ScaleAnalyte(j, s.Pre[j]))
@@ -53,11 +59,16 @@ func ridgeFeatures(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, r
 			out[2*a+dim+e] += float64(row[e]) * dose
 		}
 	}
-	return out
 }
 
+// ridgeChunk is how many samples' features exist at a time: the fit streams the training
+// set through sums (XᵀX, Xᵀy per analyte and fold) instead of holding an n×p matrix, which
+// at 10^6 samples and p = 306 was 2.4 GB, plus a copy per analyte being fitted.
+const ridgeChunk = 512
+
 // FitRidge fits the ridge baseline on train with the scaler sc (fitted on train). Inner
-// folds (up to 5, by subject, from seed) choose the penalty from ridgePenalties.
+// folds (up to 5, by subject, from seed) choose the penalty from ridgePenalties. Memory is
+// O(analytes × folds × p²) whatever the number of samples.
 func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, seed int64) (*Ridge, error) {
 	if len(train) == 0 {
 		return nil, errors.New("ridge: no training samples")
@@ -65,153 +76,311 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	if err := sc.Check(l); err != nil {
 		return nil, fmt.Errorf("ridge: %w", err)
 	}
-	feats := ridgeMatrix(train, sc, l)
-	best, bestSE := ridgePenalties[len(ridgePenalties)/2], math.Inf(1)
+	a := len(l.Analytes)
 	k := min(5, pipeline.CountSubjects(train))
+	fold := make([]int, len(train)) // every sample in fold 0 when there are no inner folds
 	if k >= 2 {
 		which, err := pipeline.SubjectFolds(train, k, seed)
 		if err != nil {
 			return nil, fmt.Errorf("ridge: %w", err)
 		}
-		se := make([]float64, len(ridgePenalties))
-		for f := 0; f < k; f++ {
-			var tr, te []int
-			for i := range train {
-				if which[train[i].Subject] == f {
-					te = append(te, i)
-				} else {
-					tr = append(tr, i)
-				}
-			}
-			for p, r := range fitRidgeRows(train, feats, sc, l, tr, ridgePenalties) {
-				for _, i := range te {
-					se[p] += r.squaredError(&train[i], feats[i])
-				}
-			}
+		for i := range train {
+			fold[i] = which[train[i].Subject]
 		}
+	} else {
+		k = 1
+	}
+	st := newRidgeSums(train, fold, k, sc, l)
+	if err := st.accumulate(); err != nil {
+		return nil, fmt.Errorf("ridge: %w", err)
+	}
+	best := ridgePenalties[len(ridgePenalties)/2]
+	if k >= 2 {
+		se, err := st.foldErrors()
+		if err != nil {
+			return nil, fmt.Errorf("ridge: %w", err)
+		}
+		bestSE := math.Inf(1)
 		for p, v := range se {
 			if v < bestSE {
 				best, bestSE = ridgePenalties[p], v
 			}
 		}
 	}
-	all := make([]int, len(train))
-	for i := range all {
-		all[i] = i
+	r := &Ridge{sc: sc, layout: l, trainMean: TrainMean(train, a), Penalty: best,
+		beta: make([][]float64, a), intercept: make([]float64, a)}
+	for j := 0; j < a; j++ {
+		total := st.sums[j][0].clone()
+		for f := 1; f < k; f++ {
+			total.add(st.sums[j][f], 1)
+		}
+		r.beta[j], r.intercept[j] = total.solve(best, nil)
 	}
-	return fitRidgeRows(train, feats, sc, l, all, []float64{best})[0], nil
+	return r, nil
 }
 
-func ridgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout) [][]float64 {
-	row := make([]float32, l.RxFeatures())
-	out := make([][]float64, len(samples))
-	for i := range samples {
-		out[i] = ridgeFeatures(sc, l, &samples[i], row)
-	}
-	return out
+// ridgeSums holds, per analyte and inner fold, the sums a ridge fit needs.
+type ridgeSums struct {
+	train []pipeline.Sample
+	fold  []int
+	k, p  int
+	sc    *pipeline.Scaler
+	l     pipeline.Layout
+	sums  [][]*xySums // [analyte][fold]
 }
 
-// fitRidgeRows fits every analyte on the samples rows, once per penalty. Columns and the
-// target are centred on those rows, so the intercept is not penalised.
-func fitRidgeRows(samples []pipeline.Sample, feats [][]float64, sc *pipeline.Scaler, l pipeline.Layout, rows []int, pens []float64) []*Ridge {
+// xySums are the raw sums of the rows (x, y) where an analyte's change was observed.
+type xySums struct {
+	n  float64
+	xx []float64 // Σ x xᵀ, p×p, upper triangle
+	x  []float64 // Σ x
+	xy []float64 // Σ x y
+	y  float64   // Σ y
+}
+
+func newXYSums(p int) *xySums {
+	return &xySums{xx: make([]float64, p*p), x: make([]float64, p), xy: make([]float64, p)}
+}
+
+func (s *xySums) clone() *xySums {
+	return &xySums{n: s.n, xx: slices.Clone(s.xx), x: slices.Clone(s.x), xy: slices.Clone(s.xy), y: s.y}
+}
+
+// add adds sign times o to s.
+func (s *xySums) add(o *xySums, sign float64) {
+	s.n += sign * o.n
+	s.y += sign * o.y
+	for i, v := range o.xx {
+		s.xx[i] += sign * v
+	}
+	for i, v := range o.x {
+		s.x[i] += sign * v
+	}
+	for i, v := range o.xy {
+		s.xy[i] += sign * v
+	}
+}
+
+func newRidgeSums(train []pipeline.Sample, fold []int, k int, sc *pipeline.Scaler, l pipeline.Layout) *ridgeSums {
 	a := len(l.Analytes)
-	sub := make([]pipeline.Sample, 0, len(rows))
-	for _, i := range rows {
-		sub = append(sub, samples[i])
+	st := &ridgeSums{train: train, fold: fold, k: k, p: 2*a + 2*l.EmbeddingDim, sc: sc, l: l, sums: make([][]*xySums, a)}
+	for j := range st.sums {
+		st.sums[j] = make([]*xySums, k)
+		for f := range st.sums[j] {
+			st.sums[j][f] = newXYSums(st.p)
+		}
 	}
-	mean := TrainMean(sub, a)
-	out := make([]*Ridge, len(pens))
-	for k, pen := range pens {
-		out[k] = &Ridge{sc: sc, layout: l, trainMean: mean, Penalty: pen,
-			beta: make([][]float64, a), intercept: make([]float64, a)}
-	}
-	p := len(feats[0])
-	// analytes are independent: each worker writes only its own analyte's coefficients
-	_ = parallelFor(a, func(j int) error {
-		var xs [][]float64
-		var ys []float64
-		for _, i := range rows {
-			s := &samples[i]
-			if s.PreObserved[j] && s.PostObserved[j] {
-				xs = append(xs, feats[i])
-				ys = append(ys, float64(sc.ScaleAnalyte(j, s.Post[j])-sc.ScaleAnalyte(j, s.Pre[j])))
-			}
-		}
-		if len(ys) == 0 {
-			return nil // no change seen: predict none
-		}
-		mx := make([]float64, p)
-		var my float64
-		for i, x := range xs {
-			for c, v := range x {
-				mx[c] += v
-			}
-			my += ys[i]
-		}
-		n := float64(len(ys))
-		for c := range mx {
-			mx[c] /= n
-		}
-		my /= n
-		for k, b := range solveRidge(xs, ys, mx, my, pens) {
-			out[k].beta[j] = b
-			out[k].intercept[j] = my
-			for c, v := range mx {
-				out[k].intercept[j] -= v * b[c]
-			}
-		}
-		return nil
-	})
-	return out
+	return st
 }
 
-// solveRidge returns, for each penalty, argmin |y - my - (X - mx) b|² + pen |b|², in the
-// smaller of the primal (p x p) and dual (n x n) forms; the Gram matrix is formed once.
-func solveRidge(xs [][]float64, ys, mx []float64, my float64, pens []float64) [][]float64 {
-	n, p := len(xs), len(mx)
-	x := mat.NewDense(n, p, nil)
-	y := mat.NewVecDense(n, nil)
-	for i, row := range xs {
-		for c, v := range row {
-			x.Set(i, c, v-mx[c])
+// chunks calls fn with the features of each chunk of ridgeChunk training samples
+// (row i of feats is sample lo+i).
+func (st *ridgeSums) chunks(fn func(lo, hi int, feats []float64) error) error {
+	row := make([]float32, st.l.RxFeatures())
+	feats := make([]float64, ridgeChunk*st.p)
+	for lo := 0; lo < len(st.train); lo += ridgeChunk {
+		hi := min(lo+ridgeChunk, len(st.train))
+		for i := lo; i < hi; i++ {
+			ridgeFeaturesInto(st.sc, st.l, &st.train[i], row, feats[(i-lo)*st.p:(i-lo+1)*st.p])
 		}
-		y.SetVec(i, ys[i]-my)
-	}
-	dual := n < p
-	var g mat.SymDense
-	rhs := y
-	if dual {
-		g.SymOuterK(1, x) // b = Xᵀ (X Xᵀ + pen I)⁻¹ y
-	} else {
-		g.SymOuterK(1, x.T()) // b = (Xᵀ X + pen I)⁻¹ Xᵀ y
-		rhs = mat.NewVecDense(p, nil)
-		rhs.MulVec(x.T(), y)
-	}
-	m := g.SymmetricDim()
-	out := make([][]float64, len(pens))
-	gr := g.RawSymmetric()
-	for k, pen := range pens {
-		// LAPACK's Cholesky directly: mat.Cholesky also estimates the condition number,
-		// which cost as much as the factorisation here
-		a := blas64.Symmetric{N: m, Stride: m, Uplo: blas.Upper, Data: make([]float64, m*m)}
-		for i := 0; i < m; i++ {
-			copy(a.Data[i*m+i:i*m+m], gr.Data[i*gr.Stride+i:i*gr.Stride+m])
-			a.Data[i*m+i] += pen
+		if err := fn(lo, hi, feats); err != nil {
+			return err
 		}
-		sol := blas64.General{Rows: m, Cols: 1, Stride: 1, Data: slices.Clone(rhs.RawVector().Data)}
-		b := mat.NewVecDense(p, nil)
-		// a failed factorisation leaves b zero: no change predicted
-		if t, ok := lapack64.Potrf(a); ok {
-			lapack64.Potrs(t, sol)
-			if dual {
-				b.MulVec(x.T(), mat.NewVecDense(m, sol.Data))
-			} else {
-				copy(b.RawVector().Data, sol.Data)
+	}
+	return nil
+}
+
+// change is the scaled change of analyte j in sample s.
+func (st *ridgeSums) change(j int, s *pipeline.Sample) float64 {
+	return float64(st.sc.ScaleAnalyte(j, s.Post[j]) - st.sc.ScaleAnalyte(j, s.Pre[j]))
+}
+
+// accumulate streams the training set into the sums. Analytes are independent: each
+// worker writes only its own analyte's sums and gather buffer.
+func (st *ridgeSums) accumulate() error {
+	a, p := len(st.l.Analytes), st.p
+	gather := make([][]float64, a)
+	return st.chunks(func(lo, hi int, feats []float64) error {
+		return parallelFor(a, func(j int) error {
+			if gather[j] == nil {
+				gather[j] = make([]float64, ridgeChunk*p)
+			}
+			buf := gather[j]
+			for f := 0; f < st.k; f++ {
+				sum, m := st.sums[j][f], 0
+				for i := lo; i < hi; i++ {
+					s := &st.train[i]
+					if st.fold[i] != f || !s.PreObserved[j] || !s.PostObserved[j] {
+						continue
+					}
+					x := feats[(i-lo)*p : (i-lo+1)*p]
+					y := st.change(j, s)
+					copy(buf[m*p:(m+1)*p], x)
+					m++
+					sum.n++
+					sum.y += y
+					for c, v := range x {
+						sum.x[c] += v
+						sum.xy[c] += v * y
+					}
+				}
+				if m > 0 {
+					blas64.Syrk(blas.Trans, 1, blas64.General{Rows: m, Cols: p, Stride: p, Data: buf[:m*p]},
+						1, blas64.Symmetric{N: p, Stride: p, Uplo: blas.Upper, Data: sum.xx})
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// foldErrors returns, per penalty, the squared error over the inner folds of ridges fitted
+// on the other folds, as Ridge.predictScaled predicts (the fold's training mean where the
+// pre value is missing).
+func (st *ridgeSums) foldErrors() ([]float64, error) {
+	a, p, k := len(st.l.Analytes), st.p, st.k
+	// per fold: the training mean of the other folds, the coefficients per penalty
+	postSum, postN := make([][]float64, k), make([][]int, k)
+	for f := range postSum {
+		postSum[f], postN[f] = make([]float64, a), make([]int, a)
+	}
+	for i := range st.train {
+		s := &st.train[i]
+		for j := 0; j < a; j++ {
+			if s.PostObserved[j] && finite32(s.Post[j]) {
+				postSum[st.fold[i]][j] += float64(s.Post[j])
+				postN[st.fold[i]][j]++
 			}
 		}
-		out[k] = b.RawVector().Data
 	}
-	return out
+	base := make([][]float64, k) // [fold][analyte]: scaled training mean
+	beta := make([][][][]float64, k)
+	icpt := make([][][]float64, k)
+	for f := 0; f < k; f++ {
+		base[f] = make([]float64, a)
+		for j := 0; j < a; j++ {
+			var sum float64
+			n := 0
+			for g := 0; g < k; g++ {
+				if g != f {
+					sum += postSum[g][j]
+					n += postN[g][j]
+				}
+			}
+			mean := float32(0)
+			if n > 0 {
+				mean = float32(sum / float64(n))
+			}
+			base[f][j] = float64(st.sc.ScaleAnalyte(j, mean))
+		}
+		beta[f], icpt[f] = make([][][]float64, a), make([][]float64, a)
+	}
+	if err := parallelFor(a*k, func(jf int) error {
+		j, f := jf/k, jf%k
+		sum := newXYSums(p)
+		for g := 0; g < k; g++ {
+			if g != f {
+				sum.add(st.sums[j][g], 1)
+			}
+		}
+		beta[f][j], icpt[f][j] = sum.solveAll(ridgePenalties)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	np := len(ridgePenalties)
+	seJ := make([][]float64, a)
+	for j := range seJ {
+		seJ[j] = make([]float64, np)
+	}
+	err := st.chunks(func(lo, hi int, feats []float64) error {
+		return parallelFor(a, func(j int) error {
+			for i := lo; i < hi; i++ {
+				s := &st.train[i]
+				if !s.PostObserved[j] {
+					continue
+				}
+				f := st.fold[i]
+				b0 := base[f][j]
+				if s.PreObserved[j] {
+					b0 = float64(st.sc.ScaleAnalyte(j, s.Pre[j]))
+				}
+				post := float64(st.sc.ScaleAnalyte(j, s.Post[j]))
+				x := feats[(i-lo)*p : (i-lo+1)*p]
+				for q := 0; q < np; q++ {
+					pred := b0
+					if b := beta[f][j][q]; b != nil {
+						pred += icpt[f][j][q]
+						for c, v := range x {
+							pred += v * b[c]
+						}
+					}
+					d := pred - post
+					seJ[j][q] += d * d
+				}
+			}
+			return nil
+		})
+	})
+	se := make([]float64, np)
+	for j := range seJ {
+		for q, v := range seJ[j] {
+			se[q] += v
+		}
+	}
+	return se, err
+}
+
+// solveAll returns, per penalty, the coefficients and the intercept; nil coefficients
+// (no change predicted) when no row was seen.
+func (s *xySums) solveAll(pens []float64) ([][]float64, []float64) {
+	betas, icpts := make([][]float64, len(pens)), make([]float64, len(pens))
+	work := make([]float64, len(s.x)*len(s.x)) // one factorisation buffer for all penalties
+	for q, pen := range pens {
+		betas[q], icpts[q] = s.solve(pen, work)
+	}
+	return betas, icpts
+}
+
+// solve returns argmin |y - my - (X - mx) b|² + pen |b|² and the intercept my - mx·b,
+// from the sums: the centred Gram matrix is XᵀX - n mx mxᵀ, so the intercept is not
+// penalised. work (p×p, or nil) is scratch.
+func (s *xySums) solve(pen float64, work []float64) ([]float64, float64) {
+	if s.n < 0.5 {
+		return nil, 0 // no change seen: predict none
+	}
+	p := len(s.x)
+	mx := make([]float64, p)
+	for c, v := range s.x {
+		mx[c] = v / s.n
+	}
+	my := s.y / s.n
+	// LAPACK's Cholesky directly: mat.Cholesky also estimates the condition number,
+	// which cost as much as the factorisation here
+	if len(work) < p*p {
+		work = make([]float64, p*p)
+	}
+	g := blas64.Symmetric{N: p, Stride: p, Uplo: blas.Upper, Data: work[:p*p]}
+	rhs := make([]float64, p)
+	for r := 0; r < p; r++ {
+		for c := r; c < p; c++ {
+			g.Data[r*p+c] = s.xx[r*p+c] - s.n*mx[r]*mx[c]
+		}
+		g.Data[r*p+r] += pen
+		rhs[r] = s.xy[r] - s.n*mx[r]*my
+	}
+	b := make([]float64, p)
+	// a failed factorisation leaves b zero: no change predicted
+	if t, ok := lapack64.Potrf(g); ok {
+		sol := blas64.General{Rows: p, Cols: 1, Stride: 1, Data: rhs}
+		lapack64.Potrs(t, sol)
+		copy(b, sol.Data)
+	}
+	icpt := my
+	for c, v := range mx {
+		icpt -= v * b[c]
+	}
+	return b, icpt
 }
 
 // predictScaled returns the scaled prediction of every analyte for a sample with features x.

@@ -54,7 +54,9 @@ type shardedStep struct {
 	n       int
 	size    int
 	graphs  []map[graphKey]*netGraph // per shard slot: compiled graphs by row bucket
-	used    []*netGraph              // this step's graph per shard; nil for an empty shard
+	lastUse []map[graphKey]int       // per shard slot: the step each graph last ran in
+	steps   int
+	used    []*netGraph // this step's graph per shard; nil for an empty shard
 	losses  []float64
 	squares []float64 // per update chunk, the sum of squared gradients
 
@@ -69,12 +71,34 @@ var errStoppedMidBatch = errors.New("stopped between shards")
 func newShardedStep(m *Model, batchSize int) *shardedStep {
 	n, size := shardLayout(batchSize)
 	s := &shardedStep{m: m, n: n, size: size, graphs: make([]map[graphKey]*netGraph, n),
-		used: make([]*netGraph, n), losses: make([]float64, n),
+		lastUse: make([]map[graphKey]int, n), used: make([]*netGraph, n), losses: make([]float64, n),
 		squares: make([]float64, (len(m.params)+updateChunk-1)/updateChunk)}
 	for i := range s.graphs {
-		s.graphs[i] = map[graphKey]*netGraph{}
+		s.graphs[i], s.lastUse[i] = map[graphKey]*netGraph{}, map[graphKey]int{}
 	}
 	return s
+}
+
+// maxShardGraphs bounds the compiled graphs one shard slot keeps: each row bucket of a
+// batch has its own graph, and keeping every bucket's for the whole run grew with the
+// longest groups. Rebuilding an evicted one costs about 10 ms.
+const maxShardGraphs = 3
+
+// evict closes shard slot k's least recently used graph when it holds maxShardGraphs.
+func (s *shardedStep) evict(k int) {
+	if len(s.graphs[k]) < maxShardGraphs {
+		return
+	}
+	var oldest graphKey
+	first := true
+	for key := range s.graphs[k] {
+		if first || s.lastUse[k][key] < s.lastUse[k][oldest] {
+			oldest, first = key, false
+		}
+	}
+	s.graphs[k][oldest].close()
+	delete(s.graphs[k], oldest)
+	delete(s.lastUse[k], oldest)
 }
 
 func (s *shardedStep) close() {
@@ -91,6 +115,7 @@ func (s *shardedStep) close() {
 func (s *shardedStep) step(ctx context.Context, batch []*scaled, drop, grads []float32, a *adam, clip, decay float64) (float64, int, error) {
 	m := s.m
 	u := m.cfg.LSTMUnits
+	s.steps++
 	count := observedCount(batch)
 	inv := float32(0)
 	if count > 0 {
@@ -112,12 +137,14 @@ func (s *shardedStep) step(ctx context.Context, batch []*scaled, drop, grads []f
 		key := graphKey{batch: s.size, rows: m.batchRows(part), train: true}
 		ng := s.graphs[k][key]
 		if ng == nil {
+			s.evict(k)
 			var err error
 			if ng, err = buildGraph(m.cfg, m.specs, m.params, key, tensor.Float32); err != nil {
 				return err
 			}
 			s.graphs[k][key] = ng
 		}
+		s.lastUse[k][key] = s.steps
 		ng.fillWeighted(m.cfg, part, drop[lo*u:min((lo+s.size)*u, len(drop))], inv)
 		if err := ng.run(); err != nil {
 			return err
@@ -152,13 +179,15 @@ func (s *shardedStep) apply(grads []float32, a *adam, clip, decay float64) error
 	m := s.m
 	nc := len(s.squares)
 	bounds := func(c int) (int, int) { return c * updateChunk, min((c+1)*updateChunk, len(grads)) }
-	_ = parallelFor(nc, func(c int) error {
+	if err := parallelFor(nc, func(c int) error {
 		lo, hi := bounds(c)
 		s.sumShards(grads, lo, hi)
 		g := grads[lo:hi]
 		s.squares[c] = float64(gonumblas.Implementation{}.Sdot(len(g), g, 1, g, 1))
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 	sum := 0.0
 	for _, v := range s.squares {
 		sum += v // in chunk order
@@ -210,13 +239,19 @@ func (s *shardedStep) sumShards(grads []float32, lo, hi int) {
 }
 
 // parallelFor runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the error of the
-// lowest index that failed. Which goroutine runs an index never changes a result.
+// lowest index that failed. Which goroutine runs an index never changes a result. A panic
+// in fn becomes that index's error (a *PanicError): on a worker goroutine it would end the
+// process past every recover of the caller.
 func parallelFor(n int, fn func(i int) error) error {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	errs := make([]error, n)
+	call := func(i int) (err error) {
+		defer Recover(&err)
+		return fn(i)
+	}
 	if workers <= 1 {
 		for i := range n {
-			errs[i] = fn(i)
+			errs[i] = call(i)
 		}
 		return firstErr(errs)
 	}
@@ -231,7 +266,7 @@ func parallelFor(n int, fn func(i int) error) error {
 				if i >= n {
 					return
 				}
-				errs[i] = fn(i)
+				errs[i] = call(i)
 			}
 		}()
 	}

@@ -1,3 +1,5 @@
+//go:build !notapedirect && !cuda
+
 package model
 
 import (
@@ -5,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"testing"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
@@ -19,6 +22,9 @@ import (
 // tape run on the calling goroutine). For a CPU machine without batched BLAS or queued closures
 // (ours: netlib's or gonum's BLAS, checked per machine below), RunAll does nothing but
 // that hand-off around its unexported runall, so runTape calls runall itself.
+//
+// Build tags: notapedirect (if a gorgonia upgrade breaks the linkname) and cuda (whose
+// machine queues GPU work that RunAll drives) build tapedirect_off.go instead, plain RunAll.
 //
 // runall is reached by go:linkname with gorgonia v0.9.18's signature. The direct path is
 // taken only if the binary was not built with another version (go.mod pins it, and
@@ -49,7 +55,11 @@ func initTapeDirect() {
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	if info, ok := debug.ReadBuildInfo(); ok && !builtWithTapeDirectVersion(info.Deps) {
+	var deps []*debug.Module
+	if info, ok := debug.ReadBuildInfo(); ok {
+		deps = info.Deps
+	}
+	if !builtWithTapeDirectVersion(deps, testing.Testing()) {
 		return
 	}
 	t := reflect.TypeOf(vm)
@@ -79,9 +89,9 @@ func TapeInfo() string {
 }
 
 // builtWithTapeDirectVersion reports whether the dependency list has gorgonia at
-// tapeDirectVersion, after any replacement. Test binaries carry no dependency list;
-// there TestRunTapeDirect reads go.mod instead.
-func builtWithTapeDirectVersion(deps []*debug.Module) bool {
+// tapeDirectVersion, after any replacement. A list without gorgonia fails closed, except
+// in a test binary, which carries no dependency list (TestRunTapeDirect reads go.mod).
+func builtWithTapeDirectVersion(deps []*debug.Module, inTest bool) bool {
 	for _, d := range deps {
 		if d.Path != "gorgonia.org/gorgonia" {
 			continue
@@ -91,7 +101,7 @@ func builtWithTapeDirectVersion(deps []*debug.Module) bool {
 		}
 		return d.Version == tapeDirectVersion
 	}
-	return true
+	return inTest
 }
 
 // runTape runs vm's whole program once, as RunAll does.
@@ -112,8 +122,20 @@ func runTape(vm G.VM) error {
 	case err := <-errc:
 		return err
 	default:
-		return nil
 	}
+	return runQueued(p)
+}
+
+// runQueued runs the closures the run queued (gorgonia queues some when it binds dual
+// values), in order, as RunAll does after runall; our graphs queue none, but a future
+// graph or release that does must not lose them.
+func runQueued(p unsafe.Pointer) error {
+	for _, closure := range *(*[]func() error)(unsafe.Add(p, tapeDirect.closures)) {
+		if err := closure(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // directTape returns vm's tape machine if RunAll would do nothing for it but run runall.

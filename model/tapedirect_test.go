@@ -1,12 +1,16 @@
+//go:build !notapedirect && !cuda
+
 package model
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"regexp"
 	"runtime/debug"
 	"slices"
 	"testing"
+	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -25,15 +29,19 @@ func TestBuiltWithTapeDirectVersion(t *testing.T) {
 		want bool
 	}{
 		{"pinned", g(tapeDirectVersion, nil), true},
-		{"no dependency list (a test binary)", nil, true},
+		{"no gorgonia listed, outside a test", []*debug.Module{{Path: "gonum.org/v1/gonum", Version: "v0.16.0"}}, false},
+		{"no dependency list, outside a test", nil, false},
 		{"other version", g("v0.9.17", nil), false},
 		{"replaced by a fork", g(tapeDirectVersion, &debug.Module{Path: "example.com/gorgonia", Version: "v0.9.19"}), false},
 		{"replaced by a local copy", g(tapeDirectVersion, &debug.Module{Path: "../gorgonia"}), false},
 		{"replaced by the same version", g(tapeDirectVersion, &debug.Module{Path: "gorgonia.org/gorgonia", Version: tapeDirectVersion}), true},
 	} {
-		if got := builtWithTapeDirectVersion(c.deps); got != c.want {
+		if got := builtWithTapeDirectVersion(c.deps, false); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+	if !builtWithTapeDirectVersion(nil, true) {
+		t.Error("a test binary (no dependency list) does not take the direct path")
 	}
 }
 
@@ -93,5 +101,33 @@ func TestRunTapeDirect(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRunQueuedClosures: closures left in the machine's queue after the direct run are
+// run in order, as RunAll runs them, and the first error is returned.
+func TestRunQueuedClosures(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewScalar(g, G.Float32, G.WithName("x"))
+	if _, err := G.Add(x, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	p, ok := directTape(vm)
+	if !ok {
+		t.Fatal("the machine does not take the direct path")
+	}
+	var ran []int
+	queue := (*[]func() error)(unsafe.Add(p, tapeDirect.closures))
+	boom := errors.New("closure failed")
+	*queue = []func() error{
+		func() error { ran = append(ran, 1); return nil },
+		func() error { ran = append(ran, 2); return boom },
+		func() error { ran = append(ran, 3); return nil },
+	}
+	defer func() { *queue = nil }()
+	if err := runQueued(p); !errors.Is(err, boom) || !slices.Equal(ran, []int{1, 2}) {
+		t.Fatalf("runQueued: %v after %v, want the second closure's error after closures 1 and 2", err, ran)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
 
@@ -64,8 +65,8 @@ const (
 	// gives up after 60 s, and an answer it no longer waits for is wasted work.
 	DefaultRequestTimeout = 50 * time.Second
 	// DefaultMaxPrescriptions bounds a case's prescriptions when the model sets no limit:
-	// the network's cost grows with the rows, and the original data's largest group has 42.
-	DefaultMaxPrescriptions = 256
+	// the network's cost grows with the rows; training applies the same bound.
+	DefaultMaxPrescriptions = model.DefaultMaxRows
 )
 
 type options struct {

@@ -71,7 +71,12 @@ func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 	r.savedCheckpoint, r.lastCheckpoint = true, pos
 	done := make(chan error, 1)
 	r.checkpointing = done
-	go func() { done <- writeCheckpoint(path, ck) }()
+	go func() {
+		var err error
+		defer func() { done <- err }()
+		defer model.Recover(&err) // a panic here would end the process past Train's guard
+		err = writeCheckpoint(path, ck)
+	}()
 	return prev
 }
 
@@ -85,7 +90,8 @@ func (r *run) checkpointWritten() error {
 	return err
 }
 
-func writeCheckpoint(path string, ck *model.Checkpoint) error {
+// writeCheckpoint is a variable so a test can make the writer goroutine panic.
+var writeCheckpoint = func(path string, ck *model.Checkpoint) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
+
+	"github.com/blueblood/blueblood/model"
 )
 
 func TestFailureReason(t *testing.T) {
@@ -90,9 +91,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestGuardPanic(t *testing.T) {
-	var logBuf strings.Builder
-	log := &logger{w: &logBuf, now: time.Now, start: time.Now()}
-	err := guard(log, func() error {
+	err := guard(func() error {
 		var m map[string]int
 		//lint:ignore SA5000 the test needs a real runtime panic
 		m["x"] = 1
@@ -104,10 +103,10 @@ func TestGuardPanic(t *testing.T) {
 	if reason := failureReason(err); strings.Contains(reason, "goroutine") || strings.Contains(reason, ".go:") {
 		t.Errorf("failure reason carries a stack: %q", reason)
 	}
-	if !strings.Contains(logBuf.String(), "goroutine") {
-		t.Errorf("log lacks the stack for debugging")
+	if pe := (*model.PanicError)(nil); !errors.As(err, &pe) || !strings.Contains(string(pe.Stack), "goroutine") {
+		t.Errorf("the error lacks the stack for the log: %#v", err)
 	}
-	if err := guard(log, func() error { return errors.New("plain") }); err == nil || err.Error() != "plain" {
+	if err := guard(func() error { return errors.New("plain") }); err == nil || err.Error() != "plain" {
 		t.Errorf("guard changed a plain error: %v", err)
 	}
 }

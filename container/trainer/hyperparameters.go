@@ -39,11 +39,14 @@ func (d DataOptions) ReadOptions(lim pipeline.Limits) pipeline.ReadOptions {
 	return pipeline.ReadOptions{MaxGapDays: d.MaxGapDays, MaxGapHours: d.MaxGapHours, Limits: lim, MinusOne: rule, Pairing: d.Pairing}
 }
 
-// RowLimit is the number of prescription rows a sample keeps: max_prescriptions, and
-// for the seed architecture at most its block's rows (layout.BlockRows; a layout
-// without a block leaves max_prescriptions alone). 0 means no limit.
+// RowLimit is the number of prescription rows a sample keeps: max_prescriptions
+// (model.DefaultMaxRows when it is 0), and for the seed architecture at most its block's
+// rows (layout.BlockRows; a layout without a block leaves max_prescriptions alone).
 func (h *Hyperparameters) RowLimit(layout pipeline.Layout) int {
 	limit := h.MaxPrescriptions
+	if limit == 0 {
+		limit = model.DefaultMaxRows // bounds the rows a training batch is padded to
+	}
 	if h.Architecture == model.ArchSeed && layout.BlockRows > 0 && (limit == 0 || limit > layout.BlockRows) {
 		limit = layout.BlockRows // the seed network's block has a fixed number of rows
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/blueblood/blueblood/container/metricdef"
 	"github.com/blueblood/blueblood/container/optml"
@@ -36,30 +36,31 @@ func Train(ctx context.Context, opts Options) (err error) {
 			slot.release()
 			return
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			// SIGTERM before training started (e.g. while reading data): the job is
-			// Stopped, not Failed, and there is nothing to save.
+			// Stopped, not Failed, and there is nothing to save. Any other error after
+			// SIGTERM (a full disk while saving) is a failure with its own reason.
 			slot.release()
 			err = fmt.Errorf("%w before training started: %v", ErrStopped, err)
 			return
+		}
+		var pe *model.PanicError
+		if errors.As(err, &pe) {
+			log.printf("panic: %v\n%s", pe.Value, pe.Stack)
 		}
 		if werr := slot.write(err); werr != nil {
 			log.printf("cannot write failure file: %v", werr)
 		}
 	}()
 	r := &run{opts: opts, p: p, log: log}
-	return guard(log, func() error { return r.execute(ctx) })
+	return guard(func() error { return r.execute(ctx) })
 }
 
-// guard runs fn and turns a panic into an error. The stack goes to the log for
-// debugging, never into the failure file.
-func guard(log *logger, fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			log.printf("panic: %v\n%s", r, debug.Stack())
-			err = fmt.Errorf("internal error: %v", r)
-		}
-	}()
+// guard runs fn and turns a panic into an error (a *model.PanicError, as panics on the
+// run's other goroutines become). Train logs the stack for debugging; it never goes into
+// the failure file.
+func guard(fn func() error) (err error) {
+	defer model.Recover(&err)
 	return fn()
 }
 
@@ -121,11 +122,28 @@ func (r *run) execute(ctx context.Context) error {
 		return errors.New("training: no epoch produced a finite validation loss; try a lower learning_rate or set clip_norm")
 	}
 
-	if err := r.writeOutputs(m, ridge); err != nil {
-		return err
-	}
-	if err := r.publishModel(m); err != nil {
-		return err
+	if stopped {
+		// SageMaker kills the container 120 s after SIGTERM: the model goes first (its
+		// training.json has the validation metrics; test metrics need the evaluation), then
+		// the outputs, whose baseline and evaluations are best effort until the deadline.
+		deadline := r.opts.Now().Add(r.opts.StopGrace)
+		r.summary.Final = map[string]float64{}
+		for _, v := range r.finalValues() {
+			r.summary.Final[v.Name] = v.Value
+		}
+		if err := r.publishModel(m); err != nil {
+			return err
+		}
+		if err := r.writeOutputs(m, ridge, deadline); err != nil {
+			return err
+		}
+	} else {
+		if err := r.writeOutputs(m, ridge, time.Time{}); err != nil {
+			return err
+		}
+		if err := r.publishModel(m); err != nil {
+			return err
+		}
 	}
 	// Repeat the best epoch's metrics last: SageMaker keeps the last value of each
 	// metric as FinalMetricDataList, which is what a tuning job ranks.

@@ -2,9 +2,11 @@ package trainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"time"
 
 	"github.com/blueblood/blueblood/container/metricdef"
 	"github.com/blueblood/blueblood/model"
@@ -122,39 +124,62 @@ func testValues(m *model.Metrics) []metricdef.Value {
 }
 
 // writeOutputs evaluates the model and the baselines on train, validation and test, and
-// writes metrics.json, predictions.csv, the two charts and report.md.
-func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge) error {
+// writes metrics.json, predictions.csv, the two charts and report.md. A non-zero deadline
+// (after SIGTERM) bounds the best-effort parts: the wait for the ridge baseline and the
+// evaluations, which are left out once it has passed.
+func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline time.Time) error {
 	dir := r.p.OutputDataDir()
 	s := &r.summary
 	s.Evaluation = map[string]*model.Metrics{}
 	s.NotBeaten = map[string][]string{}
 	s.Scores = map[string][]ScoreRow{}
 	trainMean := model.TrainMean(r.train, len(r.layout.Analytes))
-	ridge, err := ridgeFit.wait()
-	if err != nil {
-		return err
-	}
-	for _, split := range []struct {
+	// validation and test first: after SIGTERM the (largest) train split is the one to skip
+	splits := []struct {
 		name    string
 		samples []pipeline.Sample
-	}{{ChannelTrain, r.train}, {ChannelValidation, r.validation}, {ChannelTest, r.test}} {
+	}{{ChannelValidation, r.validation}, {ChannelTest, r.test}, {ChannelTrain, r.train}}
+	for _, split := range splits {
 		if len(split.samples) == 0 {
+			continue
+		}
+		if !deadline.IsZero() && !r.opts.Now().Before(deadline) {
+			r.log.printf("evaluation on %s left out: past the stop deadline", split.name)
 			continue
 		}
 		met, err := model.Evaluate(m, split.samples, trainMean)
 		if err != nil {
 			return fmt.Errorf("evaluate on %s: %w", split.name, err)
 		}
-		if met.Baselines[model.BaselineRidge], err = model.ScorePredictions(m.Scaler(), split.samples, ridge.Predict(split.samples)); err != nil {
-			return fmt.Errorf("evaluate on %s: %w", split.name, err)
-		}
 		s.Evaluation[split.name] = met
+	}
+	// The ridge is a baseline to compare with: when it fails (or, after SIGTERM, is late)
+	// the outputs leave it out rather than lose the trained model.
+	ridge, err := ridgeFit.wait(deadline, r.opts.Now)
+	if err != nil {
+		r.log.printf("ridge baseline left out: %v", err)
+		var pe *model.PanicError
+		if errors.As(err, &pe) {
+			r.log.printf("%s", pe.Stack)
+		}
+		ridge = nil
+	}
+	for _, split := range splits {
+		met := s.Evaluation[split.name]
+		if met == nil {
+			continue
+		}
+		if ridge != nil {
+			if met.Baselines[model.BaselineRidge], err = model.ScorePredictions(m.Scaler(), split.samples, ridge.Predict(split.samples)); err != nil {
+				return fmt.Errorf("evaluate on %s: %w", split.name, err)
+			}
+		}
 		s.Scores[split.name] = scoreRows(met)
 		if split.name == ChannelTrain {
 			continue // fitted there: no verdict
 		}
 		for _, b := range baselineOrder {
-			if met.RMSE >= met.Baselines[b].RMSE {
+			if bs, ok := met.Baselines[b]; ok && met.RMSE >= bs.RMSE {
 				s.NotBeaten[split.name] = append(s.NotBeaten[split.name], b)
 			}
 		}
@@ -176,7 +201,9 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge) error {
 	if err := writePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
 		return err
 	}
-	if s.DrugEffects, err = model.DrugEffects(m, r.train, predSamples, reportedDrugs); err != nil {
+	if !deadline.IsZero() && !r.opts.Now().Before(deadline) {
+		r.log.printf("drug effects left out: past the stop deadline")
+	} else if s.DrugEffects, err = model.DrugEffects(m, r.train, predSamples, reportedDrugs); err != nil {
 		return fmt.Errorf("drug effects on %s: %w", predSplit, err)
 	}
 	if err := writeLossChart(filepath.Join(dir, LossChartFile), s.History); err != nil {
@@ -234,6 +261,9 @@ func writeTrainingInfo(path string, s *Summary) error {
 	return atomicfile.WriteFile(path, append(data, '\n'))
 }
 
+// fitRidge fits the ridge baseline; a variable so tests can make it slow, fail or panic.
+var fitRidge = model.FitRidge
+
 // backgroundRidge fits the ridge baseline while the network trains: it needs only the
 // training split and the scaler, and at batch sizes up to 64 training leaves a core idle.
 type backgroundRidge struct {
@@ -246,12 +276,27 @@ func startRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout,
 	b := &backgroundRidge{done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
-		b.ridge, b.err = model.FitRidge(train, sc, l, seed)
+		defer model.Recover(&b.err) // a panic here would end the process past Train's guard
+		b.ridge, b.err = fitRidge(train, sc, l, seed)
 	}()
 	return b
 }
 
-func (b *backgroundRidge) wait() (*model.Ridge, error) {
-	<-b.done
-	return b.ridge, b.err
+// errRidgeLate is wait's error when the fit did not finish before the deadline.
+var errRidgeLate = errors.New("not finished before the stop deadline")
+
+// wait returns the fitted ridge, waiting at most until deadline (zero: no limit).
+func (b *backgroundRidge) wait(deadline time.Time, now func() time.Time) (*model.Ridge, error) {
+	if deadline.IsZero() {
+		<-b.done
+		return b.ridge, b.err
+	}
+	t := time.NewTimer(max(deadline.Sub(now()), 0))
+	defer t.Stop()
+	select {
+	case <-b.done:
+		return b.ridge, b.err
+	case <-t.C:
+		return nil, errRidgeLate
+	}
 }

@@ -49,10 +49,17 @@ type Options struct {
 	Start time.Time
 	// Getenv reads the environment (TRAINING_JOB_NAME); nil means no environment.
 	Getenv func(string) string
+	// StopGrace bounds the best-effort outputs after SIGTERM (the ridge baseline, the
+	// evaluations), counted from the stop of training; 0 means DefaultStopGrace.
+	StopGrace time.Duration
 	// MemoryBytes is the memory the job may use; 0 means the cgroup's limit or the
 	// machine's total (see MemoryLimit).
 	MemoryBytes int64
 }
+
+// DefaultStopGrace leaves, of the 120 s SageMaker waits between SIGTERM and SIGKILL, time
+// for the batch in flight, the checkpoint, the model and the files written after it.
+const DefaultStopGrace = 60 * time.Second
 
 func (o Options) withDefaults() Options {
 	o.Root, o.Stdout, o.Stderr = optml.Defaults(o.Root, o.Stdout, o.Stderr)
@@ -61,6 +68,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Start.IsZero() {
 		o.Start = o.Now()
+	}
+	if o.StopGrace <= 0 {
+		o.StopGrace = DefaultStopGrace
 	}
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }

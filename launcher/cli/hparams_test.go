@@ -54,7 +54,7 @@ func TestHyperparameterFlagsComeFromSpecs(t *testing.T) {
 	if _, err := parseRange("--range", "fake_knob=0:5"); err == nil {
 		t.Error("parseRange accepted a minimum below the spec's range")
 	}
-	axes, err := parseGrid("--grid", "fake_knob=2,4")
+	axes, err := parseGrid("--grid", "fake_knob=2,4", maxSweepJobs)
 	if err != nil || len(axes) != 1 || !slices.Equal(axes[0].values, []string{"2", "4"}) {
 		t.Errorf("parseGrid: %+v, %v", axes, err)
 	}

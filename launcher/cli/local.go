@@ -122,10 +122,12 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	var cmd *exec.Cmd
+	var stopper *containerStop
 	if c.image != "" {
 		// "-e NAME" takes the value from docker's own environment, so no value
 		// shows in the arguments (printed below, and visible to ps).
-		dargs := []string{"run", "--rm", "--network", "none", "-v", root + ":" + optml.DefaultRoot, "-e", "TRAINING_JOB_NAME=" + name}
+		stopper = &containerStop{docker: bin, cidFile: filepath.Join(tmp, "container.id")}
+		dargs := []string{"run", "--rm", "--network", "none", "--cidfile", stopper.cidFile, "-v", root + ":" + optml.DefaultRoot, "-e", "TRAINING_JOB_NAME=" + name}
 		cmd = exec.CommandContext(ctx, bin)
 		cmd.Env = c.baseEnv()
 		for k, v := range sortedMap(env) {
@@ -142,8 +144,13 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	}
 	// The trainer's stdout and stderr are the job log, as in CloudWatch.
 	cmd.Stdout, cmd.Stderr = c.e.Stdout, c.e.Stderr
+	if stopper != nil {
+		stopper.env = cmd.Env
+	}
+	stopOnCancel(cmd, stopper)
 	fmt.Fprintf(c.e.Stderr, "running %s (%s)\n", name, strings.Join(cmd.Args, " "))
 	runErr := cmd.Run()
+	stopper.wait()
 	// SageMaker uploads artifacts even when the job fails, and so do we.
 	if err := copyArtifacts(root, c.output, runID); err != nil {
 		// Never lose the finished run's only copy.
@@ -156,7 +163,7 @@ func (c *localCmd) Exec(ctx context.Context, args []string) error {
 	printArtifacts(c.e.Stdout, c.output)
 	if runErr != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("local job %s stopped: %w; what it saved was copied to %s", name, ctx.Err(), c.output)
 		}
 		var ee *exec.ExitError
 		if !errors.As(runErr, &ee) {

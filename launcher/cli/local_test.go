@@ -146,7 +146,7 @@ func TestLocalImageRunsDockerWithoutNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.String())
 	}
-	if !regexp.MustCompile(`docker run --rm --network none -v \S+/opt_ml:/opt/ml -e TRAINING_JOB_NAME=dock-1 -e A blueblood:dev train\n`).MatchString(o.String()) {
+	if !regexp.MustCompile(`docker run --rm --network none --cidfile \S+/container.id -v \S+/opt_ml:/opt/ml -e TRAINING_JOB_NAME=dock-1 -e A blueblood:dev train\n`).MatchString(o.String()) {
 		t.Errorf("docker invocation:\n%s", o.String())
 	}
 	if !strings.Contains(o.String(), "container env A=1\n") {

@@ -16,6 +16,26 @@ type axis struct {
 	values []string
 }
 
+// Job limits: a sweep submits at most maxSweepJobs; a Grid tuning job runs at most
+// maxGridTuningJobs combinations and the other strategies at most maxTuningJobs (the
+// API's MaxNumberOfTrainingJobs bounds; Random allows maxSweepJobs).
+const (
+	maxSweepJobs      = 10000
+	maxGridTuningJobs = 750
+	maxTuningJobs     = 750
+)
+
+// gridGrows multiplies a grid's size so far by the next axis's values, refusing a size
+// over limit as soon as it is reached: the check comes before any expansion, and the
+// product never overflows.
+func gridGrows(size, values, limit int) (int, bool) {
+	if values > limit/size {
+		return 0, false
+	}
+	size *= values
+	return size, size <= limit
+}
+
 // notSwept refuses grids and ranges over a text hyperparameter: its values hold commas.
 func notSwept(flag string, spec hparams.Spec) error {
 	if spec.Kind == hparams.Text {
@@ -25,14 +45,16 @@ func notSwept(flag string, spec hparams.Spec) error {
 }
 
 // parseGrid reads "epochs=10,20,50 learning_rate=0.001,0.01" (separated by
-// spaces or semicolons; names or kebab aliases) into axes in the given order.
-func parseGrid(flag, text string) ([]axis, error) {
+// spaces or semicolons; names or kebab aliases) into axes in the given order. A grid of
+// more than limit combinations is refused while it is read.
+func parseGrid(flag, text string, limit int) ([]axis, error) {
 	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ';' || r == '\t' || r == '\n' })
 	if len(fields) == 0 {
 		return nil, usagef("%s: empty; expected NAME=V1,V2,... entries separated by spaces", flag)
 	}
 	var axes []axis
 	seen := map[string]bool{}
+	size := 1
 	for _, f := range fields {
 		k, vs, ok := strings.Cut(f, "=")
 		if !ok || k == "" || vs == "" {
@@ -64,6 +86,10 @@ func parseGrid(flag, text string) ([]axis, error) {
 			}
 			dup[v] = true
 			a.values = append(a.values, v)
+		}
+		var fits bool
+		if size, fits = gridGrows(size, len(a.values), limit); !fits {
+			return nil, usagef("%s: more than %d combinations (with %s); at most %d jobs", flag, limit, spec.Name, limit)
 		}
 		axes = append(axes, a)
 	}

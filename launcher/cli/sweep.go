@@ -79,7 +79,7 @@ func (c *sweepCmd) plan(spec *jobSpec) ([]map[string]string, []string, error) {
 		if len(c.ranges.items) > 0 {
 			return nil, nil, usagef("--range applies to --random (or launcher tune), not --grid")
 		}
-		axes, err := parseGrid("--grid", c.grid)
+		axes, err := parseGrid("--grid", c.grid, maxSweepJobs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -91,8 +91,8 @@ func (c *sweepCmd) plan(spec *jobSpec) ([]map[string]string, []string, error) {
 		}
 		trials = combinations(axes)
 	case c.random > 0:
-		if c.random > 10000 {
-			return nil, nil, usagef("--random %d: at most 10000 jobs", c.random)
+		if c.random > maxSweepJobs {
+			return nil, nil, usagef("--random %d: at most %d jobs", c.random, maxSweepJobs)
 		}
 		if len(c.ranges.items) == 0 {
 			return nil, nil, usagef("--random needs at least one --range NAME=MIN:MAX[:log]")
@@ -208,7 +208,7 @@ func (c *sweepCmd) Exec(ctx context.Context, args []string) error {
 		return err
 	}
 	if m == nil {
-		m = &manifest{Version: 1, SweepID: jobStamp(c.e.Now()), Fingerprint: fp, Created: c.e.Now().UTC(), path: c.manifest}
+		m = &manifest{manifestPlan: manifestPlan{Version: manifestVersion, SweepID: jobStamp(c.e.Now()), Fingerprint: fp, Created: c.e.Now().UTC()}, path: c.manifest}
 		for i, hp := range trials {
 			base := c.baseName + "-" + hpTag(hp, keys)
 			m.Trials = append(m.Trials, trial{Index: i + 1, HyperParameters: hp,

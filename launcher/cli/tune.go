@@ -159,7 +159,13 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		switch r.kind {
 		case kindCategory:
 			pr.CategoricalParameterRanges = append(pr.CategoricalParameterRanges, types.CategoricalParameterRange{Name: aws.String(r.name), Values: r.values})
-			combos *= len(r.values)
+			if strategy != types.HyperParameterTuningJobStrategyTypeGrid {
+				break
+			}
+			var fits bool
+			if combos, fits = gridGrows(combos, len(r.values), maxGridTuningJobs); !fits {
+				return nil, usagef("--range: the grid has more than %d combinations (with %s), at most %d allowed", maxGridTuningJobs, r.name, maxGridTuningJobs)
+			}
 		case kindInteger:
 			if strategy == types.HyperParameterTuningJobStrategyTypeGrid {
 				return nil, usagef("--range %q: Grid takes value lists (NAME=V1,V2,...), not MIN:MAX", t)
@@ -180,15 +186,13 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		if c.maxJobs != 0 && c.maxJobs != combos {
 			return nil, usagef("--max-jobs %d: Grid runs every combination (%d); omit --max-jobs or give %d", c.maxJobs, combos, combos)
 		}
-		if combos > 750 {
-			return nil, usagef("--range: the grid has %d combinations, at most 750 allowed", combos)
-		}
+
 	case c.maxJobs == 0:
 		limits.MaxNumberOfTrainingJobs = aws.Int32(10)
 	default:
-		limit := 750
+		limit := maxTuningJobs
 		if strategy == types.HyperParameterTuningJobStrategyTypeRandom {
-			limit = 10000
+			limit = maxSweepJobs
 		}
 		if c.maxJobs < 1 || c.maxJobs > limit {
 			return nil, usagef("--max-jobs %d: expected 1 to %d for %s", c.maxJobs, limit, strategy)
