@@ -96,7 +96,7 @@ var Specs = withAliases([]Spec{
 	{Name: "fold", Field: "Fold", Kind: Int, Default: "1", Min: 1, Max: 100,
 		Doc: "with folds > 0, the fold (1-based) held out as the test split"},
 	{Name: "max_prescriptions", Field: "MaxPrescriptions", Kind: Int, Default: "0", Min: 0, Max: 100000, Data: true,
-		Doc: "prescription rows kept per sample (0 = no limit; the seed architecture always uses a 20-row block)"},
+		Doc: "prescription rows kept per sample (0 = 256, model.DefaultMaxRows; the seed architecture always uses a 20-row block)"},
 	{Name: "overflow_policy", Field: "OverflowPolicy", Kind: Enum, Default: "truncate", Values: []string{"truncate", "split"}, Data: true,
 		Doc: "what happens to groups with more prescriptions than the limit: truncate (counted in the report) or split into several samples"},
 	{Name: "max_gap_days", Field: "MaxGapDays", Kind: Float, Default: "0", Min: 0, Max: 36500, Data: true,
