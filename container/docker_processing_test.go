@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -72,7 +70,7 @@ func TestDockerProcessingJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	var clients *cli.Clients
-	store := lazyStore{c: &clients}
+	store := s3store.Lazy(func() s3store.API { return clients.S3 })
 	srv := sagemakertest.New(sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: sagemakertest.DockerRunner(docker), Store: store}))
 	defer srv.Close()
 	defer srv.WaitProcessing()
@@ -128,16 +126,9 @@ func TestDockerProcessingJob(t *testing.T) {
 		}
 		channels[split] = optml.ChannelConfig{TrainingInputMode: "File"}
 	}
-	os.MkdirAll(tree.ConfigDir(), 0o755)
-	for path, v := range map[string]any{
-		tree.Hyperparameters(): map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"},
-		tree.InputDataConfig(): channels,
-		tree.ResourceConfig():  optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}},
-	} {
-		b, _ := json.Marshal(v)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	hp := map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"}
+	if err := tree.WriteConfig(hp, channels, optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}}); err != nil {
+		t.Fatal(err)
 	}
 	res := engine.Run(t, dockertest.RunOptions{Image: image, Args: []string{"train"}, Mounts: []dockertest.Mount{{Host: root, Container: optml.DefaultRoot}}})
 	if res.ExitCode != 0 || !strings.Contains(res.Stderr+res.Stdout, "reading prepared dataset") {
@@ -147,18 +138,3 @@ func TestDockerProcessingJob(t *testing.T) {
 		t.Errorf("no model: %v", err)
 	}
 }
-
-// lazyStore is the S3 store of clients built after the server that uses it.
-type lazyStore struct{ c **cli.Clients }
-
-func (l lazyStore) st() pipeline.ObjectStore { return s3store.New((*l.c).S3) }
-func (l lazyStore) Get(ctx context.Context, b, k string) (io.ReadCloser, error) {
-	return l.st().Get(ctx, b, k)
-}
-func (l lazyStore) List(ctx context.Context, b, p string) ([]string, error) {
-	return l.st().List(ctx, b, p)
-}
-func (l lazyStore) Put(ctx context.Context, b, k string, r io.Reader, n int64) error {
-	return l.st().Put(ctx, b, k, r, n)
-}
-func (l lazyStore) Delete(ctx context.Context, b, k string) error { return l.st().Delete(ctx, b, k) }

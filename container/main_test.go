@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,6 +192,33 @@ func checkStopped(t *testing.T, root string) {
 	}
 }
 
+// runAndSignal starts cmd, reads the pipe it opens (cmd.StdoutPipe or cmd.StderrPipe)
+// line by line, sends sig at the first line that starts with at, and waits; cmd is
+// killed after 2 minutes. It returns the lines read and what Wait returned.
+func runAndSignal(t *testing.T, cmd *exec.Cmd, pipe func() (io.ReadCloser, error), at string, sig os.Signal) ([]string, error) {
+	t.Helper()
+	r, err := pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	sc := bufio.NewScanner(r)
+	signalled := false
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if !signalled && strings.HasPrefix(sc.Text(), at) {
+			signalled = true
+			cmd.Process.Signal(sig)
+		}
+	}
+	return lines, cmd.Wait()
+}
+
 // TestBinarySIGTERM sends a real SIGTERM to the built binary after its first epoch.
 func TestBinarySIGTERM(t *testing.T) {
 	bin := trainerBinary(t)
@@ -200,26 +228,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	cmd.Env = append(os.Environ(), optml.RootEnv+"="+root)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	sc := bufio.NewScanner(out)
-	signalled := false
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if !signalled && strings.HasPrefix(sc.Text(), "epoch=1/") {
-			signalled = true
-			cmd.Process.Signal(syscall.SIGTERM)
-		}
-	}
-	err = cmd.Wait()
+	lines, err := runAndSignal(t, cmd, cmd.StdoutPipe, "epoch=1/", syscall.SIGTERM)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != trainer.ExitStopped {
 		t.Fatalf("exit %v, want status %d\nstderr:\n%s", err, trainer.ExitStopped, stderr.String())

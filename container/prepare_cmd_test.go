@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -87,24 +86,7 @@ func TestBinaryPrepareSIGINT(t *testing.T) {
 	p := processingTree(t, "../pipeline/testdata/synthetic.csv.gz")
 	cmd := exec.Command(bin, "prepare")
 	cmd.Env = append(os.Environ(), optml.RootEnv+"="+p.Root)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	sc := bufio.NewScanner(stderr)
-	var log []string
-	for sc.Scan() {
-		log = append(log, sc.Text())
-		if strings.HasPrefix(sc.Text(), "prepare: 1 inputs") {
-			cmd.Process.Signal(syscall.SIGINT)
-		}
-	}
-	err = cmd.Wait()
+	log, err := runAndSignal(t, cmd, cmd.StderrPipe, "prepare: 1 inputs", syscall.SIGINT)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != trainer.ExitStopped {
 		t.Fatalf("exit %v, want status %d\n%s", err, trainer.ExitStopped, strings.Join(log, "\n"))

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"math"
 	"slices"
 	"testing"
@@ -17,16 +16,7 @@ func TestDrugEffectsRecoverTheSyntheticEffects(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a network")
 	}
-	sp := defaultSynth()
-	f := newFixture(t, sp, 800, 150, 200)
-	cfg := f.config(ArchPooledResidual)
-	cfg.EncoderUnits, cfg.LSTMUnits = 32, 32
-	m := mustNew(t, cfg, f, 1)
-	opt := trainOpts(80)
-	opt.BatchSize, opt.LearningRate, opt.Patience = 32, 0.005, 20
-	if _, err := m.Train(context.Background(), f.train, f.val, opt); err != nil {
-		t.Fatal(err)
-	}
+	sp, f, m := trainEffectsModel(t)
 	// name the drugs, as a table with names would
 	emb, eff := sp.drugTable(5)
 	name := func(ss []pipeline.Sample) {

@@ -74,13 +74,10 @@ func TestEffectsAreThePredictionsOfEachVariant(t *testing.T) {
 	}
 }
 
-// TestEffectsFollowTheTrueDrugEffect: on synthetic data whose drugs shift each analyte by
-// a known amount, the effect the trained model gives a row (with it minus without it)
-// agrees in sign with the row's true effect wherever that effect is large.
-func TestEffectsFollowTheTrueDrugEffect(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a network")
-	}
+// trainEffectsModel trains a small pooled-residual network on synthetic data whose drugs
+// shift each analyte by a known amount, for the tests of what it learnt of the drugs.
+func trainEffectsModel(t *testing.T) (synthSpec, *fixture, *Model) {
+	t.Helper()
 	sp := defaultSynth()
 	f := newFixture(t, sp, 800, 150, 200)
 	cfg := f.config(ArchPooledResidual)
@@ -91,6 +88,17 @@ func TestEffectsFollowTheTrueDrugEffect(t *testing.T) {
 	if _, err := m.Train(context.Background(), f.train, f.val, opt); err != nil {
 		t.Fatal(err)
 	}
+	return sp, f, m
+}
+
+// TestEffectsFollowTheTrueDrugEffect: on synthetic data whose drugs shift each analyte by
+// a known amount, the effect the trained model gives a row (with it minus without it)
+// agrees in sign with the row's true effect wherever that effect is large.
+func TestEffectsFollowTheTrueDrugEffect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a network")
+	}
+	sp, f, m := trainEffectsModel(t)
 	emb, eff := sp.drugTable(5)
 	var multi []pipeline.Sample
 	for _, s := range f.tst {

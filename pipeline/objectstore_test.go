@@ -3,71 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/blueblood/blueblood/pipeline/memstore"
 )
-
-// memStore is an in-memory ObjectStore; the SDK adapter is tested against a real S3
-// protocol server in package s3store.
-type memStore struct {
-	mu      sync.Mutex
-	objects map[string][]byte // bucket + "/" + key
-	failPut string            // a key whose Put fails
-}
-
-func newMemStore() *memStore { return &memStore{objects: map[string][]byte{}} }
-
-func (m *memStore) Get(_ context.Context, bucket, key string) (io.ReadCloser, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.objects[bucket+"/"+key]
-	if !ok {
-		return nil, fmt.Errorf("no such key %s", key)
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (m *memStore) List(_ context.Context, bucket, prefix string) ([]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var keys []string
-	for k := range m.objects {
-		if b, key, _ := strings.Cut(k, "/"); b == bucket && strings.HasPrefix(key, prefix) {
-			keys = append(keys, key)
-		}
-	}
-	return keys, nil
-}
-
-func (m *memStore) Put(_ context.Context, bucket, key string, body io.Reader, size int64) error {
-	if key == m.failPut {
-		return errors.New("injected failure")
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	if int64(len(b)) != size {
-		return fmt.Errorf("read %d bytes, size says %d", len(b), size)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.objects[bucket+"/"+key] = b
-	return nil
-}
-
-func (m *memStore) Delete(_ context.Context, bucket, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.objects, bucket+"/"+key)
-	return nil
-}
 
 func TestNoObjectStoreIsAOneLineError(t *testing.T) {
 	ctx := context.Background()
@@ -117,7 +59,7 @@ func TestNoObjectStoreIsAOneLineError(t *testing.T) {
 
 func TestObjectStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	m := newMemStore()
+	m := memstore.New(nil)
 	small, err := os.ReadFile("testdata/synthetic_small.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +91,8 @@ func TestObjectStoreRoundTrip(t *testing.T) {
 	}
 
 	// a failed upload deletes what was already written
-	f := newMemStore()
-	f.failPut = "bad/" + manifestName
+	f := memstore.New(nil)
+	f.FailPut = "bad/" + manifestName
 	err = WritePrepared(ctx, "s3://b/bad", local, nil, ReadOptions{S3: f})
 	if err == nil || !strings.Contains(err.Error(), "s3://b/bad/"+manifestName) {
 		t.Fatalf("err = %v, want the failing object named", err)

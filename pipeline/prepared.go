@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"syscall"
 )
@@ -104,15 +103,7 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		}
 		rows += s.NumRx()
 	}
-	units := make([]string, 0, len(unitSet))
-	for u := range unitSet {
-		units = append(units, u)
-	}
-	sort.Strings(units)
-	code := make(map[string]int32, len(units))
-	for i, u := range units {
-		code[u] = int32(i)
-	}
+	units, code := sortedCodes(unitSet)
 	// arrays are filled in place at their final size: datasets can be large
 	pre, post := make([]byte, 0, 4*n*na), make([]byte, 0, 4*n*na)
 	preObs, postObs := make([]byte, 0, n*na), make([]byte, 0, n*na)

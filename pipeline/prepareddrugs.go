@@ -6,6 +6,20 @@ import (
 	"sort"
 )
 
+// sortedCodes is set's strings in sorted order and each one's index in it.
+func sortedCodes(set map[string]bool) ([]string, map[string]int32) {
+	values := make([]string, 0, len(set))
+	for v := range set {
+		values = append(values, v)
+	}
+	sort.Strings(values)
+	code := make(map[string]int32, len(values))
+	for i, v := range values {
+		code[v] = int32(i)
+	}
+	return values, code
+}
+
 // drugArray is the prepared dataset's drug names: the distinct names in sorted order and,
 // per prescription row, its name's index or -1; nil when no sample names its drugs.
 func drugArray(samples []Sample, rows int) (values []string, idx []byte) {
@@ -20,14 +34,7 @@ func drugArray(samples []Sample, rows int) (values []string, idx []byte) {
 	if len(set) == 0 {
 		return nil, nil
 	}
-	for d := range set {
-		values = append(values, d)
-	}
-	sort.Strings(values)
-	code := make(map[string]int32, len(values))
-	for i, d := range values {
-		code[d] = int32(i)
-	}
+	values, code := sortedCodes(set)
 	idx = make([]byte, 0, 4*rows)
 	for i := range samples {
 		s := &samples[i]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/blueblood/blueblood/pipeline/memstore"
 )
 
 func TestParseS3URI(t *testing.T) {
@@ -38,9 +40,7 @@ func TestParseS3URI(t *testing.T) {
 // Every s3:// location the pipeline takes (inputs, prepared datasets, outputs) refuses
 // ".." before it reaches the store.
 func TestS3DotDotRefusedEverywhere(t *testing.T) {
-	st := newMemStore()
-	st.objects["b/x/../t.csv"] = []byte(badHeader + goodRow)
-	st.objects["b/t.csv"] = []byte(badHeader + goodRow)
+	st := memstore.New(map[string][]byte{"b/x/../t.csv": []byte(badHeader + goodRow), "b/t.csv": []byte(badHeader + goodRow)})
 	ctx := context.Background()
 	const uri = "s3://b/x/../t.csv"
 	check := func(what string, err error) {

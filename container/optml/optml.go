@@ -5,6 +5,7 @@
 package optml
 
 import (
+	"io"
 	"path/filepath"
 	"strings"
 )
@@ -24,6 +25,21 @@ func RootFromEnv(getenv func(string) string) string {
 		}
 	}
 	return DefaultRoot
+}
+
+// Defaults fills what a container's options leave empty: root means DefaultRoot, a nil
+// stdout or stderr discards.
+func Defaults(root string, stdout, stderr io.Writer) (string, io.Writer, io.Writer) {
+	if root == "" {
+		root = DefaultRoot
+	}
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	return root, stdout, stderr
 }
 
 // Paths names the files and folders of the /opt/ml tree below one root.

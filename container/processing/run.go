@@ -34,15 +34,7 @@ const stagingName = ".blueblood-staging"
 // Run prepares the job's inputs into its output. On failure (including a cancelled ctx:
 // SIGINT or SIGTERM) the output holds nothing of this run and output/message says why.
 func Run(ctx context.Context, o Options) error {
-	if o.Root == "" {
-		o.Root = optml.DefaultRoot
-	}
-	if o.Stdout == nil {
-		o.Stdout = io.Discard
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
+	o.Root, o.Stdout, o.Stderr = optml.Defaults(o.Root, o.Stdout, o.Stderr)
 	p := optml.Paths{Root: o.Root}
 	err := run(ctx, p, o)
 	if err != nil {

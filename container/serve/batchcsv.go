@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 )
@@ -22,23 +20,5 @@ func writeBatchCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32
 	if len(req.rowSamples) == 0 && len(preds) > 0 {
 		return fmt.Errorf("batch CSV: no row-to-group map for %d groups", len(preds))
 	}
-	bw := bufio.NewWriter(w)
-	cw := csv.NewWriter(bw)
-	if req.csvHeader {
-		if err := cw.Write(csvAnswerHeader(lm)); err != nil {
-			return err
-		}
-	}
-	var row []string
-	for _, g := range req.rowSamples {
-		row = appendAnswerRow(row[:0], req.ids[g], req.starts[g], preds[g])
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return writeAnswerCSV(w, lm, req, preds, req.csvHeader, req.rowSamples)
 }

@@ -136,16 +136,35 @@ func writeJSONAnswer(w io.Writer, lm *loadedModel, req *request, preds [][]float
 // writeCSV answers one row per group: subject_id, prescription_start, post_<analyte>...
 // Non-finite values are written as empty cells (missing), as the readers expect.
 func writeCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32) error {
+	return writeAnswerCSV(w, lm, req, preds, true, nil)
+}
+
+// writeAnswerCSV writes the header line when header, then an answer row for each group
+// in groups (a group may repeat); nil groups means each group once, in order.
+func writeAnswerCSV(w io.Writer, lm *loadedModel, req *request, preds [][]float32, header bool, groups []int) error {
 	bw := bufio.NewWriter(w)
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(csvAnswerHeader(lm)); err != nil {
-		return err
+	if header {
+		if err := cw.Write(csvAnswerHeader(lm)); err != nil {
+			return err
+		}
 	}
 	var row []string
-	for i, p := range preds {
-		row = appendAnswerRow(row[:0], req.ids[i], req.starts[i], p)
-		if err := cw.Write(row); err != nil {
-			return err
+	write := func(g int) error {
+		row = appendAnswerRow(row[:0], req.ids[g], req.starts[g], preds[g])
+		return cw.Write(row)
+	}
+	if groups == nil {
+		for g := range preds {
+			if err := write(g); err != nil {
+				return err
+			}
+		}
+	} else {
+		for _, g := range groups {
+			if err := write(g); err != nil {
+				return err
+			}
 		}
 	}
 	cw.Flush()

@@ -18,15 +18,7 @@ import (
 func TestTrainKeepsUntrainedWeights(t *testing.T) {
 	root := copyFixture(t, "basic")
 	train := filepath.Join(root, "input", "data", "train", "synthetic.csv")
-	f, err := os.Open(train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, train)
 	header := recs[0]
 	col := map[string]int{}
 	for i, h := range header {
@@ -133,4 +125,19 @@ func TestShrinkSentence(t *testing.T) {
 			t.Errorf("%v: %q, want it to say %q", c.shrink, got, c.want)
 		}
 	}
+}
+
+// readCSV reads the whole CSV file at path.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

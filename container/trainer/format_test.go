@@ -49,6 +49,32 @@ func (dirFormat) Read(_ context.Context, inputs []string, _ pipeline.ReadOptions
 	return ds, &pipeline.Report{Groups: len(ds.Samples)}, nil
 }
 
+// loadTrain discovers the channels of the tree at root, checks the train channel ch was
+// detected in format, and loads the data with the hyperparameters hp; log is the run's
+// log.
+func loadTrain(t *testing.T, root string, hp map[string]string, format string) (r *run, ch *Channel, log *bytes.Buffer) {
+	t.Helper()
+	p := optml.Paths{Root: root}
+	chs, err := discoverChannels(context.Background(), p, nil, pipeline.IsPrepared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch = chs[ChannelTrain]; ch.Format != format {
+		t.Fatalf("channel %+v; want the %s format", ch, format)
+	}
+	h, err := parseHyperparameters(hp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log = &bytes.Buffer{}
+	r = &run{p: p, hp: h, opts: Options{Getenv: func(string) string { return "" }},
+		log: &logger{w: log, now: time.Now, start: time.Now()}}
+	if err := r.loadData(context.Background(), chs); err != nil {
+		t.Fatal(err)
+	}
+	return r, ch, log
+}
+
 // A channel folder a registered format claims is read whole by that format, although it
 // holds no .csv table (before, the trainer refused it: "no .csv or .csv.gz tables").
 func TestChannelInRegisteredFormat(t *testing.T) {
@@ -57,23 +83,9 @@ func TestChannelInRegisteredFormat(t *testing.T) {
 		fmt.Fprintf(&lines, "s%d %d %d.5\n", i, i, i)
 	}
 	root := writeTree(t, withHP(map[string]string{"input/data/train/samples.txt": lines.String()}))
-	p := optml.Paths{Root: root}
-	chs, err := discoverChannels(context.Background(), p, nil, pipeline.IsPrepared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ch := chs[ChannelTrain]; ch.Format != "trainer-test" || len(ch.Files) != 0 {
-		t.Fatalf("channel %+v", ch)
-	}
-	hp, err := parseHyperparameters(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	r := &run{p: p, hp: hp, opts: Options{Getenv: func(string) string { return "" }},
-		log: &logger{w: &log, now: time.Now, start: time.Now()}}
-	if err := r.loadData(context.Background(), chs); err != nil {
-		t.Fatal(err)
+	r, ch, log := loadTrain(t, root, nil, "trainer-test")
+	if len(ch.Files) != 0 {
+		t.Fatalf("channel %+v; want a folder without listed files", ch)
 	}
 	if n := len(r.train) + len(r.validation) + len(r.test); n != 40 || r.layout.Analytes[0] != "x" {
 		t.Fatalf("%d samples, layout %+v", n, r.layout)

@@ -1,15 +1,10 @@
 package trainer
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/blueblood/blueblood/container/optml"
-	"github.com/blueblood/blueblood/pipeline"
 	"github.com/blueblood/blueblood/pipeline/mimic"
 )
 
@@ -21,24 +16,7 @@ func TestChannelMIMIC(t *testing.T) {
 	if _, err := mimic.WriteSynth(filepath.Join(root, "input", "data", "train"), mimic.SynthOptions{Subjects: 30, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	p := optml.Paths{Root: root}
-	chs, err := discoverChannels(context.Background(), p, nil, pipeline.IsPrepared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ch := chs[ChannelTrain]; ch.Format != "mimic" {
-		t.Fatalf("channel %+v; want the mimic format", ch)
-	}
-	hp, err := parseHyperparameters(map[string]string{"analytes": "Potassium,50983", "pre_window_hours": "12", "post_window_hours": "8"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	r := &run{p: p, hp: hp, opts: Options{Getenv: func(string) string { return "" }},
-		log: &logger{w: &log, now: time.Now, start: time.Now()}}
-	if err := r.loadData(context.Background(), chs); err != nil {
-		t.Fatal(err)
-	}
+	r, _, _ := loadTrain(t, root, map[string]string{"analytes": "Potassium,50983", "pre_window_hours": "12", "post_window_hours": "8"}, "mimic")
 	if got := strings.Join(r.layout.Analytes, ","); got != "potassium,sodium" {
 		t.Fatalf("analytes %s; want potassium,sodium", got)
 	}

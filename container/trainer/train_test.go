@@ -595,15 +595,7 @@ func TestTrainResumeMismatch(t *testing.T) {
 		// W3: same scaler and sample count, other embeddings
 		{"training data", func(t *testing.T, root string) {
 			path := filepath.Join(root, "input/data/train/synthetic.csv")
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs, err := csv.NewReader(f).ReadAll()
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			recs := readCSV(t, path)
 			for _, rec := range recs[1:] {
 				for j, name := range recs[0] {
 					if _, err := strconv.Atoi(strings.TrimPrefix(name, "P")); err == nil && strings.HasPrefix(name, "P") {

@@ -62,15 +62,7 @@ type Options struct {
 const DefaultStopGrace = 60 * time.Second
 
 func (o Options) withDefaults() Options {
-	if o.Root == "" {
-		o.Root = optml.DefaultRoot
-	}
-	if o.Stdout == nil {
-		o.Stdout = io.Discard
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
+	o.Root, o.Stdout, o.Stderr = optml.Defaults(o.Root, o.Stdout, o.Stderr)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -19,22 +19,6 @@ import (
 	"github.com/blueblood/blueblood/pipeline/s3store"
 )
 
-// harnessStore reaches gofakes3 through the harness's S3 client, which exists only
-// after the test server: the server's processing jobs read and write through it.
-type harnessStore struct{ h **harness }
-
-func (s harnessStore) st() pipeline.ObjectStore { return s3store.New((*s.h).clients.S3) }
-func (s harnessStore) Get(ctx context.Context, b, k string) (io.ReadCloser, error) {
-	return s.st().Get(ctx, b, k)
-}
-func (s harnessStore) List(ctx context.Context, b, p string) ([]string, error) {
-	return s.st().List(ctx, b, p)
-}
-func (s harnessStore) Put(ctx context.Context, b, k string, r io.Reader, n int64) error {
-	return s.st().Put(ctx, b, k, r, n)
-}
-func (s harnessStore) Delete(ctx context.Context, b, k string) error { return s.st().Delete(ctx, b, k) }
-
 // inProcessImage is the image's entrypoint without Docker: `trainer prepare ...` is
 // processing.Run with the job's tree as its root (container/docker_test.go runs the
 // real image through the same server).
@@ -58,7 +42,7 @@ func processingHarness(t *testing.T) *harness {
 func processingHarnessWith(t *testing.T, run sagemakertest.ContainerRunner) *harness {
 	t.Helper()
 	var h *harness
-	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: run, Store: harnessStore{&h}}))
+	h = newHarness(t, sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: run, Store: s3store.Lazy(func() s3store.API { return h.clients.S3 })}))
 	t.Cleanup(h.srv.WaitProcessing)
 	return h
 }
@@ -189,15 +173,9 @@ func TestPrepareJobEndToEnd(t *testing.T) {
 		}
 		channels[split] = optml.ChannelConfig{TrainingInputMode: "File"}
 	}
-	for path, v := range map[string]any{
-		tree.Hyperparameters(): map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"},
-		tree.InputDataConfig(): channels,
-		tree.ResourceConfig():  optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}},
-	} {
-		b, _ := json.Marshal(v)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	hp := map[string]string{"epochs": "2", "lstm_units": "4", "encoder_units": "4", "batch_size": "16"}
+	if err := tree.WriteConfig(hp, channels, optml.ResourceConfig{CurrentHost: "algo-1", Hosts: []string{"algo-1"}}); err != nil {
+		t.Fatal(err)
 	}
 	var logb bytes.Buffer
 	if err := trainer.Train(context.Background(), trainer.Options{Root: root, Stdout: &logb, Stderr: &logb}); err != nil {

@@ -22,7 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -166,30 +165,7 @@ func validateProcessingJob(req map[string]any) []string {
 			}
 		}
 	}
-	inputs := list(req["ProcessingInputs"])
-	if len(inputs) > 10 {
-		c.fail(len(inputs), "processingInputs", "have length less than or equal to 10")
-	}
-	names := map[string]bool{}
-	for i, in := range inputs {
-		m := obj(in)
-		p := fmt.Sprintf("processingInputs.%d.member", i+1)
-		if c.required(m, "InputName", p+".inputName") {
-			c.str(m["InputName"], p+".inputName", 1, 0, nil)
-			c.unique(names, m["InputName"], p+".inputName")
-		}
-		s3 := obj(m["S3Input"])
-		if s3 == nil {
-			c.fail(nil, p+".s3Input", "not be null (the test server runs S3 inputs only)")
-			continue
-		}
-		p += ".s3Input"
-		if c.required(s3, "S3Uri", p+".s3Uri") {
-			c.str(s3["S3Uri"], p+".s3Uri", 0, 1024, reS3URI)
-		}
-		if c.required(s3, "LocalPath", p+".localPath") {
-			c.localPath(s3["LocalPath"], p+".localPath")
-		}
+	c.s3Channels(list(req["ProcessingInputs"]), "processingInputs", "Input", func(s3 map[string]any, p string) {
 		if c.required(s3, "S3DataType", p+".s3DataType") {
 			c.enum(s3["S3DataType"], p+".s3DataType", "ManifestFile", "S3Prefix")
 		}
@@ -205,42 +181,51 @@ func validateProcessingJob(req map[string]any) []string {
 				c.fail(v, p+".s3CompressionType", "be None unless s3InputMode is Pipe")
 			}
 		}
-	}
+	})
 	if oc, ok := req["ProcessingOutputConfig"]; ok {
-		outs := list(obj(oc)["Outputs"])
-		if len(outs) > 10 {
-			c.fail(len(outs), "processingOutputConfig.outputs", "have length less than or equal to 10")
-		}
-		names := map[string]bool{}
-		for i, o := range outs {
-			m := obj(o)
-			p := fmt.Sprintf("processingOutputConfig.outputs.%d.member", i+1)
-			if c.required(m, "OutputName", p+".outputName") {
-				c.str(m["OutputName"], p+".outputName", 1, 0, nil)
-				c.unique(names, m["OutputName"], p+".outputName")
-			}
-			s3 := obj(m["S3Output"])
-			if s3 == nil {
-				c.fail(nil, p+".s3Output", "not be null (the test server runs S3 outputs only)")
-				continue
-			}
-			p += ".s3Output"
-			if c.required(s3, "S3Uri", p+".s3Uri") {
-				c.str(s3["S3Uri"], p+".s3Uri", 0, 1024, reS3URI)
-			}
-			if c.required(s3, "LocalPath", p+".localPath") {
-				c.localPath(s3["LocalPath"], p+".localPath")
-			}
+		c.s3Channels(list(obj(oc)["Outputs"]), "processingOutputConfig.outputs", "Output", func(s3 map[string]any, p string) {
 			if c.required(s3, "S3UploadMode", p+".s3UploadMode") {
 				c.enum(s3["S3UploadMode"], p+".s3UploadMode", "Continuous", "EndOfJob")
 			}
-		}
+		})
 	}
 	if env, ok := req["Environment"]; ok {
 		c.environment(env, "environment", 100, 256)
 	}
 	c.tags(req["Tags"])
 	return c.msgs
+}
+
+// s3Channels checks processing inputs or outputs (kind "Input" or "Output") at path:
+// at most 10, each with a unique <kind>Name and an S3<kind> with an S3Uri and a
+// LocalPath; more checks the rest of each S3<kind>.
+func (c *checker) s3Channels(items []any, path, kind string, more func(s3 map[string]any, p string)) {
+	if len(items) > 10 {
+		c.fail(len(items), path, "have length less than or equal to 10")
+	}
+	names := map[string]bool{}
+	for i, it := range items {
+		m := obj(it)
+		p := fmt.Sprintf("%s.%d.member", path, i+1)
+		name := kind + "Name"
+		if c.required(m, name, p+"."+lowerFirst(name)) {
+			c.str(m[name], p+"."+lowerFirst(name), 1, 0, nil)
+			c.unique(names, m[name], p+"."+lowerFirst(name))
+		}
+		s3 := obj(m["S3"+kind])
+		p += ".s3" + kind
+		if s3 == nil {
+			c.fail(nil, p, "not be null (the test server runs S3 "+strings.ToLower(kind)+"s only)")
+			continue
+		}
+		if c.required(s3, "S3Uri", p+".s3Uri") {
+			c.str(s3["S3Uri"], p+".s3Uri", 0, 1024, reS3URI)
+		}
+		if c.required(s3, "LocalPath", p+".localPath") {
+			c.localPath(s3["LocalPath"], p+".localPath")
+		}
+		more(s3, p)
+	}
 }
 
 func (c *checker) unique(seen map[string]bool, v any, path string) {
@@ -445,16 +430,21 @@ func (st *processingState) describe(_ context.Context, body []byte) (any, error)
 			out[k] = v
 		}
 	}
+	j.ending(out)
+	return out, nil
+}
+
+// ending adds how the job ended, once it has, to its description or summary m.
+func (j *processingJob) ending(m map[string]any) {
 	if !j.ended.IsZero() {
-		out["ProcessingEndTime"] = epoch(j.ended)
+		m["ProcessingEndTime"] = epoch(j.ended)
 	}
 	if j.failure != "" {
-		out["FailureReason"] = j.failure
+		m["FailureReason"] = j.failure
 	}
 	if j.exitMessage != "" {
-		out["ExitMessage"] = j.exitMessage
+		m["ExitMessage"] = j.exitMessage
 	}
-	return out, nil
 }
 
 func (st *processingState) stop(_ context.Context, body []byte) (any, error) {
@@ -471,21 +461,9 @@ func (st *processingState) stop(_ context.Context, body []byte) (any, error) {
 }
 
 func (st *processingState) list(_ context.Context, body []byte) (any, error) {
-	var in struct {
-		NameContains string
-		StatusEquals string
-		MaxResults   int
-		NextToken    string
-		SortOrder    string
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, &Error{Type: "SerializationException", Message: err.Error()}
-	}
-	if in.MaxResults == 0 {
-		in.MaxResults = 10
-	}
-	if in.MaxResults < 1 || in.MaxResults > 100 {
-		return nil, validation([]string{fmt.Sprintf("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100", in.MaxResults)})
+	in, err := parseList(body)
+	if err != nil {
+		return nil, err
 	}
 	if in.StatusEquals != "" {
 		c := &checker{}
@@ -494,40 +472,18 @@ func (st *processingState) list(_ context.Context, body []byte) (any, error) {
 			return nil, validation(c.msgs)
 		}
 	}
-	var names []string
-	for _, n := range st.order {
-		if in.NameContains != "" && !strings.Contains(strings.ToLower(n), strings.ToLower(in.NameContains)) {
-			continue
-		}
-		if in.StatusEquals != "" && st.jobs[n].status != in.StatusEquals {
-			continue
-		}
-		names = append(names, n)
-	}
-	if in.SortOrder == "Descending" {
-		slices.Reverse(names)
-	}
-	start, _ := strconv.Atoi(in.NextToken)
-	end := min(start+in.MaxResults, len(names))
+	names, next := in.page(st.order, func(n string) string { return st.jobs[n].status })
 	sums := []map[string]any{}
-	for _, n := range names[min(start, len(names)):end] {
+	for _, n := range names {
 		j := st.jobs[n]
 		m := map[string]any{"ProcessingJobName": j.name, "ProcessingJobArn": j.arn, "ProcessingJobStatus": j.status,
 			"CreationTime": epoch(j.created), "LastModifiedTime": epoch(j.modified)}
-		if !j.ended.IsZero() {
-			m["ProcessingEndTime"] = epoch(j.ended)
-		}
-		if j.failure != "" {
-			m["FailureReason"] = j.failure
-		}
-		if j.exitMessage != "" {
-			m["ExitMessage"] = j.exitMessage
-		}
+		j.ending(m)
 		sums = append(sums, m)
 	}
 	out := map[string]any{"ProcessingJobSummaries": sums}
-	if end < len(names) {
-		out["NextToken"] = strconv.Itoa(end)
+	if next != "" {
+		out["NextToken"] = next
 	}
 	return out, nil
 }

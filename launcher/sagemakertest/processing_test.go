@@ -8,9 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,61 +18,8 @@ import (
 
 	"github.com/blueblood/blueblood/container/optml"
 	"github.com/blueblood/blueblood/launcher/sagemakertest"
+	"github.com/blueblood/blueblood/pipeline/memstore"
 )
-
-// memStore is an in-memory pipeline.ObjectStore.
-type memStore struct {
-	mu   sync.Mutex
-	objs map[string][]byte
-}
-
-func (m *memStore) Get(_ context.Context, bucket, key string) (io.ReadCloser, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.objs[bucket+"/"+key]
-	if !ok {
-		return nil, fmt.Errorf("no such key %s", key)
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (m *memStore) List(_ context.Context, bucket, prefix string) ([]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var keys []string
-	for k := range m.objs {
-		if b, key, _ := strings.Cut(k, "/"); b == bucket && strings.HasPrefix(key, prefix) {
-			keys = append(keys, key)
-		}
-	}
-	return keys, nil
-}
-
-func (m *memStore) Put(_ context.Context, bucket, key string, body io.Reader, _ int64) error {
-	b, err := io.ReadAll(body)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.objs[bucket+"/"+key] = b
-	return err
-}
-
-func (m *memStore) Delete(_ context.Context, bucket, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.objs, bucket+"/"+key)
-	return nil
-}
-
-func (m *memStore) keys() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for k := range m.objs {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func processingJob(name string) *sagemaker.CreateProcessingJobInput {
 	return &sagemaker.CreateProcessingJobInput{
@@ -126,9 +71,9 @@ func fakeContainer(ctx context.Context, r sagemakertest.ContainerRun) (int, erro
 	})
 }
 
-func processingServer(t *testing.T) (*sagemakertest.Server, *memStore, *sagemaker.Client, *cloudwatchlogs.Client) {
+func processingServer(t *testing.T) (*sagemakertest.Server, *memstore.Store, *sagemaker.Client, *cloudwatchlogs.Client) {
 	t.Helper()
-	store := &memStore{objs: map[string][]byte{"b/raw/a.csv": []byte("x,y\n"), "b/raw/sub/b.csv": []byte("z\n")}}
+	store := memstore.New(map[string][]byte{"b/raw/a.csv": []byte("x,y\n"), "b/raw/sub/b.csv": []byte("z\n")})
 	srv := sagemakertest.New(sagemakertest.WithProcessing(sagemakertest.ProcessingOptions{Run: fakeContainer, Store: store}))
 	t.Cleanup(func() { srv.WaitProcessing(); srv.Close() })
 	sm, logs := clients(srv)
@@ -161,7 +106,7 @@ func TestProcessingJobRunsDownloadsAndUploads(t *testing.T) {
 	if out.ProcessingJobStatus != types.ProcessingJobStatusCompleted || out.ProcessingEndTime == nil || out.FailureReason != nil {
 		t.Fatalf("status %s, failure %v", out.ProcessingJobStatus, aws.ToString(out.FailureReason))
 	}
-	got := strings.Join(store.keys(), " ")
+	got := strings.Join(store.Keys(), " ")
 	if got != "b/out/a.csv b/out/sub/b.csv b/raw/a.csv b/raw/sub/b.csv" {
 		t.Errorf("objects after the job: %s", got)
 	}
@@ -217,7 +162,7 @@ func TestProcessingJobFailureAndStop(t *testing.T) {
 	if out := waitJob(t, sm, "prep-stop"); out.ProcessingJobStatus != types.ProcessingJobStatusStopped {
 		t.Errorf("stopped job ends %s", out.ProcessingJobStatus)
 	}
-	for _, k := range store.keys() {
+	for _, k := range store.Keys() {
 		if strings.HasPrefix(k, "b/out/") {
 			t.Errorf("a failed or stopped job uploaded %s", k)
 		}

@@ -329,45 +329,13 @@ func (s *Server) stopTrainingJob(_ context.Context, body []byte) (any, error) {
 }
 
 func (s *Server) listTrainingJobs(_ context.Context, body []byte) (any, error) {
-	var in struct {
-		NameContains string
-		StatusEquals string
-		MaxResults   int
-		NextToken    string
-		SortOrder    string
+	in, err := parseList(body)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, &Error{Type: "SerializationException", Message: err.Error()}
-	}
-	if in.MaxResults == 0 {
-		in.MaxResults = 10
-	}
-	if in.MaxResults < 1 || in.MaxResults > 100 {
-		return nil, validation([]string{fmt.Sprintf("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100", in.MaxResults)})
-	}
-	var names []string
-	for _, n := range s.jobOrder {
-		j := s.jobs[n]
-		if in.NameContains != "" && !strings.Contains(strings.ToLower(n), strings.ToLower(in.NameContains)) {
-			continue
-		}
-		if in.StatusEquals != "" && j.status != in.StatusEquals {
-			continue
-		}
-		names = append(names, n)
-	}
-	if in.SortOrder == "Descending" {
-		for i, k := 0, len(names)-1; i < k; i, k = i+1, k-1 {
-			names[i], names[k] = names[k], names[i]
-		}
-	}
-	start := 0
-	if in.NextToken != "" {
-		start, _ = strconv.Atoi(in.NextToken)
-	}
-	end := min(start+in.MaxResults, len(names))
+	names, next := in.page(s.jobOrder, func(n string) string { return s.jobs[n].status })
 	var sums []map[string]any
-	for _, n := range names[min(start, len(names)):end] {
+	for _, n := range names {
 		j := s.jobs[n]
 		m := map[string]any{"TrainingJobName": j.name, "TrainingJobArn": j.arn, "TrainingJobStatus": j.status,
 			"SecondaryStatus": j.secondary, "CreationTime": epoch(j.created), "LastModifiedTime": epoch(j.modified)}
@@ -380,8 +348,8 @@ func (s *Server) listTrainingJobs(_ context.Context, body []byte) (any, error) {
 	if sums == nil {
 		out["TrainingJobSummaries"] = []any{}
 	}
-	if end < len(names) {
-		out["NextToken"] = strconv.Itoa(end)
+	if next != "" {
+		out["NextToken"] = next
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package mimic
 
 import (
 	"context"
-	"io"
 
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -65,81 +64,60 @@ type labStats struct {
 func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an []analyte, subjects map[int64]int32,
 	adm map[int64][]admission, keep func(labValue)) (labStats, pipeline.Source, error) {
 	st := labStats{units: make([]map[string]int, len(an))}
-	f, err := pipeline.OpenTable(ctx, name, store)
+	tab, err := openTable(ctx, name, store, true)
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
-	defer f.Close()
-	pf := prefetch(f)
-	defer pf.Close()
-	cr := newCSVReader(pf, name)
-	idx, err := cr.header()
-	if err != nil {
-		return st, pipeline.Source{}, err
-	}
-	cols, err := columns(name, idx, "subject_id", "itemid", "charttime", "valuenum")
+	defer tab.Close()
+	cr := tab.cr
+	cols, err := columns(name, tab.idx, "subject_id", "itemid", "charttime", "valuenum")
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
 	cSub, cItem, cTime, cVal := cols[0], cols[1], cols[2], cols[3]
-	cHadm, cUnit := optional(idx, "hadm_id"), optional(idx, "valueuom")
+	cHadm, cUnit := optional(tab.idx, "hadm_id"), optional(tab.idx, "valueuom")
 	need := max(cSub, cItem, cTime, cVal, cHadm, cUnit) + 1
 	items := newItemIndex(an)
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st, pipeline.Source{}, err
-		}
+	err = tab.each(ctx, need, func(rec [][]byte) error {
 		st.rows++
-		if st.rows&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
-				return st, pipeline.Source{}, err
-			}
-		}
-		if len(rec) < need {
-			return st, pipeline.Source{}, cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
-		}
-		id, ok := atoi(rec[cItem])
-		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cItem, "itemid", "expected a numeric itemid, got "+quote(rec[cItem]))
+		id, err := tab.itemID(rec, cItem)
+		if err != nil {
+			return err
 		}
 		a := items.get(id)
 		if a < 0 {
-			continue
+			return nil
 		}
 		st.selected++
-		sub, ok := atoi(rec[cSub])
-		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cSub, "subject_id", "expected a numeric subject id, got "+quote(rec[cSub]))
+		sub, err := tab.subjectID(rec, cSub)
+		if err != nil {
+			return err
 		}
 		si, ok := subjects[sub]
 		if !ok {
 			st.otherSubject++
-			continue
+			return nil
 		}
 		if len(rec[cVal]) == 0 {
 			st.noValue++
-			continue
+			return nil
 		}
 		v, ok := parseFloat(rec[cVal])
 		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
+			return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
 		}
 		if !an[a].keep(v) {
 			st.outOfRange++
-			continue
+			return nil
 		}
 		t, ok := parseTime(rec[cTime])
 		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
 		}
 		var hadm int64
 		if cHadm >= 0 && len(rec[cHadm]) > 0 {
 			if hadm, ok = atoi(rec[cHadm]); !ok {
-				return st, pipeline.Source{}, cr.cellError(cHadm, "hadm_id", "expected a numeric admission id or an empty cell, got "+quote(rec[cHadm]))
+				return cr.cellError(cHadm, "hadm_id", "expected a numeric admission id or an empty cell, got "+quote(rec[cHadm]))
 			}
 		} else if adm != nil {
 			hadm = admissionAt(adm[sub], t)
@@ -152,8 +130,12 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 		}
 		st.kept++
 		keep(labValue{subject: si, analyte: int32(a), t: t, hadm: hadm, v: float32(v)})
+		return nil
+	})
+	if err != nil {
+		return st, pipeline.Source{}, err
 	}
-	src, err := f.Source(st.rows)
+	src, err := tab.source()
 	return st, src, err
 }
 
@@ -163,60 +145,50 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, want func(int64) bool,
 	fn func(item, sub, hadm, t int64, value []byte, num float64, hasNum bool)) (labStats, pipeline.Source, error) {
 	var st labStats
-	f, err := pipeline.OpenTable(ctx, name, store)
+	tab, err := openTable(ctx, name, store, false)
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
-	defer f.Close()
-	cr := newCSVReader(f, name)
-	idx, err := cr.header()
-	if err != nil {
-		return st, pipeline.Source{}, err
-	}
-	cols, err := columns(name, idx, "subject_id", "hadm_id", "itemid", "charttime", "value", "valuenum")
+	defer tab.Close()
+	cr := tab.cr
+	cols, err := columns(name, tab.idx, "subject_id", "hadm_id", "itemid", "charttime", "value", "valuenum")
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
 	cSub, cHadm, cItem, cTime, cText, cVal := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
 	need := max(cSub, cHadm, cItem, cTime, cText, cVal) + 1
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st, pipeline.Source{}, err
-		}
+	err = tab.each(ctx, need, func(rec [][]byte) error {
 		st.rows++
-		if len(rec) < need {
-			return st, pipeline.Source{}, cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
-		}
-		item, ok := atoi(rec[cItem])
-		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cItem, "itemid", "expected a numeric itemid, got "+quote(rec[cItem]))
+		item, err := tab.itemID(rec, cItem)
+		if err != nil {
+			return err
 		}
 		if !want(item) {
-			continue
+			return nil
 		}
 		st.selected++
-		sub, ok := atoi(rec[cSub])
-		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cSub, "subject_id", "expected a numeric subject id, got "+quote(rec[cSub]))
+		sub, err := tab.subjectID(rec, cSub)
+		if err != nil {
+			return err
 		}
 		hadm, _ := atoi(rec[cHadm])
 		t, ok := parseTime(rec[cTime])
 		if !ok {
-			return st, pipeline.Source{}, cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
 		}
 		num, hasNum := 0.0, len(rec[cVal]) > 0
 		if hasNum {
 			if num, ok = parseFloat(rec[cVal]); !ok {
-				return st, pipeline.Source{}, cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
+				return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
 			}
 		}
 		st.kept++
 		fn(item, sub, hadm, t, rec[cText], num, hasNum)
+		return nil
+	})
+	if err != nil {
+		return st, pipeline.Source{}, err
 	}
-	src, err := f.Source(st.rows)
+	src, err := tab.source()
 	return st, src, err
 }

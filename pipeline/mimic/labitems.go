@@ -2,7 +2,6 @@ package mimic
 
 import (
 	"context"
-	"io"
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -10,39 +9,28 @@ import (
 
 // readLabItems reads d_labitems' itemids and labels (for --analytes given as labels).
 func readLabItems(ctx context.Context, name string, store pipeline.ObjectStore) ([]labItem, pipeline.Source, error) {
-	f, err := pipeline.OpenTable(ctx, name, store)
+	t, err := openTable(ctx, name, store, false)
 	if err != nil {
 		return nil, pipeline.Source{}, err
 	}
-	defer f.Close()
-	cr := newCSVReader(f, name)
-	idx, err := cr.header()
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	cols, err := columns(name, idx, "itemid", "label")
+	defer t.Close()
+	cols, err := columns(name, t.idx, "itemid", "label")
 	if err != nil {
 		return nil, pipeline.Source{}, err
 	}
 	var out []labItem
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
+	err = t.each(ctx, max(cols[0], cols[1])+1, func(rec [][]byte) error {
+		id, err := t.itemID(rec, cols[0])
 		if err != nil {
-			return nil, pipeline.Source{}, err
-		}
-		if len(rec) <= max(cols[0], cols[1]) {
-			return nil, pipeline.Source{}, cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
-		}
-		id, ok := atoi(rec[cols[0]])
-		if !ok {
-			return nil, pipeline.Source{}, cr.cellError(cols[0], "itemid", "expected a numeric itemid, got "+quote(rec[cols[0]]))
+			return err
 		}
 		out = append(out, labItem{ID: id, Label: strings.TrimSpace(string(rec[cols[1]]))})
+		return nil
+	})
+	if err != nil {
+		return nil, pipeline.Source{}, err
 	}
-	src, err := f.Source(len(out))
+	src, err := t.source()
 	return out, src, err
 }
 
@@ -54,51 +42,15 @@ type admission struct {
 
 // readAdmissions reads admissions' stays per subject.
 func readAdmissions(ctx context.Context, name string, store pipeline.ObjectStore) (map[int64][]admission, pipeline.Source, error) {
-	f, err := pipeline.OpenTable(ctx, name, store)
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	defer f.Close()
-	cr := newCSVReader(f, name)
-	idx, err := cr.header()
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	cols, err := columns(name, idx, "subject_id", "hadm_id", "admittime", "dischtime")
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
 	names := []string{"subject_id", "hadm_id", "admittime", "dischtime"}
 	out := map[int64][]admission{}
-	n := 0
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, pipeline.Source{}, err
-		}
-		n++
-		var v [4]int64
-		for k, c := range cols {
-			if c >= len(rec) {
-				return nil, pipeline.Source{}, cr.cellError(len(rec)-1, names[k], "row has "+itoa(len(rec))+" columns; expected as many as the header")
-			}
-			var ok bool
-			if k < 2 {
-				v[k], ok = atoi(rec[c])
-			} else {
-				v[k], ok = parseTime(rec[c])
-			}
-			if !ok {
-				return nil, pipeline.Source{}, cr.cellError(c, names[k], "expected a number or a time, got "+quote(rec[c]))
-			}
-		}
+	src, err := readIDTimes(ctx, name, store, names, names, 2, func(v []int64) {
 		out[v[0]] = append(out[v[0]], admission{hadm: v[1], from: v[2], to: v[3]})
+	})
+	if err != nil {
+		return nil, pipeline.Source{}, err
 	}
-	src, err := f.Source(n)
-	return out, src, err
+	return out, src, nil
 }
 
 // admissionAt is the subject's admission during t, or 0.

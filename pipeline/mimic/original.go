@@ -3,7 +3,6 @@ package mimic
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
@@ -209,51 +208,15 @@ func readStays(ctx context.Context, name string, store pipeline.ObjectStore) (ma
 	if name == "" {
 		return nil, pipeline.Source{}, fmt.Errorf("pairing original: no icustays table; expected ICUSTAYS.csv(.gz) (MIMIC-III) or icu/icustays.csv(.gz): the blood gases are the ICU stays' first day")
 	}
-	f, err := pipeline.OpenTable(ctx, name, store)
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	defer f.Close()
-	cr := newCSVReader(f, name)
-	idx, err := cr.header()
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	cols, err := columns(name, idx, "icustay_id|stay_id", "subject_id", "hadm_id", "intime")
-	if err != nil {
-		return nil, pipeline.Source{}, err
-	}
-	names := []string{"icustay_id", "subject_id", "hadm_id", "intime"}
 	out := map[int64][]icuStay{}
-	n := 0
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, pipeline.Source{}, err
-		}
-		n++
-		var v [4]int64
-		for k, c := range cols {
-			if c >= len(rec) {
-				return nil, pipeline.Source{}, cr.cellError(len(rec)-1, names[k], "row has "+itoa(len(rec))+" columns; expected as many as the header")
-			}
-			var ok bool
-			if k < 3 {
-				v[k], ok = atoi(rec[c])
-			} else {
-				v[k], ok = parseTime(rec[c])
-			}
-			if !ok {
-				return nil, pipeline.Source{}, cr.cellError(c, names[k], "expected a number or a time, got "+quote(rec[c]))
-			}
-		}
-		out[v[2]] = append(out[v[2]], icuStay{id: v[0], subject: v[1], from: v[3] - 6*3600, to: v[3] + 24*3600})
+	src, err := readIDTimes(ctx, name, store, []string{"icustay_id|stay_id", "subject_id", "hadm_id", "intime"},
+		[]string{"icustay_id", "subject_id", "hadm_id", "intime"}, 3, func(v []int64) {
+			out[v[2]] = append(out[v[2]], icuStay{id: v[0], subject: v[1], from: v[3] - 6*3600, to: v[3] + 24*3600})
+		})
+	if err != nil {
+		return nil, pipeline.Source{}, err
 	}
-	src, err := f.Source(n)
-	return out, src, err
+	return out, src, nil
 }
 
 // distinctDrugs keeps, per group, the first row of each drug name: the original table

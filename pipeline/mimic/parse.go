@@ -12,14 +12,7 @@ func atoi(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
 	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
+	return num(b)
 }
 
 // parseFloat parses a lab value: plain decimals ("4.2", ".207", "-3") fast, anything
@@ -116,6 +109,7 @@ func parseTime(b []byte) (int64, bool) {
 	return daysFromCivil(y, mo, d)*86400 + h*3600 + mi*60 + s, true
 }
 
+// num parses decimal digits (none is 0).
 func num(b []byte) (int64, bool) {
 	var n int64
 	for _, c := range b {

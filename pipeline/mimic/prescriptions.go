@@ -2,7 +2,6 @@ package mimic
 
 import (
 	"context"
-	"io"
 	"sort"
 	"strings"
 
@@ -32,16 +31,12 @@ type rxTable struct {
 
 // readPrescriptions reads every prescription with a start time.
 func readPrescriptions(ctx context.Context, name string, store pipeline.ObjectStore) (*rxTable, error) {
-	f, err := pipeline.OpenTable(ctx, name, store)
+	tab, err := openTable(ctx, name, store, false)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	cr := newCSVReader(f, name)
-	idx, err := cr.header()
-	if err != nil {
-		return nil, err
-	}
+	defer tab.Close()
+	cr, idx := tab.cr, tab.idx
 	rx := &rxTable{}
 	startCol := "starttime"
 	if optional(idx, "starttime") < 0 && optional(idx, "startdate") >= 0 {
@@ -56,39 +51,22 @@ func readPrescriptions(ctx context.Context, name string, store pipeline.ObjectSt
 	need := max(cSub, cHadm, cStart, cDrug, cDose, cUnit, cRoute) + 1
 	drugIdx := map[string]int32{}
 	unitIdx := map[string]int32{}
-	n := 0
-	for {
-		rec, err := cr.read()
-		if err == io.EOF {
-			break
-		}
+	err = tab.each(ctx, need, func(rec [][]byte) error {
+		sub, err := tab.subjectID(rec, cSub)
 		if err != nil {
-			return nil, err
-		}
-		n++
-		if n%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if len(rec) < need {
-			return nil, cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
-		}
-		sub, ok := atoi(rec[cSub])
-		if !ok {
-			return nil, cr.cellError(cSub, "subject_id", "expected a numeric subject id, got "+quote(rec[cSub]))
+			return err
 		}
 		hadm, ok := atoi(rec[cHadm])
 		if !ok && len(rec[cHadm]) > 0 {
-			return nil, cr.cellError(cHadm, "hadm_id", "expected a numeric admission id or an empty cell, got "+quote(rec[cHadm]))
+			return cr.cellError(cHadm, "hadm_id", "expected a numeric admission id or an empty cell, got "+quote(rec[cHadm]))
 		}
 		if len(rec[cStart]) == 0 {
 			rx.noStart++
-			continue
+			return nil
 		}
 		start, ok := parseTime(rec[cStart])
 		if !ok {
-			return nil, cr.cellError(cStart, startCol, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cStart]))
+			return cr.cellError(cStart, startCol, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cStart]))
 		}
 		if rx.dateOnly {
 			start -= ((start % 86400) + 86400) % 86400
@@ -123,11 +101,15 @@ func readPrescriptions(ctx context.Context, name string, store pipeline.ObjectSt
 			rx.unparsed++
 		}
 		rx.rows = append(rx.rows, rxRow{subject: sub, hadm: hadm, start: start, drug: di, unit: ui, dose: float32(dose), order: int32(len(rx.rows))})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rx.rows) == 0 {
 		return nil, &CellError{File: name, Line: 2, Column: 1, Field: startCol, Reason: "no prescription with a start time; expected at least one"}
 	}
-	if rx.source, err = f.Source(n); err != nil {
+	if rx.source, err = tab.source(); err != nil {
 		return nil, err
 	}
 	sort.Slice(rx.rows, func(i, j int) bool {

@@ -140,17 +140,7 @@ func (g *synthGen) prescription(sub int64, x synthRx) {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, g.rxID, 10)
 		b = append(b, ",,,P1,"...)
-		b = appendTime(b, x.start, false, ' ')
-		b = append(b, ',')
-		b = appendTime(b, x.start+24*hour, false, ' ')
-		b = append(b, ",MAIN,"...)
-		b = csvText(b, d.name)
-		b = append(b, ",,,,,,"...)
-		b = csvText(b, x.dose)
-		b = append(b, ',')
-		b = append(b, d.unit...)
-		b = append(b, ",,,,"...)
-		b = append(b, d.route...)
+		b = rxCells(b, x, d, ",,,,,,", ",,,,")
 	} else {
 		// row_id,subject_id,hadm_id,icustay_id,startdate,enddate,drug_type,drug,drug_name_poe,drug_name_generic,
 		// formulary_drug_cd,gsn,ndc,prod_strength,dose_val_rx,dose_unit_rx,form_val_disp,form_unit_disp,route
@@ -160,21 +150,28 @@ func (g *synthGen) prescription(sub int64, x synthRx) {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, x.hadm, 10)
 		b = append(b, ",,"...)
-		b = appendTime(b, x.start, false, ' ')
-		b = append(b, ',')
-		b = appendTime(b, x.start+day, false, ' ')
-		b = append(b, ",MAIN,"...)
-		b = csvText(b, d.name)
-		b = append(b, ",,,,,,,"...)
-		b = csvText(b, x.dose)
-		b = append(b, ',')
-		b = append(b, d.unit...)
-		b = append(b, ",,,"...)
-		b = append(b, d.route...)
+		b = rxCells(b, x, d, ",,,,,,,", ",,,")
 	}
 	b = append(b, '\n')
 	g.rx.w.Write(b)
 	g.buf = b
+}
+
+// rxCells appends a prescription's cells from its start time to its route: a day's
+// order of drug, dose and unit; toDose and toRoute are the empty columns each version
+// has before the dose and the route.
+func rxCells(b []byte, x synthRx, d synthDrug, toDose, toRoute string) []byte {
+	b = appendTime(b, x.start, false, ' ')
+	b = append(b, ',')
+	b = appendTime(b, x.start+day, false, ' ')
+	b = append(b, ",MAIN,"...)
+	b = csvText(b, d.name)
+	b = append(b, toDose...)
+	b = csvText(b, x.dose)
+	b = append(b, ',')
+	b = append(b, d.unit...)
+	b = append(b, toRoute...)
+	return append(b, d.route...)
 }
 
 // panel writes one blood draw: the chemistry panel and blood count, and with bloodGas
@@ -206,19 +203,15 @@ func (g *synthGen) lab1(sub, hadm, spec, item, t int64, value, valuenum, unit st
 	g.labID++
 	g.info.LabRows++
 	b := g.buf[:0]
-	hadmText := func(b []byte) []byte {
-		if hadm == 0 {
-			return b
-		}
-		return strconv.AppendInt(b, hadm, 10)
+	b = strconv.AppendInt(b, g.labID, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, sub, 10)
+	b = append(b, ',')
+	if hadm != 0 {
+		b = strconv.AppendInt(b, hadm, 10)
 	}
+	b = append(b, ',')
 	if g.iv {
-		b = strconv.AppendInt(b, g.labID, 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, sub, 10)
-		b = append(b, ',')
-		b = hadmText(b)
-		b = append(b, ',')
 		b = strconv.AppendInt(b, spec, 10)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, item, 10)
@@ -226,32 +219,23 @@ func (g *synthGen) lab1(sub, hadm, spec, item, t int64, value, valuenum, unit st
 		b = appendTime(b, t, false, ' ')
 		b = append(b, ',')
 		b = appendTime(b, t+40*60, false, ' ')
+	} else {
+		b = strconv.AppendInt(b, item, 10)
 		b = append(b, ',')
-		b = append(b, value...)
-		b = append(b, ',')
-		b = append(b, valuenum...)
-		b = append(b, ',')
-		b = append(b, unit...)
+		b = appendTime(b, t, false, ' ')
+	}
+	b = append(b, ',')
+	b = append(b, value...)
+	b = append(b, ',')
+	b = append(b, valuenum...)
+	b = append(b, ',')
+	b = append(b, unit...)
+	if g.iv {
 		b = append(b, ",,,,ROUTINE,"...)
 		if g.labID%997 == 0 {
 			b = csvText(b, "verified, \"repeat\"\nsee ___")
 		}
 	} else {
-		b = strconv.AppendInt(b, g.labID, 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, sub, 10)
-		b = append(b, ',')
-		b = hadmText(b)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, item, 10)
-		b = append(b, ',')
-		b = appendTime(b, t, false, ' ')
-		b = append(b, ',')
-		b = append(b, value...)
-		b = append(b, ',')
-		b = append(b, valuenum...)
-		b = append(b, ',')
-		b = append(b, unit...)
 		b = append(b, ',')
 	}
 	b = append(b, '\n')

@@ -106,3 +106,26 @@ func (s *Store) Delete(ctx context.Context, bucket, key string) error {
 	_, err := s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	return err
 }
+
+// Lazy is a store whose client comes into being after the store: client is called on
+// each use. (A SageMaker test server needs its store before the S3 client that reaches
+// the server's S3 exists.)
+func Lazy(client func() API) pipeline.ObjectStore { return lazy(client) }
+
+type lazy func() API
+
+func (l lazy) Get(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
+	return New(l()).Get(ctx, bucket, key)
+}
+
+func (l lazy) List(ctx context.Context, bucket, prefix string) ([]string, error) {
+	return New(l()).List(ctx, bucket, prefix)
+}
+
+func (l lazy) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) error {
+	return New(l()).Put(ctx, bucket, key, body, size)
+}
+
+func (l lazy) Delete(ctx context.Context, bucket, key string) error {
+	return New(l()).Delete(ctx, bucket, key)
+}
