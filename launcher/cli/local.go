@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -246,17 +245,7 @@ func (c *localCmd) buildTree(root string) error {
 		Hosts: []string{"algo-1"}, NetworkInterfaceName: "eth0",
 		InstanceGroups: []optml.InstanceGroup{{InstanceGroupName: "homogeneousCluster", InstanceType: c.instanceType, Hosts: []string{"algo-1"}}},
 	}
-	files := map[string]any{tree.Hyperparameters(): hp, tree.InputDataConfig(): channels, tree.ResourceConfig(): resource}
-	for path, v := range files {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tree.WriteConfig(hp, channels, resource)
 }
 
 // copyTree copies a file (into dst/) or a folder's contents (to dst).
