@@ -71,11 +71,12 @@ func (r *run) saveCheckpoint(ck *model.Checkpoint) error {
 	r.savedCheckpoint, r.lastCheckpoint = true, pos
 	done := make(chan error, 1)
 	r.checkpointing = done
+	write := writeCheckpoint // read on this goroutine, as the ridge's fit is
 	go func() {
 		var err error
 		defer func() { done <- err }()
 		defer model.Recover(&err) // a panic here would end the process past Train's guard
-		err = writeCheckpoint(path, ck)
+		err = write(path, ck)
 	}()
 	return prev
 }

@@ -274,10 +274,11 @@ type backgroundRidge struct {
 
 func startRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, seed int64) *backgroundRidge {
 	b := &backgroundRidge{done: make(chan struct{})}
+	fit := fitRidge // read here: after a stop the goroutine may outlive the run (and a test's stub)
 	go func() {
 		defer close(b.done)
 		defer model.Recover(&b.err) // a panic here would end the process past Train's guard
-		b.ridge, b.err = fitRidge(train, sc, l, seed)
+		b.ridge, b.err = fit(train, sc, l, seed)
 	}()
 	return b
 }
