@@ -8,8 +8,8 @@
 #   docker run --rm -v "$PWD/opt_ml:/opt/ml" blueblood-trainer train
 #
 # bin/trainer-static may also be the faster static OpenBLAS build (README, "Image
-# builds"). To build the binary inside Docker instead (pulls golang), use build.Dockerfile:
-#   docker build -f build.Dockerfile -t blueblood-trainer .
+# builds"). To build the binary inside Docker instead (pulls golang), use container/build.Dockerfile:
+#   docker build -f container/build.Dockerfile -t blueblood-trainer .
 #
 # SageMaker runs `docker run IMAGE train` (or serve); the exec-form ENTRYPOINT receives
 # the argument and SIGTERM directly (no shell, no tini). Nothing is put under /opt/ml,

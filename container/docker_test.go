@@ -44,7 +44,7 @@ func dockerInstructions(t *testing.T, path string) (df string, instr, froms []st
 // Their runtime stages end alike.
 func TestDockerfile(t *testing.T) {
 	_, instr, froms := dockerInstructions(t, "../Dockerfile")
-	bdf, binstr, bfroms := dockerInstructions(t, "../build.Dockerfile")
+	bdf, binstr, bfroms := dockerInstructions(t, "build.Dockerfile")
 	tail := func(in []string) string { return strings.Join(in[len(in)-2:], "\n") }
 	runtimeOK := func(in []string) []bool {
 		all := strings.Join(in, "\n")

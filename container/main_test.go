@@ -139,7 +139,7 @@ func trainerBinary(t *testing.T) string {
 		}
 		binaryDir = dir
 		// Build from exactly what build.Dockerfile's build stage copies, with its flags.
-		df, err := os.ReadFile("../build.Dockerfile")
+		df, err := os.ReadFile("build.Dockerfile")
 		if err != nil {
 			t.Fatal(err)
 		}

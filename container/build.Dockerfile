@@ -1,7 +1,7 @@
 # BlueBlood trainer image built inside Docker (needs the golang image from a registry):
 #
-#   docker build -f build.Dockerfile -t blueblood-trainer .                         # static OpenBLAS
-#   docker build -f build.Dockerfile --target trainer-purego -t blueblood-trainer:purego .
+#   docker build -f container/build.Dockerfile -t blueblood-trainer .                         # static OpenBLAS
+#   docker build -f container/build.Dockerfile --target trainer-purego -t blueblood-trainer:purego .
 #
 # Without registry access, build the binary on the host and use the Dockerfile beside
 # this one (README, "Build the trainer image"). The pure-Go stages come first because Docker's
