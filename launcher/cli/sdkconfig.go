@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -105,7 +106,15 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%d bytes, at most %d expected", st.Size(), limit)
 	}
-	return os.ReadFile(path)
+	// Read the file already open, bounded: it may have grown since the Stat.
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("more than %d bytes, at most %d expected", limit, limit)
+	}
+	return b, nil
 }
 
 // merge copies src into dst; maps merge key by key, anything else (lists
