@@ -112,21 +112,26 @@ func (r *dryRunRecorder) Do(req *http.Request) (*http.Response, error) {
 	case strings.HasSuffix(op, ".CreateHyperParameterTuningJob"):
 		resp = `{"HyperParameterTuningJobArn":"arn:aws:sagemaker:us-east-1:000000000000:hyper-parameter-tuning-job/dry-run"}`
 	}
+	return dryRunResponse(req, resp), nil
+}
+
+// dryRunResponse is a successful JSON answer to req made up offline.
+func dryRunResponse(req *http.Request, body string) *http.Response {
 	return &http.Response{
 		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header:  http.Header{"Content-Type": {"application/x-amz-json-1.1"}},
-		Body:    io.NopCloser(strings.NewReader(resp)),
+		Body:    io.NopCloser(strings.NewReader(body)),
 		Request: req,
-	}, nil
+	}
 }
 
-// dryRunClient is a SageMaker client whose requests end in rec; it needs no AWS
+// dryRunClient is a SageMaker client whose requests end in hc; it needs no AWS
 // configuration and sends nothing.
-func dryRunClient(rec *dryRunRecorder) *sagemaker.Client {
+func dryRunClient(hc sagemaker.HTTPClient) *sagemaker.Client {
 	return sagemaker.New(sagemaker.Options{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("DRYRUN", "DRYRUN", ""),
-		HTTPClient:       rec,
+		HTTPClient:       hc,
 		BaseEndpoint:     aws.String("http://dry-run.invalid"),
 		RetryMaxAttempts: 1,
 	})

@@ -7,10 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 )
 
 // dryRunLookup marks every value a dry run made up instead of looking it up.
@@ -69,10 +65,7 @@ func (r *lookupRecorder) Do(req *http.Request) (*http.Response, error) {
 	default:
 		return nil, fmt.Errorf("dry run: %s is not a lookup a dry run answers", op)
 	}
-	return &http.Response{
-		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}}, Body: io.NopCloser(strings.NewReader(resp)), Request: req,
-	}, nil
+	return dryRunResponse(req, resp), nil
 }
 
 // dryRunPackageArn is the placeholder ARN of a model package version in a dry run.
@@ -88,13 +81,7 @@ func jsonObject(v any) string {
 // dryRunLookups returns clients whose SageMaker reads lookupRecorder answers; they need
 // no AWS configuration and send nothing.
 func (e *Env) dryRunLookups() *Clients {
-	return &Clients{dryRun: true, SageMaker: sagemaker.New(sagemaker.Options{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("DRYRUN", "DRYRUN", ""),
-		HTTPClient:       &lookupRecorder{stderr: e.Stderr},
-		BaseEndpoint:     aws.String("http://dry-run.invalid"),
-		RetryMaxAttempts: 1,
-	})}
+	return &Clients{dryRun: true, SageMaker: dryRunClient(&lookupRecorder{stderr: e.Stderr})}
 }
 
 // awsOrDryRun returns the real clients, or in a dry run the offline lookups.
