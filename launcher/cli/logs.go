@@ -47,24 +47,37 @@ func (c *logsCmd) Exec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tail := c.e.newLogTail(cl.Logs, args[0])
+	return c.e.printLogs(ctx, c.e.newLogTail(cl.Logs, args[0]), c.follow, string(out.SecondaryStatus), terminal(out.TrainingJobStatus),
+		func() (string, bool, error) {
+			out, err := c.e.describeJob(ctx, cl, args[0])
+			if err != nil {
+				return "", false, err
+			}
+			return string(out.SecondaryStatus), terminal(out.TrainingJobStatus), nil
+		})
+}
+
+// printLogs prints a job's log lines and, with follow, goes on until the job ends.
+// status and ended are the job's state now; describe gives them again.
+func (e *Env) printLogs(ctx context.Context, tail *logTail, follow bool, status string, ended bool, describe func() (status string, ended bool, err error)) error {
 	for {
 		if err := tail.poll(ctx); err != nil {
 			return err
 		}
-		if !c.follow || terminal(out.TrainingJobStatus) {
+		if !follow || ended {
 			if tail.lines == 0 {
-				fmt.Fprintf(c.e.Stderr, "no log lines yet for %s (%s)\n", args[0], out.SecondaryStatus)
+				fmt.Fprintf(e.Stderr, "no log lines yet for %s (%s)\n", tail.job, status)
 			}
 			return nil
 		}
-		if err := c.e.Sleep(ctx, c.e.logPoll()); err != nil {
+		if err := e.Sleep(ctx, e.logPoll()); err != nil {
 			return err
 		}
-		if out, err = c.e.describeJob(ctx, cl, args[0]); err != nil {
+		var err error
+		if status, ended, err = describe(); err != nil {
 			return err
 		}
-		if terminal(out.TrainingJobStatus) {
+		if ended {
 			// One last read: lines written just before the job ended.
 			return tail.poll(ctx)
 		}

@@ -178,26 +178,14 @@ func (e *Env) processingLogs(ctx context.Context, c *Clients, name string, follo
 	}
 	tail := e.newLogTail(c.Logs, name)
 	tail.group = processingLogGroup
-	for {
-		if err := tail.poll(ctx); err != nil {
-			return err
-		}
-		if !follow || processingTerminal(out.ProcessingJobStatus) {
-			if tail.lines == 0 {
-				fmt.Fprintf(e.Stderr, "no log lines yet for %s (%s)\n", name, out.ProcessingJobStatus)
+	return e.printLogs(ctx, tail, follow, string(out.ProcessingJobStatus), processingTerminal(out.ProcessingJobStatus),
+		func() (string, bool, error) {
+			out, err := e.describeProcessing(ctx, c, name, noTraining)
+			if err != nil {
+				return "", false, err
 			}
-			return nil
-		}
-		if err := e.Sleep(ctx, e.logPoll()); err != nil {
-			return err
-		}
-		if out, err = e.describeProcessing(ctx, c, name, noTraining); err != nil {
-			return err
-		}
-		if processingTerminal(out.ProcessingJobStatus) {
-			return tail.poll(ctx)
-		}
-	}
+			return string(out.ProcessingJobStatus), processingTerminal(out.ProcessingJobStatus), nil
+		})
 }
 
 // stopProcessing is `launcher stop` for a name that is not a training job (noTraining
