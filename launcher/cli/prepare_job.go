@@ -109,8 +109,9 @@ func (f *prepareJobFlags) request(e *Env, opt pipeline.PrepareOptions) (*sagemak
 		return nil, nil, err
 	}
 	sec.applyProcessing(req)
-	if req.Tags = sec.withTags(req.Tags); checkTagCount(req.Tags) != nil {
-		return nil, nil, checkTagCount(req.Tags)
+	req.Tags = sec.withTags(req.Tags)
+	if err := checkTagCount(req.Tags); err != nil {
+		return nil, nil, err
 	}
 	return req, sec, nil
 }

@@ -186,7 +186,6 @@ func (c *tuneCmd) request(spec *jobSpec) (*sagemaker.CreateHyperParameterTuningJ
 		if c.maxJobs != 0 && c.maxJobs != combos {
 			return nil, usagef("--max-jobs %d: Grid runs every combination (%d); omit --max-jobs or give %d", c.maxJobs, combos, combos)
 		}
-
 	case c.maxJobs == 0:
 		limits.MaxNumberOfTrainingJobs = aws.Int32(10)
 	default:
