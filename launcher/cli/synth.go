@@ -3,10 +3,13 @@ package cli
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -93,12 +96,18 @@ func (c *synthCmd) native() error {
 	if c.labRows < 0 {
 		return usagef("--lab-rows %d: expected 0 (default) or more", c.labRows)
 	}
-	if _, err := os.Stat(c.out); err == nil {
+	// Made here, exclusively, so that what a failure removes is only ever ours.
+	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(c.out, 0o755); errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s: already exists; expected a new folder", c.out)
+	} else if err != nil {
+		return err
 	}
 	info, err := mimic.WriteSynth(c.out, mimic.SynthOptions{Version: c.format, Subjects: c.subjects, Seed: c.seed, LabRows: c.labRows})
 	if err != nil {
-		os.RemoveAll(c.out) // the folder did not exist before: nothing of the user's is removed
+		os.RemoveAll(c.out) // made just above: nothing of the user's is removed
 		return err
 	}
 	fmt.Fprintf(c.e.Stdout, "wrote %s (%s): %d subjects, %d admissions, %d prescriptions, %d labevents rows (seed %d)\n",
