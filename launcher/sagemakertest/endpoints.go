@@ -248,9 +248,7 @@ func (st *endpointState) createConfig(_ context.Context, body []byte) (any, erro
 				}
 			}
 			if c.required(s, "MaxConcurrency", p+".serverlessConfig.maxConcurrency") {
-				if n, ok := c.integer(s["MaxConcurrency"], p+".serverlessConfig.maxConcurrency", 1); ok && n > 200 {
-					c.fail(n, p+".serverlessConfig.maxConcurrency", "have value less than or equal to 200")
-				}
+				c.intRange(s["MaxConcurrency"], p+".serverlessConfig.maxConcurrency", 1, 200)
 			}
 		default:
 			c.fail(nil, p+".instanceType", "be set, or serverlessConfig")

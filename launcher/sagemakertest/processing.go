@@ -143,26 +143,20 @@ func validateProcessingJob(req map[string]any) []string {
 			c.fail(nil, "processingResources.clusterConfig", "not be null")
 		} else {
 			if c.required(cc, "InstanceCount", "processingResources.clusterConfig.instanceCount") {
-				if n, ok := c.integer(cc["InstanceCount"], "processingResources.clusterConfig.instanceCount", 1); ok && n > 100 {
-					c.fail(n, "processingResources.clusterConfig.instanceCount", "have value less than or equal to 100")
-				}
+				c.intRange(cc["InstanceCount"], "processingResources.clusterConfig.instanceCount", 1, 100)
 			}
 			if c.required(cc, "InstanceType", "processingResources.clusterConfig.instanceType") {
 				c.enum(cc["InstanceType"], "processingResources.clusterConfig.instanceType", processingInstanceTypes...)
 			}
 			if c.required(cc, "VolumeSizeInGB", "processingResources.clusterConfig.volumeSizeInGB") {
-				if n, ok := c.integer(cc["VolumeSizeInGB"], "processingResources.clusterConfig.volumeSizeInGB", 1); ok && n > 16384 {
-					c.fail(n, "processingResources.clusterConfig.volumeSizeInGB", "have value less than or equal to 16384")
-				}
+				c.intRange(cc["VolumeSizeInGB"], "processingResources.clusterConfig.volumeSizeInGB", 1, 16384)
 			}
 		}
 	}
 	if sc, ok := req["StoppingCondition"]; ok {
 		m := obj(sc)
 		if c.required(m, "MaxRuntimeInSeconds", "stoppingCondition.maxRuntimeInSeconds") {
-			if n, ok := c.integer(m["MaxRuntimeInSeconds"], "stoppingCondition.maxRuntimeInSeconds", 1); ok && n > 777600 {
-				c.fail(n, "stoppingCondition.maxRuntimeInSeconds", "have value less than or equal to 777600")
-			}
+			c.intRange(m["MaxRuntimeInSeconds"], "stoppingCondition.maxRuntimeInSeconds", 1, 777600)
 		}
 	}
 	c.s3Channels(list(req["ProcessingInputs"]), "processingInputs", "Input", func(s3 map[string]any, p string) {

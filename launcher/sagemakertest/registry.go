@@ -276,9 +276,7 @@ func (st *registryState) listPackages(_ context.Context, body []byte) (any, erro
 	}
 	c := &checker{}
 	if v, ok := req["MaxResults"]; ok {
-		if n, ok := c.integer(v, "maxResults", 1); ok && n > 100 {
-			c.fail(n, "maxResults", "have value less than or equal to 100")
-		}
+		c.intRange(v, "maxResults", 1, 100)
 	}
 	if v, ok := req["ModelApprovalStatus"]; ok {
 		c.enum(v, "modelApprovalStatus", approvalStatuses...)

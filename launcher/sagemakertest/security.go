@@ -64,9 +64,7 @@ func (c *checker) security(req map[string]any, prefix string) {
 		m := obj(v)
 		p := prefix + "retryStrategy.maximumRetryAttempts"
 		if c.required(m, "MaximumRetryAttempts", p) {
-			if n, ok := c.integer(m["MaximumRetryAttempts"], p, 1); ok && n > 30 {
-				c.fail(n, p, "have value less than or equal to 30")
-			}
+			c.intRange(m["MaximumRetryAttempts"], p, 1, 30)
 		}
 	}
 }
@@ -77,9 +75,7 @@ func (c *checker) tuningStop(cfg map[string]any, p string) {
 		c.integer(v, p+".randomSeed", 0)
 	}
 	if v, ok := obj(cfg["ResourceLimits"])["MaxRuntimeInSeconds"]; ok {
-		if n, ok := c.integer(v, p+".resourceLimits.maxRuntimeInSeconds", 120); ok && n > 15768000 {
-			c.fail(n, p+".resourceLimits.maxRuntimeInSeconds", "have value less than or equal to 15768000")
-		}
+		c.intRange(v, p+".resourceLimits.maxRuntimeInSeconds", 120, 15768000)
 	}
 	cc, ok := cfg["TuningJobCompletionCriteria"]
 	if !ok {
@@ -126,9 +122,7 @@ func (c *checker) endpointConfigExtras(req map[string]any) {
 	m := obj(v)
 	p := "dataCaptureConfig"
 	if c.required(m, "InitialSamplingPercentage", p+".initialSamplingPercentage") {
-		if n, ok := c.integer(m["InitialSamplingPercentage"], p+".initialSamplingPercentage", 0); ok && n > 100 {
-			c.fail(n, p+".initialSamplingPercentage", "have value less than or equal to 100")
-		}
+		c.intRange(m["InitialSamplingPercentage"], p+".initialSamplingPercentage", 0, 100)
 	}
 	if c.required(m, "DestinationS3Uri", p+".destinationS3Uri") {
 		c.str(m["DestinationS3Uri"], p+".destinationS3Uri", 0, 512, reS3URI)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -94,6 +95,13 @@ func (c *checker) integer(v any, path string, lo float64) (float64, bool) {
 		return f, false
 	}
 	return f, true
+}
+
+// intRange checks an integer in [lo, hi].
+func (c *checker) intRange(v any, path string, lo, hi float64) {
+	if n, ok := c.integer(v, path, lo); ok && n > hi {
+		c.fail(n, path, "have value less than or equal to "+strconv.FormatFloat(hi, 'f', -1, 64))
+	}
 }
 
 func obj(v any) map[string]any {
