@@ -84,6 +84,18 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 	slices.SortFunc(keys, func(a, b string) int {
 		return cmp.Or(cmp.Compare(byDrug[b].rows, byDrug[a].rows), cmp.Compare(a, b))
 	})
+	// held-out rows' keys, worked out once (a key may hash an embedding) for all drugs
+	heldKeys := make([][]string, len(heldOut))
+	keysOf := func(c int) []string {
+		if heldKeys[c] == nil {
+			s := &heldOut[c]
+			heldKeys[c] = make([]string, s.NumRx())
+			for r := range heldKeys[c] {
+				heldKeys[c][r] = DrugKey(s, r, dim)
+			}
+		}
+		return heldKeys[c]
+	}
 	var out []DrugEffect
 	a := len(m.cfg.Layout.Analytes)
 	for _, k := range keys {
@@ -101,12 +113,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 		var variants []pipeline.Sample
 		for c := range heldOut {
 			s := &heldOut[c]
-			i := -1
-			for r := 0; r < s.NumRx() && i < 0; r++ {
-				if DrugKey(s, r, dim) == k {
-					i = r
-				}
-			}
+			i := slices.Index(keysOf(c), k)
 			if i < 0 {
 				continue
 			}
