@@ -35,9 +35,9 @@ type DrugEffect struct {
 // 3 x maxDrugCases predictions per drug.
 const maxDrugCases = 2000
 
-// DrugKey names a prescription row's drug: its name where the table gave one, else a short
+// drugKey names a prescription row's drug: its name where the table gave one, else a short
 // fingerprint of its embedding (the same vector is the same drug).
-func DrugKey(s *pipeline.Sample, i, dim int) string {
+func drugKey(s *pipeline.Sample, i, dim int) string {
 	if i < len(s.Drugs) && s.Drugs[i] != "" {
 		return s.Drugs[i]
 	}
@@ -64,7 +64,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 	for c := range train {
 		s := &train[c]
 		for i := 0; i < s.NumRx(); i++ {
-			k := DrugKey(s, i, dim)
+			k := drugKey(s, i, dim)
 			st := byDrug[k]
 			if st == nil {
 				st = &stats{units: map[string]int{}}
@@ -91,7 +91,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 			s := &heldOut[c]
 			heldKeys[c] = make([]string, s.NumRx())
 			for r := range heldKeys[c] {
-				heldKeys[c][r] = DrugKey(s, r, dim)
+				heldKeys[c][r] = drugKey(s, r, dim)
 			}
 		}
 		return heldKeys[c]
