@@ -98,21 +98,21 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 			st.otherSubject++
 			return nil
 		}
-		if len(rec[cVal]) == 0 {
+		v, has, err := tab.valueNum(rec, cVal)
+		if err != nil {
+			return err
+		}
+		if !has {
 			st.noValue++
 			return nil
-		}
-		v, ok := parseFloat(rec[cVal])
-		if !ok {
-			return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
 		}
 		if !an[a].keep(v) {
 			st.outOfRange++
 			return nil
 		}
-		t, ok := parseTime(rec[cTime])
-		if !ok {
-			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+		t, err := tab.time(rec, cTime, "charttime")
+		if err != nil {
+			return err
 		}
 		var hadm int64
 		if cHadm >= 0 && len(rec[cHadm]) > 0 {
@@ -150,7 +150,6 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 		return st, pipeline.Source{}, err
 	}
 	defer tab.Close()
-	cr := tab.cr
 	cols, err := columns(name, tab.idx, "subject_id", "hadm_id", "itemid", "charttime", "value", "valuenum")
 	if err != nil {
 		return st, pipeline.Source{}, err
@@ -172,15 +171,13 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 			return err
 		}
 		hadm, _ := atoi(rec[cHadm])
-		t, ok := parseTime(rec[cTime])
-		if !ok {
-			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+		t, err := tab.time(rec, cTime, "charttime")
+		if err != nil {
+			return err
 		}
-		num, hasNum := 0.0, len(rec[cVal]) > 0
-		if hasNum {
-			if num, ok = parseFloat(rec[cVal]); !ok {
-				return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
-			}
+		num, hasNum, err := tab.valueNum(rec, cVal)
+		if err != nil {
+			return err
 		}
 		st.kept++
 		fn(item, sub, hadm, t, rec[cText], num, hasNum)

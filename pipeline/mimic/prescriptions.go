@@ -64,9 +64,9 @@ func readPrescriptions(ctx context.Context, name string, store pipeline.ObjectSt
 			rx.noStart++
 			return nil
 		}
-		start, ok := parseTime(rec[cStart])
-		if !ok {
-			return cr.cellError(cStart, startCol, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cStart]))
+		start, err := tab.time(rec, cStart, startCol)
+		if err != nil {
+			return err
 		}
 		if rx.dateOnly {
 			start -= ((start % 86400) + 86400) % 86400

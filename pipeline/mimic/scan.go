@@ -90,6 +90,27 @@ func (t *table) subjectID(rec [][]byte, c int) (int64, error) {
 	return id, nil
 }
 
+// time parses the time in column c (called name) of rec.
+func (t *table) time(rec [][]byte, c int, name string) (int64, error) {
+	v, ok := parseTime(rec[c])
+	if !ok {
+		return 0, t.cr.cellError(c, name, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[c]))
+	}
+	return v, nil
+}
+
+// valueNum parses the valuenum in column c of rec; has is false for an empty cell.
+func (t *table) valueNum(rec [][]byte, c int) (v float64, has bool, err error) {
+	if len(rec[c]) == 0 {
+		return 0, false, nil
+	}
+	v, ok := parseFloat(rec[c])
+	if !ok {
+		return 0, false, t.cr.cellError(c, "valuenum", "expected a number or an empty cell, got "+quote(rec[c]))
+	}
+	return v, true, nil
+}
+
 // source is the table's Source for the records read.
 func (t *table) source() (pipeline.Source, error) { return t.f.Source(t.rows) }
 
