@@ -79,7 +79,6 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 	need := max(cSub, cItem, cTime, cVal, cHadm, cUnit) + 1
 	items := newItemIndex(an)
 	err = tab.each(ctx, need, func(rec [][]byte) error {
-		st.rows++
 		id, err := tab.itemID(rec, cItem)
 		if err != nil {
 			return err
@@ -135,6 +134,7 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
+	st.rows = tab.rows
 	src, err := tab.source()
 	return st, src, err
 }
@@ -157,7 +157,6 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 	cSub, cHadm, cItem, cTime, cText, cVal := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
 	need := max(cSub, cHadm, cItem, cTime, cText, cVal) + 1
 	err = tab.each(ctx, need, func(rec [][]byte) error {
-		st.rows++
 		item, err := tab.itemID(rec, cItem)
 		if err != nil {
 			return err
@@ -186,6 +185,7 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
+	st.rows = tab.rows
 	src, err := tab.source()
 	return st, src, err
 }
