@@ -23,17 +23,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			return embs[d], nil
 		}
 		text := rd.rx.drugs[d]
-		var e []float32
-		if rd.opt.Request.EmbedDrug != nil {
-			var err error
-			if e, err = rd.opt.Request.EmbedDrug(text); err != nil {
-				return nil, fmt.Errorf("%s: drug %q: %w", rd.ts[tPrescriptions], text, err)
-			}
-			if len(e) != dim {
-				return nil, fmt.Errorf("%s: drug %q: embedder returned %d values; expected %d", rd.ts[tPrescriptions], text, len(e), dim)
-			}
-		} else {
-			e = pipeline.EmbedText(text, dim)
+		e, err := rd.opt.Request.EmbedName(text, dim)
+		if err != nil {
+			return nil, fmt.Errorf("%s: drug %q: %w", rd.ts[tPrescriptions], text, err)
 		}
 		embs[d] = e
 		return e, nil
