@@ -161,30 +161,6 @@ func (rx *rxTable) groups() []group {
 	return out
 }
 
-func itoa(n int) string { return formatInt(int64(n)) }
-
-func formatInt(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
-
 // quote shows a cell in an error, clipped.
 func quote(b []byte) string {
 	s := string(b)

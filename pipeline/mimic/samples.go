@@ -2,6 +2,7 @@ package mimic
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -58,7 +59,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			rd.pr.GroupsDropped++
 			continue
 		}
-		smp := pipeline.Sample{Subject: formatInt(g.subject), Start: formatTime(g.start, rd.rx.dateOnly),
+		smp := pipeline.Sample{Subject: strconv.FormatInt(g.subject, 10), Start: formatTime(g.start, rd.rx.dateOnly),
 			Pre: make([]float32, na), PreObserved: make([]bool, na), Post: make([]float32, na), PostObserved: make([]bool, na)}
 		crossGroup := false
 		for a := range s {

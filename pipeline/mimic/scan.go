@@ -3,6 +3,7 @@ package mimic
 import (
 	"context"
 	"io"
+	"strconv"
 
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -64,7 +65,7 @@ func (t *table) each(ctx context.Context, need int, fn func(rec [][]byte) error)
 			}
 		}
 		if len(rec) < need {
-			return t.cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
+			return t.cr.cellError(len(rec)-1, "", "row has "+strconv.Itoa(len(rec))+" columns; expected as many as the header")
 		}
 		if err := fn(rec); err != nil {
 			return err
@@ -119,7 +120,7 @@ func (t *table) source() (pipeline.Source, error) { return t.f.Source(t.rows) }
 func (t *table) readTimes(rec [][]byte, cols []int, names []string, ints int, v []int64) error {
 	for k, c := range cols {
 		if c >= len(rec) {
-			return t.cr.cellError(len(rec)-1, names[k], "row has "+itoa(len(rec))+" columns; expected as many as the header")
+			return t.cr.cellError(len(rec)-1, names[k], "row has "+strconv.Itoa(len(rec))+" columns; expected as many as the header")
 		}
 		var ok bool
 		if k < ints {
