@@ -65,13 +65,9 @@ func TestOpenBLASTrainer(t *testing.T) {
 
 	t.Run("image", func(t *testing.T) {
 		engine := dockertest.Require(t)
-		df, err := os.ReadFile("../Dockerfile")
-		if err != nil {
-			t.Fatal(err)
-		}
 		// the production Dockerfile packages the host-built binary, as the README does
 		ctxDir := filepath.Join(dir, "context")
-		dockertest.PrebuiltContext(t, df, bin, ctxDir)
+		dockertest.ProductionContext(t, bin, ctxDir)
 		image := engine.BuildImage(t, ctxDir)
 		st, _ := os.Stat(bin)
 		size := engine.ImageSize(t, image)

@@ -31,11 +31,7 @@ func productionImage(t *testing.T, engine *dockertest.Engine) (string, []byte) {
 	bin := trainerBinary(t)
 	ctxDir := t.TempDir()
 	// the production Dockerfile, built as the README does, by the classic builder
-	df, err := os.ReadFile("../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockertest.PrebuiltContext(t, df, bin, ctxDir)
+	dockertest.ProductionContext(t, bin, ctxDir)
 	raw, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)

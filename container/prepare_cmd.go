@@ -15,14 +15,12 @@ import (
 // SIGTERM; the run then removes what it wrote and exits as stopped.
 func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	err := processing.Run(ctx, processing.Options{Root: optml.RootFromEnv(getenv), Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr})
-	switch {
-	case err == nil:
+	if err == nil {
 		return trainer.ExitOK
-	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "prepare: %v\n", err)
-		return trainer.ExitStopped
-	default:
-		fmt.Fprintf(stderr, "prepare: %v\n", err)
-		return trainer.ExitFailure
 	}
+	fmt.Fprintf(stderr, "prepare: %v\n", err)
+	if ctx.Err() != nil {
+		return trainer.ExitStopped
+	}
+	return trainer.ExitFailure
 }

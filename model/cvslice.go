@@ -74,15 +74,6 @@ func hasDrug(s *pipeline.Sample, drug string) []int {
 	return rows
 }
 
-// withoutRows is s without the given rows (in increasing order).
-func withoutRows(s *pipeline.Sample, rows []int, dim int) pipeline.Sample {
-	out := *s
-	for k := len(rows) - 1; k >= 0; k-- {
-		out = withoutRow(&out, rows[k], dim)
-	}
-	return out
-}
-
 // scoreSlices scores each slice on one fold's test cases; preds are every method's
 // predictions for test.
 func scoreSlices(m *Model, test []pipeline.Sample, preds map[string][][]float32, sl []Slice, idx []int) ([]SliceResult, error) {

@@ -35,9 +35,9 @@ type DrugEffect struct {
 // 3 x maxDrugCases predictions per drug.
 const maxDrugCases = 2000
 
-// DrugKey names a prescription row's drug: its name where the table gave one, else a short
+// drugKey names a prescription row's drug: its name where the table gave one, else a short
 // fingerprint of its embedding (the same vector is the same drug).
-func DrugKey(s *pipeline.Sample, i, dim int) string {
+func drugKey(s *pipeline.Sample, i, dim int) string {
 	if i < len(s.Drugs) && s.Drugs[i] != "" {
 		return s.Drugs[i]
 	}
@@ -64,7 +64,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 	for c := range train {
 		s := &train[c]
 		for i := 0; i < s.NumRx(); i++ {
-			k := DrugKey(s, i, dim)
+			k := drugKey(s, i, dim)
 			st := byDrug[k]
 			if st == nil {
 				st = &stats{units: map[string]int{}}
@@ -84,6 +84,18 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 	slices.SortFunc(keys, func(a, b string) int {
 		return cmp.Or(cmp.Compare(byDrug[b].rows, byDrug[a].rows), cmp.Compare(a, b))
 	})
+	// held-out rows' keys, worked out once (a key may hash an embedding) for all drugs
+	heldKeys := make([][]string, len(heldOut))
+	keysOf := func(c int) []string {
+		if heldKeys[c] == nil {
+			s := &heldOut[c]
+			heldKeys[c] = make([]string, s.NumRx())
+			for r := range heldKeys[c] {
+				heldKeys[c][r] = drugKey(s, r, dim)
+			}
+		}
+		return heldKeys[c]
+	}
 	var out []DrugEffect
 	a := len(m.cfg.Layout.Analytes)
 	for _, k := range keys {
@@ -101,12 +113,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 		var variants []pipeline.Sample
 		for c := range heldOut {
 			s := &heldOut[c]
-			i := -1
-			for r := 0; r < s.NumRx() && i < 0; r++ {
-				if DrugKey(s, r, dim) == k {
-					i = r
-				}
-			}
+			i := slices.Index(keysOf(c), k)
 			if i < 0 {
 				continue
 			}

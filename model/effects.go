@@ -89,12 +89,27 @@ func (m *Model) Effects(cases []pipeline.Sample, doseScale float64) ([]CaseEffec
 // withoutRow is s without prescription row i. A case with one row becomes a case with
 // none: the network pools over no rows, which is its answer to "no prescription".
 func withoutRow(s *pipeline.Sample, i, dim int) pipeline.Sample {
+	return withoutRows(s, []int{i}, dim)
+}
+
+// withoutRows is s without the given rows (in increasing order); s is not changed.
+func withoutRows(s *pipeline.Sample, rows []int, dim int) pipeline.Sample {
 	out := *s
-	out.Embeddings = slices.Delete(slices.Clone(s.Embeddings), i*dim, (i+1)*dim)
-	out.Doses = slices.Delete(slices.Clone(s.Doses), i, i+1)
-	out.Units = slices.Delete(slices.Clone(s.Units), i, i+1)
-	if len(s.Drugs) == len(s.Doses) {
-		out.Drugs = slices.Delete(slices.Clone(s.Drugs), i, i+1)
+	out.Embeddings = slices.Clone(s.Embeddings)
+	out.Doses = slices.Clone(s.Doses)
+	out.Units = slices.Clone(s.Units)
+	drugs := len(s.Drugs) == len(s.Doses)
+	if drugs {
+		out.Drugs = slices.Clone(s.Drugs)
+	}
+	for k := len(rows) - 1; k >= 0; k-- {
+		i := rows[k]
+		out.Embeddings = slices.Delete(out.Embeddings, i*dim, (i+1)*dim)
+		out.Doses = slices.Delete(out.Doses, i, i+1)
+		out.Units = slices.Delete(out.Units, i, i+1)
+		if drugs {
+			out.Drugs = slices.Delete(out.Drugs, i, i+1)
+		}
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/blueblood/blueblood/pipeline"
 	"gonum.org/v1/gonum/blas"
@@ -110,9 +109,9 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	r := &Ridge{sc: sc, layout: l, trainMean: TrainMean(train, a), Penalty: best,
 		beta: make([][]float64, a), intercept: make([]float64, a)}
 	for j := 0; j < a; j++ {
-		total := st.sums[j][0].clone()
-		for f := 1; f < k; f++ {
-			total.add(st.sums[j][f], 1)
+		total := newXYSums(st.p)
+		for f := 0; f < k; f++ {
+			total.add(st.sums[j][f])
 		}
 		r.beta[j], r.intercept[j] = total.solve(best, nil)
 	}
@@ -142,22 +141,18 @@ func newXYSums(p int) *xySums {
 	return &xySums{xx: make([]float64, p*p), x: make([]float64, p), xy: make([]float64, p)}
 }
 
-func (s *xySums) clone() *xySums {
-	return &xySums{n: s.n, xx: slices.Clone(s.xx), x: slices.Clone(s.x), xy: slices.Clone(s.xy), y: s.y}
-}
-
-// add adds sign times o to s.
-func (s *xySums) add(o *xySums, sign float64) {
-	s.n += sign * o.n
-	s.y += sign * o.y
+// add adds o to s.
+func (s *xySums) add(o *xySums) {
+	s.n += o.n
+	s.y += o.y
 	for i, v := range o.xx {
-		s.xx[i] += sign * v
+		s.xx[i] += v
 	}
 	for i, v := range o.x {
-		s.x[i] += sign * v
+		s.x[i] += v
 	}
 	for i, v := range o.xy {
-		s.xy[i] += sign * v
+		s.xy[i] += v
 	}
 }
 
@@ -280,7 +275,7 @@ func (st *ridgeSums) foldErrors() ([]float64, error) {
 		sum := newXYSums(p)
 		for g := 0; g < k; g++ {
 			if g != f {
-				sum.add(st.sums[j][g], 1)
+				sum.add(st.sums[j][g])
 			}
 		}
 		beta[f][j], icpt[f][j] = sum.solveAll(ridgePenalties)

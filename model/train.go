@@ -209,11 +209,11 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 			for _, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(tr))] {
 				batch = append(batch, tr[idx])
 			}
-			rngAt, _ := st.rng.MarshalBinary()
+			rngAt := *st.rng // PCG is its state: a copy, not an encoding, on this hot path
 			m.dropoutMask(rr, drop)
 			loss, count, err := sharded.step(ctx, batch, drop, grads, st.opt, opt.ClipNorm, opt.WeightDecay)
 			if errors.Is(err, errStoppedMidBatch) {
-				_ = st.rng.UnmarshalBinary(rngAt) // the batch redraws its mask on resume
+				*st.rng = rngAt // the batch redraws its mask on resume
 				return m.interrupt(st, opt, finish)
 			}
 			if err != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"unicode"
@@ -8,6 +9,19 @@ import (
 
 // DefaultEmbeddingDim is the embedding width of the original project's tables (P0..P127).
 const DefaultEmbeddingDim = 128
+
+// EmbedName embeds a raw drug name at width dim as a read does: with EmbedDrug (a vector
+// of another width is an error) or else EmbedText. Callers trim the name.
+func (o *RequestOptions) EmbedName(name string, dim int) ([]float32, error) {
+	if o.EmbedDrug == nil {
+		return EmbedText(name, dim), nil
+	}
+	emb, err := o.EmbedDrug(name)
+	if err == nil && len(emb) != dim {
+		err = fmt.Errorf("embedder returned %d values; expected %d", len(emb), dim)
+	}
+	return emb, err
+}
 
 // EmbedText embeds a raw drug name deterministically, so raw tables need no external
 // model: the lowercased name, with runs of non-alphanumerics collapsed to one space and

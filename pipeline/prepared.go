@@ -136,11 +136,12 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		Arrays: map[string]ArrayInfo{}, UnitValues: units, IDs: ids, Scaler: sc, Sources: ds.Sources,
 		Header: ds.Header,
 	}
-	arrays := []struct {
+	type array struct {
 		name, dtype string
 		shape       []int
 		data        []byte
-	}{
+	}
+	arrays := []array{
 		{"pre", dtF4, []int{n, na}, pre},
 		{"pre_observed", dtB1, []int{n, na}, preObs},
 		{"post", dtF4, []int{n, na}, post},
@@ -152,11 +153,7 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 	}
 	if drugValues, drugIdx := drugArray(ds.Samples, rows); drugValues != nil {
 		m.DrugValues = drugValues
-		arrays = append(arrays, struct {
-			name, dtype string
-			shape       []int
-			data        []byte
-		}{"drugs", dtI4, []int{rows}, drugIdx})
+		arrays = append(arrays, array{"drugs", dtI4, []int{rows}, drugIdx})
 	}
 	for _, a := range arrays {
 		if err := ctx.Err(); err != nil {
@@ -213,20 +210,18 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 	if len(m.IDs) != n {
 		return nil, nil, mfail("%d ids for %d samples", len(m.IDs), n)
 	}
-	want := map[string]struct {
+	type spec struct {
 		dtype string
 		shape []int
-	}{
+	}
+	want := map[string]spec{
 		"pre": {dtF4, []int{n, na}}, "pre_observed": {dtB1, []int{n, na}},
 		"post": {dtF4, []int{n, na}}, "post_observed": {dtB1, []int{n, na}},
 		"rx_offsets": {dtI8, []int{n + 1}}, "embeddings": {dtF4, []int{rows, dim}},
 		"doses": {dtF4, []int{rows}}, "units": {dtI4, []int{rows}},
 	}
 	if m.DrugValues != nil {
-		want["drugs"] = struct {
-			dtype string
-			shape []int
-		}{dtI4, []int{rows}}
+		want["drugs"] = spec{dtI4, []int{rows}}
 	}
 	data := map[string][]byte{}
 	for name, w := range want {

@@ -75,17 +75,6 @@ const (
 	MinusOneByLayout  = "layout"  // a model's or the train split's earlier decision
 )
 
-// AmbiguousMinusOne lists the analytes whose -1.0 the data left undecided.
-func (r *Report) AmbiguousMinusOne() []string {
-	var out []string
-	for _, m := range r.MissingCodes {
-		if m.Ambiguous {
-			out = append(out, m.Analyte)
-		}
-	}
-	return out
-}
-
 // MinusOneWarning is the warning line for analytes whose -1.0 the data left undecided,
 // or "" when there are none.
 func (r *Report) MinusOneWarning() string {

@@ -192,13 +192,8 @@ func (rd *tableReader) embedding(s *schema, p *rowParser, dst []float32) ([]floa
 			}
 			rd.rep.MissingDrugs++
 		}
-		if rd.opt.Request.EmbedDrug == nil {
-			return append(dst, EmbedText(name, rd.layout.EmbeddingDim)...), nil
-		}
-		emb, err := rd.opt.Request.EmbedDrug(strings.TrimSpace(name))
-		if err == nil && len(emb) != rd.layout.EmbeddingDim {
-			err = fmt.Errorf("embedder returned %d values; expected %d", len(emb), rd.layout.EmbeddingDim)
-		}
+		// EmbedText ignores the spaces around a name, so trimming changes nothing there
+		emb, err := rd.opt.Request.EmbedName(strings.TrimSpace(name), rd.layout.EmbeddingDim)
 		if err != nil {
 			return dst, p.fail(s.drug, ClassEmbedding, err.Error(), s.names)
 		}

@@ -111,12 +111,8 @@ func TestServeInDocker(t *testing.T) {
 
 	binDir := t.TempDir()
 	bin := dockertest.BuildStatic(t, "./container", binDir, "trainer")
-	df, err := os.ReadFile(filepath.Join(dockertest.ModuleRoot(t), "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctxDir := t.TempDir()
-	dockertest.PrebuiltContext(t, df, bin, ctxDir)
+	dockertest.ProductionContext(t, bin, ctxDir)
 	image := e.BuildImage(t, ctxDir)
 
 	port := freePort(t)

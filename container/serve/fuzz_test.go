@@ -14,16 +14,10 @@ import (
 	"github.com/blueblood/blueblood/container/serve"
 )
 
-// headerFake is the fake model with a stored training header, so CSV bodies without a
-// header line are read too.
-type headerFake struct{ *fakeModel }
-
-func (headerFake) TrainingHeader() []string {
-	return strings.Split("subject_id,prescription_start,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph,pre_pco2,pre_baseexcess,P0,P1,P2,P3", ",")
-}
-
 func fuzzHandler(f *testing.F) http.Handler {
-	srv := serve.New(func(context.Context) (serve.Model, error) { return headerFake{newFake()}, nil })
+	// with a stored training header, CSV bodies without a header line are read too
+	header := strings.Split("subject_id,prescription_start,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph,pre_pco2,pre_baseexcess,P0,P1,P2,P3", ",")
+	srv := serve.New(func(context.Context) (serve.Model, error) { return withHeader{newFake(), header}, nil })
 	if err := srv.Load(context.Background()); err != nil {
 		f.Fatal(err)
 	}

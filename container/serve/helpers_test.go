@@ -110,6 +110,15 @@ func (f *fakeModel) lastSeen() []pipeline.Sample {
 	return f.seen[len(f.seen)-1]
 }
 
+// withHeader is the fake model with a stored training header, so header-less
+// CSV bodies are read.
+type withHeader struct {
+	*fakeModel
+	header []string
+}
+
+func (w withHeader) TrainingHeader() []string { return w.header }
+
 // testServer runs a Server on a loopback port until the test ends.
 type testServer struct {
 	srv  *serve.Server

@@ -187,9 +187,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, t *ticket) ([
 		return buf, nil
 	}
 	var buf bytes.Buffer
-	for charged := int64(chunkCharge); ; charged += chunkCharge {
-		n, err := io.CopyN(&buf, body, chunkCharge)
-		if err == io.EOF || (err == nil && n < chunkCharge) {
+	for {
+		// CopyN reports io.EOF exactly when the body ends before a whole chunk.
+		_, err := io.CopyN(&buf, body, chunkCharge)
+		if err == io.EOF {
 			return buf.Bytes(), nil
 		}
 		if err != nil {

@@ -9,15 +9,6 @@ import (
 	"testing"
 )
 
-// withHeader is the fake model with a stored training header, so header-less
-// CSV bodies are read.
-type withHeader struct {
-	*fakeModel
-	header []string
-}
-
-func (w withHeader) TrainingHeader() []string { return w.header }
-
 const rawHeader = "subject_id,prescription_start,prescription_drug,prescription_dose_val_rx,prescription_dose_unit_rx,pre_charttime,pre_ph,pre_baseexcess,post_charttime,post_ph,post_baseexcess"
 
 // W5, W6, W7: a case is checked the same whatever its encoding: magnitudes over

@@ -315,14 +315,7 @@ func newSample(n int, subject string) pipeline.Sample {
 }
 
 func embedDrug(lm *loadedModel, name string) ([]float32, error) {
-	emb, err := lm.m.EmbedDrug(name)
-	if err != nil {
-		return nil, err
-	}
-	if len(emb) != lm.layout.EmbeddingDim {
-		return nil, fmt.Errorf("embedder returned %d values; expected %d", len(emb), lm.layout.EmbeddingDim)
-	}
-	return emb, nil
+	return lm.csvOptions.Request.EmbedName(name, lm.layout.EmbeddingDim)
 }
 
 // checkUnit rejects units outside the model's training vocabulary, naming them.

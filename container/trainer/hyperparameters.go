@@ -47,7 +47,7 @@ func (h *Hyperparameters) RowLimit(layout pipeline.Layout) int {
 	if limit == 0 {
 		limit = model.DefaultMaxRows // bounds the rows a training batch is padded to
 	}
-	if h.Architecture == model.ArchSeed && layout.BlockRows > 0 && (limit == 0 || limit > layout.BlockRows) {
+	if h.Architecture == model.ArchSeed && layout.BlockRows > 0 && limit > layout.BlockRows {
 		limit = layout.BlockRows // the seed network's block has a fixed number of rows
 	}
 	return limit

@@ -143,7 +143,7 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline t
 		if len(split.samples) == 0 {
 			continue
 		}
-		if !deadline.IsZero() && !r.opts.Now().Before(deadline) {
+		if r.pastDeadline(deadline) {
 			r.log.printf("evaluation on %s left out: past the stop deadline", split.name)
 			continue
 		}
@@ -201,7 +201,7 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline t
 	if err := writePredictions(filepath.Join(dir, PredictionsFile), r.layout.Analytes, predSamples, pred); err != nil {
 		return err
 	}
-	if !deadline.IsZero() && !r.opts.Now().Before(deadline) {
+	if r.pastDeadline(deadline) {
 		r.log.printf("drug effects left out: past the stop deadline")
 	} else if s.DrugEffects, err = model.DrugEffects(m, r.train, predSamples, reportedDrugs); err != nil {
 		return fmt.Errorf("drug effects on %s: %w", predSplit, err)
@@ -221,6 +221,11 @@ func (r *run) writeOutputs(m *model.Model, ridgeFit *backgroundRidge, deadline t
 	}
 	r.log.printf("outputs written to %s", dir)
 	return nil
+}
+
+// pastDeadline reports whether the stop deadline of writeOutputs (zero: none) has passed.
+func (r *run) pastDeadline(deadline time.Time) bool {
+	return !deadline.IsZero() && !r.opts.Now().Before(deadline)
 }
 
 // reportedDrugs is how many of the most frequent training drugs metrics.json and report.md

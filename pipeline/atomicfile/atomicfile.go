@@ -6,12 +6,14 @@ package atomicfile
 
 import (
 	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -24,6 +26,21 @@ func WriteFile(path string, data []byte) error {
 	return Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
+	})
+}
+
+// WriteGzipByName is Write, gzip-compressing what write writes when path ends in .gz
+// (tables written for ReadTables, which reads either).
+func WriteGzipByName(path string, write func(w io.Writer) error) error {
+	if !strings.HasSuffix(path, ".gz") {
+		return Write(path, write)
+	}
+	return Write(path, func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		if err := write(zw); err != nil {
+			return err
+		}
+		return zw.Close()
 	})
 }
 

@@ -171,7 +171,7 @@ func computeDerived(an []analyte, slots []slot, groups int) {
 	po2, ok1 := pos["po2"]
 	pco2, ok2 := pos["pco2"]
 	fio2, ok3 := pos["fio2"]
-	aado2, ok4 := pos["aado2_calc"]
+	aado2Pos, ok4 := pos["aado2_calc"]
 	ratio, ok5 := pos["pao2fio2"]
 	if !ok1 || !ok2 || !ok3 || !(ok4 || ok5) {
 		return
@@ -204,10 +204,10 @@ func computeDerived(an []analyte, slots []slot, groups int) {
 				}
 			}
 			if ok4 && dt(pco2) == dt(po2) {
-				set(aado2, (f/100)*(760-47)-val(pco2)/0.8-o)
+				set(aado2Pos, aado2(f, val(pco2), o))
 			}
 			if ok5 && f > 0 {
-				set(ratio, 100*o/f)
+				set(ratio, pfRatio(o, f))
 			}
 		}
 	}

@@ -79,7 +79,6 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 	need := max(cSub, cItem, cTime, cVal, cHadm, cUnit) + 1
 	items := newItemIndex(an)
 	err = tab.each(ctx, need, func(rec [][]byte) error {
-		st.rows++
 		id, err := tab.itemID(rec, cItem)
 		if err != nil {
 			return err
@@ -98,21 +97,21 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 			st.otherSubject++
 			return nil
 		}
-		if len(rec[cVal]) == 0 {
+		v, has, err := tab.valueNum(rec, cVal)
+		if err != nil {
+			return err
+		}
+		if !has {
 			st.noValue++
 			return nil
-		}
-		v, ok := parseFloat(rec[cVal])
-		if !ok {
-			return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
 		}
 		if !an[a].keep(v) {
 			st.outOfRange++
 			return nil
 		}
-		t, ok := parseTime(rec[cTime])
-		if !ok {
-			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+		t, err := tab.time(rec, cTime, "charttime")
+		if err != nil {
+			return err
 		}
 		var hadm int64
 		if cHadm >= 0 && len(rec[cHadm]) > 0 {
@@ -135,6 +134,7 @@ func streamLabs(ctx context.Context, name string, store pipeline.ObjectStore, an
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
+	st.rows = tab.rows
 	src, err := tab.source()
 	return st, src, err
 }
@@ -150,7 +150,6 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 		return st, pipeline.Source{}, err
 	}
 	defer tab.Close()
-	cr := tab.cr
 	cols, err := columns(name, tab.idx, "subject_id", "hadm_id", "itemid", "charttime", "value", "valuenum")
 	if err != nil {
 		return st, pipeline.Source{}, err
@@ -158,7 +157,6 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 	cSub, cHadm, cItem, cTime, cText, cVal := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
 	need := max(cSub, cHadm, cItem, cTime, cText, cVal) + 1
 	err = tab.each(ctx, need, func(rec [][]byte) error {
-		st.rows++
 		item, err := tab.itemID(rec, cItem)
 		if err != nil {
 			return err
@@ -172,15 +170,13 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 			return err
 		}
 		hadm, _ := atoi(rec[cHadm])
-		t, ok := parseTime(rec[cTime])
-		if !ok {
-			return cr.cellError(cTime, "charttime", "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cTime]))
+		t, err := tab.time(rec, cTime, "charttime")
+		if err != nil {
+			return err
 		}
-		num, hasNum := 0.0, len(rec[cVal]) > 0
-		if hasNum {
-			if num, ok = parseFloat(rec[cVal]); !ok {
-				return cr.cellError(cVal, "valuenum", "expected a number or an empty cell, got "+quote(rec[cVal]))
-			}
+		num, hasNum, err := tab.valueNum(rec, cVal)
+		if err != nil {
+			return err
 		}
 		st.kept++
 		fn(item, sub, hadm, t, rec[cText], num, hasNum)
@@ -189,6 +185,7 @@ func streamRaw(ctx context.Context, name string, store pipeline.ObjectStore, wan
 	if err != nil {
 		return st, pipeline.Source{}, err
 	}
+	st.rows = tab.rows
 	src, err := tab.source()
 	return st, src, err
 }

@@ -109,10 +109,7 @@ func (rd *reader) pairOriginal() ([]slot, error) {
 	for _, ps := range bySubject {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].t < ps[j].t })
 	}
-	slots := make([]slot, len(rd.groups)*na)
-	for i := range slots {
-		slots[i].preDT, slots[i].postDT = -1, -1
-	}
+	slots := newSlots(len(rd.groups) * na)
 	for gi, g := range rd.groups {
 		ps := bySubject[g.subject]
 		k := sort.Search(len(ps), func(i int) bool { return ps[i].t >= g.start })
@@ -161,13 +158,21 @@ func derive(p *bgPanel, pos map[string]int, na int) []float64 {
 	f := v[pos["fio2"]]
 	po2, pco2 := v[pos["po2"]], v[pos["pco2"]]
 	if k, ok := pos["aado2_calc"]; ok && !math.IsNaN(f) && !math.IsNaN(pco2) && !math.IsNaN(po2) {
-		v[k] = (f/100)*(760-47) - pco2/0.8 - po2
+		v[k] = aado2(f, pco2, po2)
 	}
 	if k, ok := pos["pao2fio2"]; ok && !math.IsNaN(f) && !math.IsNaN(po2) {
-		v[k] = 100 * po2 / f
+		v[k] = pfRatio(po2, f)
 	}
 	return v
 }
+
+// aado2 is the alveolar-arterial oxygen gradient (mmHg) from the inspired oxygen share
+// fio2 (%) and the blood gas's pco2 and po2, at sea-level pressure and a respiratory
+// quotient of 0.8, as mimic-code computes aado2_calc.
+func aado2(fio2, pco2, po2 float64) float64 { return (fio2/100)*(760-47) - pco2/0.8 - po2 }
+
+// pfRatio is po2 over the inspired oxygen fraction, with fio2 in %.
+func pfRatio(po2, fio2 float64) float64 { return 100 * po2 / fio2 }
 
 // arterialProbability is mimic-code's logistic model for a blood gas without an 'ART'
 // specimen; null inputs take its imputed constants (spo2 and fio2 from chartevents are

@@ -64,9 +64,9 @@ func readPrescriptions(ctx context.Context, name string, store pipeline.ObjectSt
 			rx.noStart++
 			return nil
 		}
-		start, ok := parseTime(rec[cStart])
-		if !ok {
-			return cr.cellError(cStart, startCol, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[cStart]))
+		start, err := tab.time(rec, cStart, startCol)
+		if err != nil {
+			return err
 		}
 		if rx.dateOnly {
 			start -= ((start % 86400) + 86400) % 86400
@@ -159,30 +159,6 @@ func (rx *rxTable) groups() []group {
 		i = j
 	}
 	return out
-}
-
-func itoa(n int) string { return formatInt(int64(n)) }
-
-func formatInt(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // quote shows a cell in an error, clipped.

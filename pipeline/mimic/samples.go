@@ -2,6 +2,7 @@ package mimic
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -23,17 +24,9 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			return embs[d], nil
 		}
 		text := rd.rx.drugs[d]
-		var e []float32
-		if rd.opt.Request.EmbedDrug != nil {
-			var err error
-			if e, err = rd.opt.Request.EmbedDrug(text); err != nil {
-				return nil, fmt.Errorf("%s: drug %q: %w", rd.ts[tPrescriptions], text, err)
-			}
-			if len(e) != dim {
-				return nil, fmt.Errorf("%s: drug %q: embedder returned %d values; expected %d", rd.ts[tPrescriptions], text, len(e), dim)
-			}
-		} else {
-			e = pipeline.EmbedText(text, dim)
+		e, err := rd.opt.Request.EmbedName(text, dim)
+		if err != nil {
+			return nil, fmt.Errorf("%s: drug %q: %w", rd.ts[tPrescriptions], text, err)
 		}
 		embs[d] = e
 		return e, nil
@@ -66,7 +59,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			rd.pr.GroupsDropped++
 			continue
 		}
-		smp := pipeline.Sample{Subject: formatInt(g.subject), Start: formatTime(g.start, rd.rx.dateOnly),
+		smp := pipeline.Sample{Subject: strconv.FormatInt(g.subject, 10), Start: formatTime(g.start, rd.rx.dateOnly),
 			Pre: make([]float32, na), PreObserved: make([]bool, na), Post: make([]float32, na), PostObserved: make([]bool, na)}
 		crossGroup := false
 		for a := range s {

@@ -3,6 +3,7 @@ package mimic
 import (
 	"context"
 	"io"
+	"strconv"
 
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -64,7 +65,7 @@ func (t *table) each(ctx context.Context, need int, fn func(rec [][]byte) error)
 			}
 		}
 		if len(rec) < need {
-			return t.cr.cellError(len(rec)-1, "", "row has "+itoa(len(rec))+" columns; expected as many as the header")
+			return t.cr.cellError(len(rec)-1, "", "row has "+strconv.Itoa(len(rec))+" columns; expected as many as the header")
 		}
 		if err := fn(rec); err != nil {
 			return err
@@ -90,6 +91,27 @@ func (t *table) subjectID(rec [][]byte, c int) (int64, error) {
 	return id, nil
 }
 
+// time parses the time in column c (called name) of rec.
+func (t *table) time(rec [][]byte, c int, name string) (int64, error) {
+	v, ok := parseTime(rec[c])
+	if !ok {
+		return 0, t.cr.cellError(c, name, "expected a time like 2180-05-07 22:00:00, got "+quote(rec[c]))
+	}
+	return v, nil
+}
+
+// valueNum parses the valuenum in column c of rec; has is false for an empty cell.
+func (t *table) valueNum(rec [][]byte, c int) (v float64, has bool, err error) {
+	if len(rec[c]) == 0 {
+		return 0, false, nil
+	}
+	v, ok := parseFloat(rec[c])
+	if !ok {
+		return 0, false, t.cr.cellError(c, "valuenum", "expected a number or an empty cell, got "+quote(rec[c]))
+	}
+	return v, true, nil
+}
+
 // source is the table's Source for the records read.
 func (t *table) source() (pipeline.Source, error) { return t.f.Source(t.rows) }
 
@@ -98,7 +120,7 @@ func (t *table) source() (pipeline.Source, error) { return t.f.Source(t.rows) }
 func (t *table) readTimes(rec [][]byte, cols []int, names []string, ints int, v []int64) error {
 	for k, c := range cols {
 		if c >= len(rec) {
-			return t.cr.cellError(len(rec)-1, names[k], "row has "+itoa(len(rec))+" columns; expected as many as the header")
+			return t.cr.cellError(len(rec)-1, names[k], "row has "+strconv.Itoa(len(rec))+" columns; expected as many as the header")
 		}
 		var ok bool
 		if k < ints {

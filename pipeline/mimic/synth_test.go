@@ -3,6 +3,7 @@ package mimic
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -76,7 +77,7 @@ func TestSynthKClEffect(t *testing.T) {
 		has := false
 		for r := 0; r < s.NumRx(); r++ {
 			e := s.Embeddings[r*ds.Layout.EmbeddingDim : (r+1)*ds.Layout.EmbeddingDim]
-			if equal(e, kcl) || equal(e, kclPO) {
+			if slices.Equal(e, kcl) || slices.Equal(e, kclPO) {
 				has = true
 			}
 		}
@@ -94,13 +95,4 @@ func TestSynthKClEffect(t *testing.T) {
 	if with[1] < 50 || mw-mo < 0.1 || math.IsNaN(mw) {
 		t.Fatalf("KCl effect %.3f - %.3f; want a clear rise", mw, mo)
 	}
-}
-
-func equal(a, b []float32) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,7 +2,6 @@ package mimic
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"math"
@@ -23,21 +22,10 @@ func (rd *reader) writeTable(path string, slots []slot) error {
 	if strings.HasPrefix(path, "s3://") {
 		return fmt.Errorf("table %s: expected a local file", path)
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		var zw *gzip.Writer
-		if strings.HasSuffix(path, ".gz") {
-			zw = gzip.NewWriter(w)
-			w = zw
-		}
+	return atomicfile.WriteGzipByName(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		rd.tableRows(bw, slots)
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if zw != nil {
-			return zw.Close()
-		}
-		return nil
+		return bw.Flush()
 	})
 }
 

@@ -34,11 +34,17 @@ func newWindowPairer(groups []group, bySub [][2]int32, na int, preH, lagH, postH
 	for i, g := range groups {
 		w.starts[i] = g.start
 	}
-	w.slots = make([]slot, len(groups)*na)
-	for i := range w.slots {
-		w.slots[i].preDT, w.slots[i].postDT = -1, -1
-	}
+	w.slots = newSlots(len(groups) * na)
 	return w
+}
+
+// newSlots returns n slots with nothing paired yet.
+func newSlots(n int) []slot {
+	slots := make([]slot, n)
+	for i := range slots {
+		slots[i].preDT, slots[i].postDT = -1, -1
+	}
+	return slots
 }
 
 func hoursToSec(h float64) int64 { return int64(math.Round(h * 3600)) }

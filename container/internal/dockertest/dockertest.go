@@ -211,6 +211,17 @@ func PrebuiltContext(t testing.TB, dockerfile []byte, binary, dst string) {
 
 var fromLine = regexp.MustCompile(`(?im)^\s*FROM\s+`)
 
+// ProductionContext is PrebuiltContext for the module's own Dockerfile, built as the
+// README does.
+func ProductionContext(t testing.TB, binary, dst string) {
+	t.Helper()
+	df, err := os.ReadFile(filepath.Join(ModuleRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	PrebuiltContext(t, df, binary, dst)
+}
+
 // BuildImage builds an image from a context folder holding a Dockerfile and returns its
 // tag; the image is removed when the test ends. The legacy builder is used because it
 // needs no buildx plugin and can build FROM scratch without any network.
