@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
 	"github.com/blueblood/blueblood/pipeline/atomicfile"
@@ -69,20 +67,10 @@ func (c *synthCmd) Exec(ctx context.Context, args []string) error {
 		return usagef("--format %q: expected final, %s or %s", c.format, mimic.SynthIV, mimic.SynthIII)
 	}
 	var info *pipeline.SynthInfo
-	err := atomicfile.Write(c.out, func(w io.Writer) error {
-		var zw *gzip.Writer
-		if strings.HasSuffix(c.out, ".gz") {
-			zw = gzip.NewWriter(w)
-			w = zw
-		}
+	err := atomicfile.WriteGzipByName(c.out, func(w io.Writer) error {
 		var err error
-		if info, err = pipeline.WriteSynthetic(w, opt); err != nil {
-			return err
-		}
-		if zw != nil {
-			return zw.Close()
-		}
-		return nil
+		info, err = pipeline.WriteSynthetic(w, opt)
+		return err
 	})
 	if err != nil {
 		return err
