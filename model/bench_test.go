@@ -34,7 +34,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
 				batch := randomScaled(r, cfg, bs, 12)
 				batch[0].n = 12 // fix the row bucket
-				batch[0].rx = make([]float32, 12*cfg.Layout.RxFeatures())
+				batch[0].emb, batch[0].du = randomRx(nil, 12, cfg.Layout.EmbeddingDim)
 				sh := newShardedStep(m, bs)
 				defer sh.close()
 				a := newAdam(len(m.params), 1e-3)

@@ -144,14 +144,14 @@ func TestUnseenAnalyteNotScored(t *testing.T) {
 	var train []pipeline.Sample
 	for i := range 12 {
 		train = append(train, pipeline.Sample{Subject: "a", Pre: []float32{7.3 + 0.01*float32(i%3), 0}, PreObserved: []bool{true, false},
-			Post: []float32{7.35, 0}, PostObserved: []bool{true, false}, Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}})
+			Post: []float32{7.35, 0}, PostObserved: []bool{true, false}, Embeddings: [][]float32{{0}}, Doses: []float32{1}, Units: []string{"mg"}})
 	}
 	sc, err := pipeline.FitScaler(train, l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	test := []pipeline.Sample{{Subject: "b", Pre: []float32{7.3, 0}, PreObserved: []bool{true, false},
-		Post: []float32{7.35, 137}, PostObserved: []bool{true, true}, Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}}}
+		Post: []float32{7.35, 137}, PostObserved: []bool{true, true}, Embeddings: [][]float32{{0}}, Doses: []float32{1}, Units: []string{"mg"}}}
 	pred := persistence(test, TrainMean(train, 2))
 	_, rmse, n := scoreBySubject(sc, test, pred)
 	if n != 1 || rmse > 5 {

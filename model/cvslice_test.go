@@ -33,7 +33,7 @@ func TestCrossValidateSlicesAndAnalytes(t *testing.T) {
 		s.Subject = "p" + string(rune('a'+i%60)) + string(rune('a'+i%7))
 		s.Drugs = make([]string, s.NumRx())
 		for r := range s.Drugs {
-			d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[r*sp.embDim:(r+1)*sp.embDim]) })
+			d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[r]) })
 			s.Drugs[r] = name(d)
 		}
 		if slices.Contains(s.Drugs, name(drug)) {

@@ -43,7 +43,7 @@ func drugKey(s *pipeline.Sample, i, dim int) string {
 	}
 	h := sha256.New()
 	var b [4]byte
-	for _, v := range s.Embeddings[i*dim : (i+1)*dim] {
+	for _, v := range s.Embeddings[i] {
 		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
 		h.Write(b[:])
 	}

@@ -24,7 +24,7 @@ func TestDrugEffectsRecoverTheSyntheticEffects(t *testing.T) {
 			s := &ss[c]
 			s.Drugs = make([]string, s.NumRx())
 			for i := range s.Drugs {
-				d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[i*sp.embDim:(i+1)*sp.embDim]) })
+				d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[i]) })
 				s.Drugs[i] = string(rune('A' + d))
 			}
 		}

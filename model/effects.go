@@ -104,7 +104,7 @@ func withoutRows(s *pipeline.Sample, rows []int, dim int) pipeline.Sample {
 	}
 	for k := len(rows) - 1; k >= 0; k-- {
 		i := rows[k]
-		out.Embeddings = slices.Delete(out.Embeddings, i*dim, (i+1)*dim)
+		out.Embeddings = slices.Delete(out.Embeddings, i, i+1)
 		out.Doses = slices.Delete(out.Doses, i, i+1)
 		out.Units = slices.Delete(out.Units, i, i+1)
 		if drugs {

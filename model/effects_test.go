@@ -113,7 +113,7 @@ func TestEffectsFollowTheTrueDrugEffect(t *testing.T) {
 	agree, total := 0, 0
 	for c, s := range multi {
 		for i := 0; i < s.NumRx(); i++ {
-			d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[i*sp.embDim:(i+1)*sp.embDim]) })
+			d := slices.IndexFunc(emb, func(e []float32) bool { return slices.Equal(e, s.Embeddings[i]) })
 			for j := 0; j < sp.analytes; j++ {
 				truth := eff[d][j] * math.Log1p(float64(s.Doses[i])) // standard deviations
 				if math.Abs(truth) < 0.5 {

@@ -89,10 +89,9 @@ func (d *floorData) oracleChangeRatio(s *pipeline.Sample, ignoreDose bool) []flo
 	for _, dr := range d.si.Drugs {
 		typical[[4]float32(dr.Embedding[:4])] = dr.Dose
 	}
-	dim := d.layout.EmbeddingDim
 	ratios := make([]float64, s.NumRx())
 	for k := range ratios {
-		typ, ok := typical[[4]float32(s.Embeddings[k*dim:k*dim+4])]
+		typ, ok := typical[[4]float32(s.Embeddings[k][:4])]
 		if !ok {
 			panic("oracle: unknown drug embedding")
 		}

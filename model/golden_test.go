@@ -110,8 +110,10 @@ func TestPyTorchGolden(t *testing.T) {
 			}
 			var batch []*scaled
 			for _, s := range gf.Samples {
-				batch = append(batch, &scaled{pre: s.Pre.float32s(t), preObs: s.PreObs.float32s(t), post: s.Post.float32s(t),
-					postMask: s.PostMask.float32s(t), rx: s.Rx.float32s(t), n: s.N})
+				sc := &scaled{pre: s.Pre.float32s(t), preObs: s.PreObs.float32s(t), post: s.Post.float32s(t),
+					postMask: s.PostMask.float32s(t), n: s.N}
+				sc.emb, sc.du = splitRx(s.Rx.float32s(t), s.N, cfg.Layout.EmbeddingDim)
+				batch = append(batch, sc)
 			}
 			m := &Model{cfg: cfg}
 			rows := m.batchRows(batch)

@@ -20,7 +20,6 @@ func tinyConfig(arch string) Config {
 // randomScaled makes scaled samples with some missing values and 0..maxRx prescription rows.
 func randomScaled(r *rand.Rand, cfg Config, n, maxRx int) []*scaled {
 	a := len(cfg.Layout.Analytes)
-	rxf := cfg.Layout.RxFeatures()
 	out := make([]*scaled, n)
 	for i := range out {
 		s := &scaled{pre: make([]float32, a), preObs: make([]float32, a), post: make([]float32, a), postMask: make([]float32, a)}
@@ -33,13 +32,38 @@ func randomScaled(r *rand.Rand, cfg Config, n, maxRx int) []*scaled {
 			}
 		}
 		s.n = r.IntN(maxRx + 1)
-		s.rx = make([]float32, s.n*rxf)
-		for k := range s.rx {
-			s.rx[k] = float32(r.NormFloat64())
-		}
+		s.emb, s.du = randomRx(r, s.n, cfg.Layout.EmbeddingDim)
 		out[i] = s
 	}
 	return out
+}
+
+// splitRx splits n row-major rows of RxFeatures values into scaled's embedding rows and
+// dose/unit features.
+func splitRx(rx []float32, n, dim int) ([][]float32, []float32) {
+	emb, du := make([][]float32, n), make([]float32, 2*n)
+	for i := range emb {
+		row := rx[i*(dim+2) : (i+1)*(dim+2)]
+		emb[i] = row[:dim:dim]
+		du[2*i], du[2*i+1] = row[dim], row[dim+1]
+	}
+	return emb, du
+}
+
+// randomRx makes n prescription rows of random scaled features (r nil: zeros).
+func randomRx(r *rand.Rand, n, dim int) ([][]float32, []float32) {
+	emb, du := make([][]float32, n), make([]float32, 2*n)
+	for i := range emb {
+		emb[i] = make([]float32, dim)
+		if r == nil {
+			continue
+		}
+		for k := range emb[i] {
+			emb[i][k] = float32(r.NormFloat64())
+		}
+		du[2*i], du[2*i+1] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	return emb, du
 }
 
 // TestGradientFiniteDifference checks gorgonia's gradient of the whole graph against

@@ -15,8 +15,21 @@ type scaled struct {
 	preObs   []float32 // 1 where the pre value was observed, else 0
 	post     []float32 // scaled targets, 0 where missing
 	postMask []float32 // 1 where the target was observed, else 0
-	rx       []float32 // n rows of RxFeatures scaled prescription features
-	n        int       // prescription rows
+	// Prescription rows: the sample's embedding rows themselves (shared, read-only, not
+	// copied: a million samples of a few hundred drugs) and per row the scaled dose and
+	// unit feature, du[2r] and du[2r+1]. rxRow assembles row r's RxFeatures values.
+	emb [][]float32
+	du  []float32
+	n   int // prescription rows
+
+	buf []float32 // backs pre, preObs, post, postMask and du (see scaleInto)
+}
+
+// rxRow writes prescription row r's scaled features (embedding, dose, unit feature) into
+// dst[:len(emb[r])+2].
+func (s *scaled) rxRow(r int, dst []float32) {
+	d := copy(dst, s.emb[r])
+	dst[d], dst[d+1] = s.du[2*r], s.du[2*r+1]
 }
 
 // graphKey identifies one compiled graph: graphs are built once per batch shape and reused.
@@ -431,7 +444,7 @@ func (ng *netGraph) fillWeighted(cfg Config, batch []*scaled, drop []float32, in
 			copy(x0[bi*f+seedPreRows(l)*l.BlockFeatures:], s.preObs)
 			x0[bi*f+f-1] = 1
 			for r := 0; r < s.n; r++ {
-				copy(x1[bi*f+r*l.BlockFeatures:], s.rx[r*rxf:(r+1)*rxf])
+				s.rxRow(r, x1[bi*f+r*l.BlockFeatures:])
 			}
 			x1[bi*f+f-1] = 1
 		}
@@ -445,7 +458,7 @@ func (ng *netGraph) fillWeighted(cfg Config, batch []*scaled, drop []float32, in
 			x0[bi*w0+2*a] = 1
 			for r := 0; r < s.n; r++ {
 				row := rx[(r*ng.batch+bi)*(rxf+1):]
-				copy(row, s.rx[r*rxf:(r+1)*rxf])
+				s.rxRow(r, row)
 				row[rxf] = 1
 				de := rxde[(r*ng.batch+bi)*dim : (r*ng.batch+bi+1)*dim]
 				for c, v := range row[:dim] {

@@ -27,7 +27,7 @@ func TestShardGraphsBounded(t *testing.T) {
 		batch := randomScaled(r, cfg, 4, rows)
 		for _, b := range batch {
 			b.n = rows // the bucket under test, whatever the random draw
-			b.rx = make([]float32, rows*cfg.Layout.RxFeatures())
+			b.emb, b.du = randomRx(nil, rows, cfg.Layout.EmbeddingDim)
 		}
 		if _, _, err := s.step(context.Background(), batch, drop, grads, a, 0, 0); err != nil {
 			t.Fatalf("rows %d: %v", rows, err)

@@ -9,7 +9,7 @@ func cloneSamples(in []pipeline.Sample) []pipeline.Sample {
 		s.PreObserved = append([]bool(nil), s.PreObserved...)
 		s.Post = append([]float32(nil), s.Post...)
 		s.PostObserved = append([]bool(nil), s.PostObserved...)
-		s.Embeddings = append([]float32(nil), s.Embeddings...)
+		s.Embeddings = append([][]float32(nil), s.Embeddings...) // rows stay shared: read-only
 		s.Doses = append([]float32(nil), s.Doses...)
 		s.Units = append([]string(nil), s.Units...)
 		out[i] = s

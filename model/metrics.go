@@ -149,31 +149,30 @@ func Evaluate(m *Model, samples []pipeline.Sample, trainMean []float32) (*Metric
 	if len(trainMean) != a {
 		return nil, fmt.Errorf("model: evaluate: %d training means for %d analytes", len(trainMean), a)
 	}
-	ss, err := m.scaleAll(samples, true)
-	if err != nil {
-		return nil, err
-	}
-	pred := make([]float32, len(ss)*a)
-	if err := m.predictScaled(ss, pred); err != nil {
-		return nil, err
-	}
+	pred := make([]float32, len(samples)*a)
 	model := newAcc(a)
 	observed, unscored := 0, 0
-	for i, s := range ss {
-		smp := &samples[i]
-		for j := 0; j < a; j++ {
-			if s.postMask[j] == 0 {
-				continue
+	err := m.predictChunked(samples, true, pred, func(base int, ss []*scaled) {
+		for k, s := range ss {
+			i := base + k
+			smp := &samples[i]
+			for j := 0; j < a; j++ {
+				if s.postMask[j] == 0 {
+					continue
+				}
+				if !scorable(m.sc, j) {
+					unscored++
+					continue
+				}
+				observed++
+				truth := smp.Post[j]
+				ps := pred[i*a+j]
+				model.add(j, ps, s.post[j], m.sc.UnscaleAnalyte(j, ps), truth)
 			}
-			if !scorable(m.sc, j) {
-				unscored++
-				continue
-			}
-			observed++
-			truth := smp.Post[j]
-			ps := pred[i*a+j]
-			model.add(j, ps, s.post[j], m.sc.UnscaleAnalyte(j, ps), truth)
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	mean, err := ScorePredictions(m.sc, samples, constantPredictions(len(samples), trainMean))
 	if err != nil {

@@ -73,33 +73,60 @@ func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(fl
 // scaleSample converts a sample to network inputs, rejecting shapes that do not match the
 // layout and NaN/Inf values. withTarget also requires and scales the post values.
 func (m *Model) scaleSample(idx int, s *pipeline.Sample, withTarget bool) (*scaled, error) {
+	out := &scaled{}
+	if err := m.scaleInto(out, idx, s, withTarget); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scaleInto is scaleSample into out, reusing out's buffer: training scales each batch as
+// it runs, so a million training samples never exist scaled all at once. out keeps
+// references to s's embedding rows.
+func (m *Model) scaleInto(out *scaled, idx int, s *pipeline.Sample, withTarget bool) error {
 	l := m.cfg.Layout
 	a := len(l.Analytes)
 	name := func() string { return fmt.Sprintf("sample %d (subject %q, start %q)", idx, s.Subject, s.Start) }
 	if len(s.Pre) != a || len(s.PreObserved) != a {
-		return nil, fmt.Errorf("model: %s: %d pre values and %d pre flags, expected %d (the layout's analytes)", name(), len(s.Pre), len(s.PreObserved), a)
+		return fmt.Errorf("model: %s: %d pre values and %d pre flags, expected %d (the layout's analytes)", name(), len(s.Pre), len(s.PreObserved), a)
 	}
 	if withTarget && (len(s.Post) != a || len(s.PostObserved) != a) {
-		return nil, fmt.Errorf("model: %s: %d post values and %d post flags, expected %d (the layout's analytes)", name(), len(s.Post), len(s.PostObserved), a)
+		return fmt.Errorf("model: %s: %d post values and %d post flags, expected %d (the layout's analytes)", name(), len(s.Post), len(s.PostObserved), a)
 	}
 	n := s.NumRx()
-	if len(s.Embeddings) != n*l.EmbeddingDim {
-		return nil, fmt.Errorf("model: %s: %d embedding values for %d prescription rows, expected %d (embedding_dim %d)", name(), len(s.Embeddings), n, n*l.EmbeddingDim, l.EmbeddingDim)
+	if len(s.Embeddings) != n {
+		return fmt.Errorf("model: %s: %d embedding rows for %d prescription rows", name(), len(s.Embeddings), n)
+	}
+	for i, e := range s.Embeddings {
+		if len(e) != l.EmbeddingDim {
+			return fmt.Errorf("model: %s: prescription row %d has %d embedding values, expected %d (embedding_dim)", name(), i, len(e), l.EmbeddingDim)
+		}
 	}
 	if len(s.Units) != n {
-		return nil, fmt.Errorf("model: %s: %d units for %d prescription rows", name(), len(s.Units), n)
+		return fmt.Errorf("model: %s: %d units for %d prescription rows", name(), len(s.Units), n)
 	}
 	if m.cfg.Architecture == ArchSeed && n > l.BlockRows {
-		return nil, fmt.Errorf("model: %s has %d prescription rows; the seed architecture takes at most %d (apply the overflow policy first)", name(), n, l.BlockRows)
+		return fmt.Errorf("model: %s has %d prescription rows; the seed architecture takes at most %d (apply the overflow policy first)", name(), n, l.BlockRows)
 	}
-	out := &scaled{pre: make([]float32, a), preObs: make([]float32, a), post: make([]float32, a), postMask: make([]float32, a), n: n}
+	// one allocation for the four per-analyte vectors and the rows' dose/unit features
+	buf := out.buf[:0]
+	if need := 4*a + 2*n; cap(buf) < need {
+		buf = make([]float32, need)
+	} else {
+		buf = buf[:need]
+		clear(buf)
+	}
+	out.buf = buf
+	out.pre, out.preObs = buf[0:a:a], buf[a:2*a:2*a]
+	out.post, out.postMask = buf[2*a:3*a:3*a], buf[3*a:4*a:4*a]
+	out.du, out.emb, out.n = buf[4*a:], s.Embeddings, n
 	for j := 0; j < a; j++ {
 		if !s.PreObserved[j] {
 			continue
 		}
 		v := m.sc.ScaleAnalyte(j, s.Pre[j])
 		if !finite32(s.Pre[j]) || !finite32(v) {
-			return nil, fmt.Errorf("model: %s: pre %s is %v, expected a finite number", name(), l.Analytes[j], s.Pre[j])
+			return fmt.Errorf("model: %s: pre %s is %v, expected a finite number", name(), l.Analytes[j], s.Pre[j])
 		}
 		out.pre[j], out.preObs[j] = v, 1
 	}
@@ -110,29 +137,39 @@ func (m *Model) scaleSample(idx int, s *pipeline.Sample, withTarget bool) (*scal
 			}
 			v := m.sc.ScaleAnalyte(j, s.Post[j])
 			if !finite32(s.Post[j]) || !finite32(v) {
-				return nil, fmt.Errorf("model: %s: post %s is %v, expected a finite number", name(), l.Analytes[j], s.Post[j])
+				return fmt.Errorf("model: %s: post %s is %v, expected a finite number", name(), l.Analytes[j], s.Post[j])
 			}
 			out.post[j], out.postMask[j] = v, 1
 		}
 	}
-	rxf := l.RxFeatures()
-	out.rx = make([]float32, n*rxf)
+	dim := l.EmbeddingDim
 	for i := 0; i < n; i++ {
-		row := out.rx[i*rxf : (i+1)*rxf]
-		m.sc.RxRow(s, i, row)
-		for k, v := range row {
+		for k, v := range s.Embeddings[i] {
 			if !finite32(v) {
-				return nil, fmt.Errorf("model: %s: prescription row %d feature %d is %v after scaling, expected a finite number", name(), i, k, v)
+				return fmt.Errorf("model: %s: prescription row %d feature %d is %v after scaling, expected a finite number", name(), i, k, v)
 			}
 		}
+		d, u := m.sc.RxDoseUnit(s, i)
+		for k, v := range [2]float32{d, u} {
+			if !finite32(v) {
+				return fmt.Errorf("model: %s: prescription row %d feature %d is %v after scaling, expected a finite number", name(), i, dim+k, v)
+			}
+		}
+		out.du[2*i], out.du[2*i+1] = d, u
 	}
-	return out, nil
+	return nil
 }
 
 func (m *Model) scaleAll(samples []pipeline.Sample, withTarget bool) ([]*scaled, error) {
+	return m.scaleFrom(samples, 0, withTarget)
+}
+
+// scaleFrom is scaleAll for samples that start at index base of a larger set (the index
+// errors name).
+func (m *Model) scaleFrom(samples []pipeline.Sample, base int, withTarget bool) ([]*scaled, error) {
 	out := make([]*scaled, len(samples))
 	for i := range samples {
-		s, err := m.scaleSample(i, &samples[i], withTarget)
+		s, err := m.scaleSample(base+i, &samples[i], withTarget)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +177,12 @@ func (m *Model) scaleAll(samples []pipeline.Sample, withTarget bool) ([]*scaled,
 	}
 	return out, nil
 }
+
+// scaleChunk is how many samples evaluation and prediction scale at a time, so that
+// scoring a million samples holds a chunk scaled, not all of them. A multiple of the
+// largest evaluation batch (evalBatch), so chunks are split into the same batches as the
+// whole set would be.
+const scaleChunk = 64 * 128
 
 // DefaultMaxRows bounds a group's prescription rows when max_prescriptions sets no limit:
 // the trainer applies it as it applies max_prescriptions (the overflow policy; the groups
@@ -240,19 +283,36 @@ func (m *Model) predictScaled(ss []*scaled, out []float32) error {
 	})
 }
 
+// predictChunked writes the scaled predictions of samples into out ([len(samples), A]),
+// scaling scaleChunk samples at a time; each chunk's scaled samples, with the chunk's
+// first index, go to each when it is non-nil.
+func (m *Model) predictChunked(samples []pipeline.Sample, withTarget bool, out []float32, each func(base int, ss []*scaled)) error {
+	a := len(m.cfg.Layout.Analytes)
+	for lo := 0; lo < len(samples); lo += scaleChunk {
+		hi := min(lo+scaleChunk, len(samples))
+		ss, err := m.scaleFrom(samples[lo:hi], lo, withTarget)
+		if err != nil {
+			return err
+		}
+		if err := m.predictScaled(ss, out[lo*a:hi*a]); err != nil {
+			return err
+		}
+		if each != nil {
+			each(lo, ss)
+		}
+	}
+	return nil
+}
+
 // Predict returns predictions in original units, one slice of len(Layout.Analytes) per
 // sample. Post values in the samples are ignored. Safe for concurrent use.
 func (m *Model) Predict(samples []pipeline.Sample) ([][]float32, error) {
-	ss, err := m.scaleAll(samples, false)
-	if err != nil {
-		return nil, err
-	}
 	a := len(m.cfg.Layout.Analytes)
-	flat := make([]float32, len(ss)*a)
-	if err := m.predictScaled(ss, flat); err != nil {
+	flat := make([]float32, len(samples)*a)
+	if err := m.predictChunked(samples, false, flat, nil); err != nil {
 		return nil, err
 	}
-	out := make([][]float32, len(ss))
+	out := make([][]float32, len(samples))
 	for i := range out {
 		row := flat[i*a : (i+1)*a : (i+1)*a]
 		for j := range row {

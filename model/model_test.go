@@ -33,7 +33,6 @@ func TestOrderInvariance(t *testing.T) {
 	m := trained(t, f, ArchPooledResidual)
 	orig := cloneSamples(f.val)
 	perm := cloneSamples(f.val)
-	dim := f.spec.embDim
 	permuted := 0
 	for i := range perm {
 		s := &perm[i]
@@ -46,9 +45,7 @@ func TestOrderInvariance(t *testing.T) {
 		for a, b := 0, n-1; a < b; a, b = a+1, b-1 {
 			s.Doses[a], s.Doses[b] = s.Doses[b], s.Doses[a]
 			s.Units[a], s.Units[b] = s.Units[b], s.Units[a]
-			for k := 0; k < dim; k++ {
-				s.Embeddings[a*dim+k], s.Embeddings[b*dim+k] = s.Embeddings[b*dim+k], s.Embeddings[a*dim+k]
-			}
+			s.Embeddings[a], s.Embeddings[b] = s.Embeddings[b], s.Embeddings[a]
 		}
 	}
 	if permuted < 5 {
@@ -276,12 +273,15 @@ func TestBadSamples(t *testing.T) {
 		{"short post mask", ArchPooledResidual, func(s *pipeline.Sample) { s.PostObserved = s.PostObserved[:1] }, "post flags"},
 		{"nan pre", ArchPooledResidual, func(s *pipeline.Sample) { s.Pre[1], s.PreObserved[1] = float32(math.NaN()), true }, "finite"},
 		{"inf post", ArchSeed, func(s *pipeline.Sample) { s.Post[2], s.PostObserved[2] = float32(math.Inf(1)), true }, "finite"},
-		{"nan embedding", ArchPooledResidual, func(s *pipeline.Sample) { s.Embeddings[0] = float32(math.NaN()) }, "finite"},
-		{"ragged embeddings", ArchPooledResidual, func(s *pipeline.Sample) { s.Embeddings = s.Embeddings[1:] }, "embedding values"},
+		{"nan embedding", ArchPooledResidual, func(s *pipeline.Sample) {
+			s.Embeddings[0] = append([]float32{float32(math.NaN())}, s.Embeddings[0][1:]...) // rows are shared: replace, not write
+		}, "finite"},
+		{"ragged embeddings", ArchPooledResidual, func(s *pipeline.Sample) { s.Embeddings = s.Embeddings[1:] }, "embedding rows"},
+		{"short embedding row", ArchPooledResidual, func(s *pipeline.Sample) { s.Embeddings[0] = s.Embeddings[0][1:] }, "embedding values"},
 		{"missing units", ArchPooledResidual, func(s *pipeline.Sample) { s.Units = nil }, "units"},
 		{"seed overflow", ArchSeed, func(s *pipeline.Sample) {
 			for s.NumRx() <= f.spec.blockRows {
-				s.Embeddings = append(s.Embeddings, s.Embeddings[:f.spec.embDim]...)
+				s.Embeddings = append(s.Embeddings, s.Embeddings[0])
 				s.Doses = append(s.Doses, 1)
 				s.Units = append(s.Units, "mg")
 			}

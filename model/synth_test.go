@@ -46,7 +46,7 @@ func (sp synthSpec) generate(n int, seed, tableSeed uint64) []pipeline.Sample {
 		for k := 0; k < nrx; k++ {
 			d := r.IntN(sp.drugs)
 			dose := math.Exp(r.NormFloat64())
-			s.Embeddings = append(s.Embeddings, emb[d]...)
+			s.Embeddings = append(s.Embeddings, emb[d])
 			s.Doses = append(s.Doses, float32(dose))
 			s.Units = append(s.Units, "mg")
 			for j := range shift {

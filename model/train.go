@@ -124,7 +124,10 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	if len(val) == 0 {
 		return nil, errors.New("model: no validation samples: early stopping and best-weight selection need a validation split")
 	}
-	tr, err := m.scaleAll(train, true)
+	// The training split is checked here and scaled again batch by batch as it runs (into
+	// the batch's reused slots), never held scaled whole: at a million samples that copy
+	// would outweigh everything else. The validation split, scored every epoch, is kept.
+	trainObserved, err := m.checkScaling(train)
 	if err != nil {
 		return nil, fmt.Errorf("training split: %w", err)
 	}
@@ -133,10 +136,10 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 		return nil, fmt.Errorf("validation split: %w", err)
 	}
 	for _, split := range []struct {
-		name string
-		ss   []*scaled
-	}{{"training", tr}, {"validation", vs}} {
-		if observedCount(split.ss) == 0 {
+		name     string
+		observed int
+	}{{"training", trainObserved}, {"validation", observedCount(vs)}} {
+		if split.observed == 0 {
 			return nil, fmt.Errorf("model: the %s split has no observed post values to learn from", split.name)
 		}
 	}
@@ -144,7 +147,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	st := &trainState{opt: newAdam(len(m.params), opt.LearningRate),
 		rng: rand.NewPCG(uint64(opt.Seed), trainStreamMagic), bestLoss: math.Inf(1)}
 	if opt.Resume != nil {
-		if err := opt.Resume.validateFor(len(tr)); err != nil {
+		if err := opt.Resume.validateFor(len(train)); err != nil {
 			return nil, err
 		}
 		if err := m.restore(opt.Resume, opt, st); err != nil {
@@ -160,7 +163,8 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	u := m.cfg.LSTMUnits
 	drop := make([]float32, opt.BatchSize*u)
 	batch := make([]*scaled, 0, opt.BatchSize)
-	nb := (len(tr) + opt.BatchSize - 1) / opt.BatchSize
+	slots := make([]scaled, opt.BatchSize) // the batch's samples, scaled as it is drawn
+	nb := (len(train) + opt.BatchSize - 1) / opt.BatchSize
 	rr := rand.New(st.rng)
 
 	finish := func(reason string) {
@@ -198,7 +202,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 		if st.perm == nil {
 			// drawn once per epoch; a checkpoint taken after this point carries it, since
 			// the RNG has moved past it
-			st.perm = rr.Perm(len(tr))
+			st.perm = rr.Perm(len(train))
 			st.lossSum, st.lossCount = 0, 0
 		}
 		for ; st.batch < nb; st.batch++ {
@@ -206,8 +210,12 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 				return m.interrupt(st, opt, finish)
 			}
 			batch = batch[:0]
-			for _, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(tr))] {
-				batch = append(batch, tr[idx])
+			for k, idx := range st.perm[st.batch*opt.BatchSize : min((st.batch+1)*opt.BatchSize, len(train))] {
+				if err := m.scaleInto(&slots[k], idx, &train[idx], true); err != nil {
+					finish(StopFailed) // checkScaling passed it: only a sample changed since
+					return &st.hist, fmt.Errorf("training split: %w", err)
+				}
+				batch = append(batch, &slots[k])
 			}
 			rngAt := *st.rng // PCG is its state: a copy, not an encoding, on this hot path
 			m.dropoutMask(rr, drop)
@@ -333,6 +341,20 @@ func (m *Model) recordOptions(opt TrainOptions) {
 			m.hparams[k] = v
 		}
 	}
+}
+
+// checkScaling scales every sample once, keeping none, and returns the observed targets:
+// the training split's bad samples are reported before the first batch.
+func (m *Model) checkScaling(samples []pipeline.Sample) (int, error) {
+	var s scaled
+	n := 0
+	for i := range samples {
+		if err := m.scaleInto(&s, i, &samples[i], true); err != nil {
+			return 0, err
+		}
+		n += observedCount([]*scaled{&s})
+	}
+	return n, nil
 }
 
 func observedCount(ss []*scaled) int {

@@ -18,7 +18,7 @@ func ExampleParseEmbedding() {
 
 func ExampleLimitRows() {
 	group := pipeline.Sample{Subject: "10013", Start: "2125-10-05",
-		Doses: make([]float32, 42), Units: make([]string, 42), Embeddings: make([]float32, 42)}
+		Doses: make([]float32, 42), Units: make([]string, 42), Embeddings: make([][]float32, 42)}
 	truncated, n, _ := pipeline.LimitRows([]pipeline.Sample{group}, 20, pipeline.PolicyTruncate)
 	fmt.Println(n, len(truncated), truncated[0].NumRx())
 	parts, _, _ := pipeline.LimitRows([]pipeline.Sample{group}, 20, pipeline.PolicySplit)

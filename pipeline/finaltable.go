@@ -175,7 +175,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 		rd.rowSample = append(rd.rowSample, i)
 	}
 	smp := &rd.samples[i]
-	smp.Embeddings = append(smp.Embeddings, emb...)
+	smp.Embeddings = append(smp.Embeddings, rd.embs.share(emb))
 	smp.Doses = append(smp.Doses, d)
 	smp.Units = append(smp.Units, u)
 	smp.addDrug(rd.drugName(s, p))

@@ -74,7 +74,7 @@ func (exampleFormat) Read(_ context.Context, inputs []string, _ pipeline.ReadOpt
 				dose, _ := strconv.ParseFloat(c[5], 32)
 				ds.Samples = append(ds.Samples, pipeline.Sample{Subject: c[0], Start: c[1],
 					Pre: []float32{float32(pre)}, PreObserved: []bool{true}, Post: []float32{float32(post)}, PostObserved: []bool{true},
-					Embeddings: pipeline.EmbedText(c[4], exampleDim), Doses: []float32{float32(dose)}, Units: []string{"mg"}})
+					Embeddings: [][]float32{pipeline.EmbedText(c[4], exampleDim)}, Doses: []float32{float32(dose)}, Units: []string{"mg"}})
 			}
 			f.Close()
 			ds.Sources = append(ds.Sources, pipeline.Source{Path: name, Rows: rows})

@@ -147,7 +147,7 @@ func FuzzReadTable(f *testing.F) {
 			t.Fatalf("rejected %d rows with a budget of 3", rep.RowsRejected)
 		}
 		for _, s := range ds.Samples {
-			if len(s.Embeddings) != 2*s.NumRx() || len(s.Pre) != 1 {
+			if !rowsOf(s.Embeddings, 2) || len(s.Embeddings) != s.NumRx() || len(s.Pre) != 1 {
 				t.Fatalf("malformed sample %+v", s)
 			}
 		}

@@ -73,7 +73,7 @@ func (rd *tableReader) join() {
 		}
 		for _, i := range g.rows {
 			r := rd.rx[i]
-			smp.Embeddings = append(smp.Embeddings, r.emb...)
+			smp.Embeddings = append(smp.Embeddings, r.emb)
 			smp.Doses = append(smp.Doses, r.dose)
 			smp.Units = append(smp.Units, r.unit)
 			smp.addDrug(r.drug)

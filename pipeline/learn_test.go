@@ -130,7 +130,7 @@ func TestSynthInfoEffect(t *testing.T) {
 		s := &ds.Samples[i]
 		ratios := make([]float64, s.NumRx())
 		for k := range ratios {
-			ratios[k] = float64(s.Doses[k]) / typical[s.Embeddings[k*8]]
+			ratios[k] = float64(s.Doses[k]) / typical[s.Embeddings[k][0]]
 		}
 		eff := si.Effect(s.Embeddings, ratios)
 		for j, a := range si.Analytes {

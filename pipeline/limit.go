@@ -33,12 +33,8 @@ func LimitRows(samples []Sample, max int, policy string) (out []Sample, affected
 			continue
 		}
 		affected++
-		dim := 0
-		if n > 0 {
-			dim = len(s.Embeddings) / n
-		}
 		if policy == PolicyTruncate {
-			out = append(out, s.rxRange(0, max, dim, s.Start))
+			out = append(out, s.rxRange(0, max, s.Start))
 			continue
 		}
 		parts := (n + max - 1) / max
@@ -49,7 +45,7 @@ func LimitRows(samples []Sample, max int, policy string) (out []Sample, affected
 			if k < n%parts {
 				size++
 			}
-			out = append(out, s.rxRange(lo, lo+size, dim, s.Start+"#"+strconv.Itoa(k+1)))
+			out = append(out, s.rxRange(lo, lo+size, s.Start+"#"+strconv.Itoa(k+1)))
 			lo += size
 		}
 	}
@@ -57,10 +53,10 @@ func LimitRows(samples []Sample, max int, policy string) (out []Sample, affected
 }
 
 // rxRange copies the sample with only prescription rows [lo, hi).
-func (s Sample) rxRange(lo, hi, dim int, start string) Sample {
+func (s Sample) rxRange(lo, hi int, start string) Sample {
 	c := s
 	c.Start = start
-	c.Embeddings = append([]float32(nil), s.Embeddings[lo*dim:hi*dim]...)
+	c.Embeddings = append([][]float32(nil), s.Embeddings[lo:hi]...) // the rows stay shared
 	c.Doses = append([]float32(nil), s.Doses[lo:hi]...)
 	c.Units = append([]string(nil), s.Units[lo:hi]...)
 	if len(s.Drugs) == s.NumRx() {

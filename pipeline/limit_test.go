@@ -9,9 +9,11 @@ import (
 func groupOf(subject string, n, dim int) Sample {
 	s := Sample{Subject: subject, Start: "2125-01-01", Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{2}, PostObserved: []bool{true}}
 	for i := 0; i < n; i++ {
-		for d := 0; d < dim; d++ {
-			s.Embeddings = append(s.Embeddings, float32(i*10+d))
+		row := make([]float32, dim)
+		for d := range row {
+			row[d] = float32(i*10 + d)
 		}
+		s.Embeddings = append(s.Embeddings, row)
 		s.Doses = append(s.Doses, float32(i))
 		s.Units = append(s.Units, strconv.Itoa(i))
 	}
@@ -46,7 +48,7 @@ func TestLimitRows(t *testing.T) {
 			if tc.max > 0 && s.NumRx() > tc.max {
 				t.Errorf("%s/%d: sample %d has %d rows", tc.policy, tc.max, i, s.NumRx())
 			}
-			if len(s.Embeddings) != 2*s.NumRx() || len(s.Units) != s.NumRx() {
+			if !rowsOf(s.Embeddings, 2) || len(s.Embeddings) != s.NumRx() || len(s.Units) != s.NumRx() {
 				t.Errorf("%s/%d: sample %d arrays disagree", tc.policy, tc.max, i)
 			}
 			total += s.NumRx()
@@ -67,7 +69,7 @@ func TestLimitRows(t *testing.T) {
 	}
 	// truncation keeps the first rows in order, and the input is untouched
 	out, _, _ := LimitRows(in, 20, "truncate")
-	if out[1].Doses[19] != 19 || out[1].Embeddings[39] != 191 || in[1].NumRx() != 42 {
+	if out[1].Doses[19] != 19 || out[1].Embeddings[19][1] != 191 || in[1].NumRx() != 42 {
 		t.Fatal("truncate must keep rows 0..19 and leave the input alone")
 	}
 	// split parts carry consecutive rows

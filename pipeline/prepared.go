@@ -95,8 +95,8 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		if len(s.Pre) != na || len(s.Post) != na || len(s.PreObserved) != na || len(s.PostObserved) != na {
 			return fmt.Errorf("sample %d (%s %s): expected %d pre and post values", i, s.Subject, s.Start, na)
 		}
-		if len(s.Embeddings) != s.NumRx()*dim || len(s.Units) != s.NumRx() {
-			return fmt.Errorf("sample %d (%s %s): expected %d embedding values and %d units for %d prescriptions", i, s.Subject, s.Start, s.NumRx()*dim, s.NumRx(), s.NumRx())
+		if !rowsOf(s.Embeddings, dim) || len(s.Embeddings) != s.NumRx() || len(s.Units) != s.NumRx() {
+			return fmt.Errorf("sample %d (%s %s): expected %d embedding rows of %d values and %d units for %d prescriptions", i, s.Subject, s.Start, s.NumRx(), dim, s.NumRx(), s.NumRx())
 		}
 		for _, u := range s.Units {
 			unitSet[u] = true
@@ -120,7 +120,9 @@ func writePrepared(ctx context.Context, sk sink, prefix string, ds *Dataset, sc 
 		post = appendF32(post, s.Post)
 		preObs = appendBools(preObs, s.PreObserved)
 		postObs = appendBools(postObs, s.PostObserved)
-		emb = appendF32(emb, s.Embeddings)
+		for _, e := range s.Embeddings {
+			emb = appendF32(emb, e)
+		}
 		doses = appendF32(doses, s.Doses)
 		for _, u := range s.Units {
 			unitIdx = binary.LittleEndian.AppendUint32(unitIdx, uint32(code[u]))
@@ -264,6 +266,7 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 		return nil, nil, mfail("rx_offsets must run from 0 to %d", rows)
 	}
 	ds := &Dataset{Layout: l, Sources: m.Sources, Samples: make([]Sample, n), Header: m.Header}
+	var embs embeddingSet // rows shared per distinct embedding, as the CSV readers share them
 	for i := 0; i < n; i++ {
 		lo, hi := offsets[i], offsets[i+1]
 		if hi < lo {
@@ -273,7 +276,7 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 			Subject: m.IDs[i].Subject, Start: m.IDs[i].Start,
 			Pre: pre[i*na : (i+1)*na : (i+1)*na], Post: post[i*na : (i+1)*na : (i+1)*na],
 			PreObserved: make([]bool, na), PostObserved: make([]bool, na),
-			Embeddings: emb[lo*int64(dim) : hi*int64(dim) : hi*int64(dim)],
+			Embeddings: make([][]float32, hi-lo),
 			Doses:      doses[lo:hi:hi],
 			Units:      make([]string, hi-lo),
 		}
@@ -287,6 +290,7 @@ func ReadPrepared(ctx context.Context, src string, opt ReadOptions) (*Dataset, *
 				return nil, nil, fmt.Errorf("%s: unit index %d outside unit_values", so.where("units.npy"), u)
 			}
 			s.Units[k-lo] = m.UnitValues[u]
+			s.Embeddings[k-lo] = embs.share(emb[k*int64(dim) : (k+1)*int64(dim)])
 		}
 		if d, ok := data["drugs"]; ok {
 			if err := readDrugs(&s, bytesI32(d)[lo:hi], m.DrugValues); err != nil {

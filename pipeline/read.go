@@ -185,6 +185,7 @@ type tableReader struct {
 	prevKey   string
 	prevCells []string
 	embBuf    []float32
+	embs      embeddingSet // every row's embedding, shared per distinct value
 	blood     []bloodRow
 	sources   []Source
 	contents  sameContent       // decompressed content of each table read (see sameContent)

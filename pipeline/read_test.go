@@ -34,16 +34,16 @@ func TestReadFinalTable(t *testing.T) {
 			Pre: []float32{7.30, -2.5, 0}, PreObserved: []bool{true, true, false},
 			// base excess has other negative values, so its -1.0 is a value (issue 10)
 			Post: []float32{7.31, -1, 140}, PostObserved: []bool{true, true, true},
-			Embeddings: []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8},
+			Embeddings: EmbeddingRows([]float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}, 4),
 			Doses:      []float32{60, 100}, Units: []string{"7", "10"}},
 		{Subject: "1", Start: "2125-10-07",
 			Pre: []float32{7.40, 0, 120}, PreObserved: []bool{true, true, true},
 			Post: []float32{7.35, 1.5, 0}, PostObserved: []bool{true, true, false},
-			Embeddings: []float32{-0.1, -0.2, -0.3, -0.4}, Doses: []float32{5}, Units: []string{"7"}},
+			Embeddings: EmbeddingRows([]float32{-0.1, -0.2, -0.3, -0.4}, 4), Doses: []float32{5}, Units: []string{"7"}},
 		{Subject: "2", Start: "2125-10-05",
 			Pre: []float32{7.20, -5, 90}, PreObserved: []bool{true, true, true},
 			Post: []float32{7.25, -4, 95}, PostObserved: []bool{true, true, true},
-			Embeddings: []float32{0.01, 0.2, 0, 0}, Doses: []float32{nan32()}, Units: []string{"13"}},
+			Embeddings: EmbeddingRows([]float32{0.01, 0.2, 0, 0}, 4), Doses: []float32{nan32()}, Units: []string{"13"}},
 	}
 	assertSamplesEqual(t, want, ds.Samples)
 	if rep.RowsRead != 4 || rep.Groups != 3 || rep.Subjects != 2 || rep.Prescriptions != 4 || rep.MissingDoses != 1 || rep.LargestGroup != 2 {
@@ -65,9 +65,9 @@ func TestReadEmbeddingStringTable(t *testing.T) {
 	ds, _ := readOne(t, ReadOptions{}, "testdata/embstr_small.csv")
 	want := []Sample{
 		{Subject: "1", Start: "2125-10-05", Pre: []float32{7.3}, PreObserved: []bool{true}, Post: []float32{7.4}, PostObserved: []bool{true},
-			Embeddings: []float32{0.35, -0.12, 0.001, 4, 0.1, 0.2, 0.3, 0.4}, Doses: []float32{1, 2}, Units: []string{"mg", "mg"}},
+			Embeddings: EmbeddingRows([]float32{0.35, -0.12, 0.001, 4, 0.1, 0.2, 0.3, 0.4}, 4), Doses: []float32{1, 2}, Units: []string{"mg", "mg"}},
 		{Subject: "2", Start: "2125-10-06", Pre: []float32{0}, PreObserved: []bool{false}, Post: []float32{7.1}, PostObserved: []bool{true},
-			Embeddings: []float32{0.5, 0.5, 0.5, 0.5}, Doses: []float32{3}, Units: []string{"ml"}},
+			Embeddings: EmbeddingRows([]float32{0.5, 0.5, 0.5, 0.5}, 4), Doses: []float32{3}, Units: []string{"ml"}},
 	}
 	assertSamplesEqual(t, want, ds.Samples)
 	if ds.Layout.EmbeddingDim != 4 {
@@ -82,9 +82,9 @@ func TestReadRawTable(t *testing.T) {
 	want := []Sample{
 		// raw tables use empty cells for missing values: -1.0 is a real base excess
 		{Subject: "10", Start: "2125-01-01", Pre: []float32{-1, 0}, PreObserved: []bool{true, false}, Post: []float32{0, 101}, PostObserved: []bool{false, true},
-			Embeddings: append(append([]float32{}, acet...), vaso...), Doses: []float32{487.5, 100}, Units: []string{"mg", "UNIT"}},
+			Embeddings: EmbeddingRows(append(append([]float32{}, acet...), vaso...), 16), Doses: []float32{487.5, 100}, Units: []string{"mg", "UNIT"}},
 		{Subject: "11", Start: "2125-01-01", Pre: []float32{2, 3}, PreObserved: []bool{true, true}, Post: []float32{4, 5}, PostObserved: []bool{true, true},
-			Embeddings: make([]float32, 16), Doses: []float32{nan32()}, Units: []string{"ml"}},
+			Embeddings: EmbeddingRows(make([]float32, 16), 16), Doses: []float32{nan32()}, Units: []string{"ml"}},
 	}
 	assertSamplesEqual(t, want, ds.Samples)
 	if rep.DoseRanges != 1 || rep.MissingDoses != 1 || rep.MissingDrugs != 1 {
@@ -96,9 +96,9 @@ func TestReadTableWithoutIDs(t *testing.T) {
 	ds, rep := readOne(t, ReadOptions{}, "testdata/noids_small.csv")
 	want := []Sample{
 		{Subject: "row1", Pre: []float32{0.5}, PreObserved: []bool{true}, Post: []float32{0}, PostObserved: []bool{false},
-			Embeddings: []float32{0.2, 0.3}, Doses: []float32{0.1}, Units: []string{"3"}},
+			Embeddings: EmbeddingRows([]float32{0.2, 0.3}, 2), Doses: []float32{0.1}, Units: []string{"3"}},
 		{Subject: "row2", Pre: []float32{0}, PreObserved: []bool{false}, Post: []float32{0.6}, PostObserved: []bool{true},
-			Embeddings: []float32{0.1, 0.1}, Doses: []float32{0.2}, Units: []string{"3"}},
+			Embeddings: EmbeddingRows([]float32{0.1, 0.1}, 2), Doses: []float32{0.2}, Units: []string{"3"}},
 	}
 	assertSamplesEqual(t, want, ds.Samples)
 	if rep.Subjects != 2 {

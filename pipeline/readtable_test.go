@@ -44,19 +44,19 @@ func TestReadTable(t *testing.T) {
 			"1,2125-01-01T08:00:00,60,7.0,-1,7.3,1,2,3,4\n1,2125-01-01,325-650,mg,-1,7.3,0,0,0,-1\n", serveOpts(),
 			[]Sample{{Subject: "1", Start: "2125-01-01", Pre: []float32{7.3, 0, 0}, PreObserved: []bool{true, false, false},
 				Post: []float32{0, 0, 0}, PostObserved: []bool{false, false, false},
-				Embeddings: []float32{1, 2, 3, 4, 0, 0, 0, -1}, Doses: []float32{60, 487.5}, Units: []string{"7", "mg"}}}},
+				Embeddings: EmbeddingRows([]float32{1, 2, 3, 4, 0, 0, 0, -1}, 4), Doses: []float32{60, 487.5}, Units: []string{"7", "mg"}}}},
 		{"no analyte columns, no subject: a case per row", "prescription_dose_val_rx,prescription_dose_unit_rx,prescription_drug\n1,mg, Heparin \n,mg,Heparin\n", serveOpts(),
 			[]Sample{
 				{Subject: "row1", Pre: make([]float32, 3), PreObserved: make([]bool, 3), Post: make([]float32, 3), PostObserved: make([]bool, 3),
-					Embeddings: EmbedText("Heparin", 4), Doses: []float32{1}, Units: []string{"mg"}},
+					Embeddings: EmbeddingRows(EmbedText("Heparin", 4), 4), Doses: []float32{1}, Units: []string{"mg"}},
 				{Subject: "row2", Pre: make([]float32, 3), PreObserved: make([]bool, 3), Post: make([]float32, 3), PostObserved: make([]bool, 3),
-					Embeddings: EmbedText("Heparin", 4), Doses: []float32{nan32()}, Units: []string{"mg"}},
+					Embeddings: EmbeddingRows(EmbedText("Heparin", 4), 4), Doses: []float32{nan32()}, Units: []string{"mg"}},
 			}},
 		{"raw names: -1 is a value; targets and chart times read but optional", head + ",prescription_drug,pre_charttime,pre_ph,post_ph\n" +
 			"1,2125-01-01,1,mg,Heparin,2125-01-01,-1,7.4\n", serveOpts(),
 			[]Sample{{Subject: "1", Start: "2125-01-01", Pre: []float32{-1, 0, 0}, PreObserved: []bool{true, false, false},
 				Post: []float32{7.4, 0, 0}, PostObserved: []bool{true, false, false},
-				Embeddings: EmbedText("Heparin", 4), Doses: []float32{1}, Units: []string{"mg"}}}},
+				Embeddings: EmbeddingRows(EmbedText("Heparin", 4), 4), Doses: []float32{1}, Units: []string{"mg"}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,7 +175,7 @@ func FuzzReadTableRequest(f *testing.F) {
 			return
 		}
 		for _, s := range ds.Samples {
-			if len(s.Embeddings) != 4*s.NumRx() || s.NumRx() > 2 || len(s.Pre) != 3 || len(s.Post) != 3 {
+			if !rowsOf(s.Embeddings, 4) || len(s.Embeddings) != s.NumRx() || s.NumRx() > 2 || len(s.Pre) != 3 || len(s.Post) != 3 {
 				t.Fatalf("malformed sample %+v", s)
 			}
 		}

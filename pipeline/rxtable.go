@@ -26,7 +26,7 @@ func (rxTable) row(rd *tableReader, s *schema, p *rowParser, _ int) *RowError { 
 type rxRow struct {
 	subject string
 	at      time.Time
-	emb     []float32
+	emb     []float32 // shared (embeddingSet)
 	dose    float32
 	unit    string
 	drug    string
@@ -37,10 +37,11 @@ func (rd *tableReader) rxRow(s *schema, p *rowParser) *RowError {
 	if e != nil {
 		return e
 	}
-	emb, d, u, e := rd.prescription(s, p, make([]float32, 0, rd.layout.EmbeddingDim))
+	emb, d, u, e := rd.prescription(s, p, rd.embBuf[:0])
+	rd.embBuf = emb
 	if e != nil {
 		return e
 	}
-	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: emb, dose: d, unit: u, drug: rd.drugName(s, p)})
+	rd.rx = append(rd.rx, rxRow{subject: sub, at: t, emb: rd.embs.share(emb), dose: d, unit: u, drug: rd.drugName(s, p)})
 	return nil
 }

@@ -43,8 +43,10 @@ type Sample struct {
 	Post         []float32 // the target
 	PostObserved []bool    // the mask: only observed targets are trained on or scored
 
-	// Embeddings holds NumRx rows of Layout.EmbeddingDim values, row-major.
-	Embeddings []float32
+	// Embeddings holds one row of Layout.EmbeddingDim values per prescription row. Readers
+	// give all rows of one drug the same shared slice (a few hundred drugs, a million
+	// samples), so rows are read-only: replace a row, never write into it.
+	Embeddings [][]float32
 	Doses      []float32 // one per prescription row, original units (NaN = missing)
 	Units      []string  // one per prescription row: unit text or numeric code as text
 	// Drugs names each prescription row's drug where the table gave a name (nil when it
@@ -85,7 +87,8 @@ func DiffSamples(want, got []Sample) error {
 			!slices.Equal(w.PreObserved, g.PreObserved) || !slices.Equal(w.PostObserved, g.PostObserved) {
 			return fmt.Errorf("sample %d (%s/%s): pre/post differ", i, w.Subject, w.Start)
 		}
-		if !equalF32(w.Embeddings, g.Embeddings, nil) || !equalF32(w.Doses, g.Doses, nil) || !slices.Equal(w.Units, g.Units) {
+		if !slices.EqualFunc(w.Embeddings, g.Embeddings, func(a, b []float32) bool { return equalF32(a, b, nil) }) ||
+			!equalF32(w.Doses, g.Doses, nil) || !slices.Equal(w.Units, g.Units) {
 			return fmt.Errorf("sample %d (%s/%s): prescriptions differ", i, w.Subject, w.Start)
 		}
 	}

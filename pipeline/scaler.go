@@ -180,17 +180,18 @@ func (s *Scaler) UnitFeature(unit string) float32 {
 // the embedding values as stored, then the scaled dose (0 if missing), then the unit
 // feature. A dst of the wrong length is a programmer error and panics.
 func (s *Scaler) RxRow(smp *Sample, i int, dst []float32) {
-	n := smp.NumRx()
-	dim := 0
-	if n > 0 {
-		dim = len(smp.Embeddings) / n
-	}
+	dim := len(smp.Embeddings[i])
 	if len(dst) != dim+2 {
 		panic(fmt.Sprintf("pipeline: RxRow dst has %d values, want %d", len(dst), dim+2))
 	}
-	copy(dst, smp.Embeddings[i*dim:(i+1)*dim])
-	dst[dim] = s.ScaleDose(smp.Doses[i])
-	dst[dim+1] = s.UnitFeature(smp.Units[i])
+	copy(dst, smp.Embeddings[i])
+	dst[dim], dst[dim+1] = s.RxDoseUnit(smp, i)
+}
+
+// RxDoseUnit is prescription row i's scaled dose (0 if missing) and unit feature: RxRow's
+// last two values, for callers that keep the embedding row itself (shared) instead of a copy.
+func (s *Scaler) RxDoseUnit(smp *Sample, i int) (dose, unit float32) {
+	return s.ScaleDose(smp.Doses[i]), s.UnitFeature(smp.Units[i])
 }
 
 // Check verifies that the scaler fits a layout.

@@ -11,7 +11,7 @@ func TestFitScaler(t *testing.T) {
 	l := Layout{Analytes: []string{"a", "b"}, EmbeddingDim: 1}
 	mk := func(pre, post [2]float32, obs [2]bool, dose float32, unit string) Sample {
 		return Sample{Pre: pre[:], PreObserved: obs[:], Post: post[:], PostObserved: []bool{true, obs[1]},
-			Embeddings: []float32{0}, Doses: []float32{dose}, Units: []string{unit}}
+			Embeddings: EmbeddingRows([]float32{0}, 1), Doses: []float32{dose}, Units: []string{unit}}
 	}
 	two := []Sample{
 		mk([2]float32{1, -1}, [2]float32{3, 100}, [2]bool{true, false}, 9, "mg"),
@@ -62,11 +62,11 @@ func TestFitScaler(t *testing.T) {
 func TestScalerRxRowAndJSON(t *testing.T) {
 	l := Layout{Analytes: []string{"a"}, EmbeddingDim: 3}
 	smp := Sample{Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{2}, PostObserved: []bool{true},
-		Embeddings: []float32{0.1, 0.2, 0.3, -1, -2, -3}, Doses: []float32{1, float32(math.NaN())}, Units: []string{"mg", "zz"}}
+		Embeddings: EmbeddingRows([]float32{0.1, 0.2, 0.3, -1, -2, -3}, 3), Doses: []float32{1, float32(math.NaN())}, Units: []string{"mg", "zz"}}
 	other := Sample{Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{2}, PostObserved: []bool{true},
-		Embeddings: []float32{0, 0, 0}, Doses: []float32{99}, Units: []string{"ml"}}
+		Embeddings: EmbeddingRows([]float32{0, 0, 0}, 3), Doses: []float32{99}, Units: []string{"ml"}}
 	sc, err := FitScaler([]Sample{other, {Pre: smp.Pre, PreObserved: smp.PreObserved, Post: smp.Post, PostObserved: smp.PostObserved,
-		Embeddings: smp.Embeddings[:3], Doses: smp.Doses[:1], Units: smp.Units[:1]}}, l)
+		Embeddings: smp.Embeddings[:1], Doses: smp.Doses[:1], Units: smp.Units[:1]}}, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestFitScalerThinAnalytes(t *testing.T) {
 	for i := range 20 {
 		s := Sample{Pre: []float32{7.3 + 0.01*float32(i%5), 0, 0}, PreObserved: []bool{true, false, false},
 			Post: []float32{7.35, 0, 0}, PostObserved: []bool{true, false, false},
-			Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}}
+			Embeddings: EmbeddingRows([]float32{0}, 1), Doses: []float32{1}, Units: []string{"mg"}}
 		if i < 2 {
 			s.Pre[1], s.PreObserved[1] = 123+4*float32(i), true
 		}
@@ -149,7 +149,7 @@ func TestFitScalerConstantAnalyte(t *testing.T) {
 	var train []Sample
 	for range 7 {
 		train = append(train, Sample{Pre: []float32{374}, PreObserved: []bool{true}, Post: []float32{374}, PostObserved: []bool{true},
-			Embeddings: []float32{0}, Doses: []float32{1}, Units: []string{"mg"}})
+			Embeddings: EmbeddingRows([]float32{0}, 1), Doses: []float32{1}, Units: []string{"mg"}})
 	}
 	sc, err := FitScaler(train, l)
 	if err != nil {

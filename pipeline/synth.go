@@ -97,9 +97,9 @@ func (o *SynthOptions) signError(rng *rand.Rand) bool {
 }
 
 // Effect is the noise-free change of every analyte, in standardised units, that the
-// generator applies for a group's prescriptions (embeddings row-major, doses in
-// original units, drugs' typical doses).
-func (si *SynthInfo) Effect(embeddings []float32, doseRatios []float64) []float64 {
+// generator applies for a group's prescriptions (one embedding row per prescription, as
+// in Sample.Embeddings; doses as ratios of the drugs' typical doses).
+func (si *SynthInfo) Effect(embeddings [][]float32, doseRatios []float64) []float64 {
 	dim := len(si.W[0])
 	out := make([]float64, len(si.W))
 	for j, w := range si.W {
@@ -107,7 +107,7 @@ func (si *SynthInfo) Effect(embeddings []float32, doseRatios []float64) []float6
 		for k, r := range doseRatios {
 			var dot float64
 			for d := 0; d < dim; d++ {
-				dot += w[d] * float64(embeddings[k*dim+d])
+				dot += w[d] * float64(embeddings[k][d])
 			}
 			acc += dot * r
 		}
@@ -242,13 +242,13 @@ func WriteSynthetic(w io.Writer, opt SynthOptions) (*SynthInfo, error) {
 			drugs := make([]int, nrx)
 			ratios := make([]float64, nrx)
 			doses := make([]float64, nrx)
-			emb := make([]float32, 0, nrx*dim)
+			emb := make([][]float32, 0, nrx)
 			for k := range drugs {
 				drugs[k] = rng.IntN(opt.Drugs)
 				ratios[k] = []float64{0.5, 1, 1, 1.5, 2}[rng.IntN(5)]
 				doses[k] = round(si.Drugs[drugs[k]].Dose*ratios[k], 4)
 				ratios[k] = doses[k] / si.Drugs[drugs[k]].Dose
-				emb = append(emb, si.Drugs[drugs[k]].Embedding...)
+				emb = append(emb, si.Drugs[drugs[k]].Embedding)
 			}
 			eff := si.Effect(emb, ratios)
 			for j := 0; j < na; j++ {

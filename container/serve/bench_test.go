@@ -41,7 +41,7 @@ func productionModel(b testing.TB, arch string) string {
 			s.Post = append(s.Post, float32(r.NormFloat64()))
 			s.PostObserved = append(s.PostObserved, true)
 		}
-		s.Embeddings = make([]float32, 128)
+		s.Embeddings = [][]float32{make([]float32, 128)}
 		s.Doses = []float32{float32(r.IntN(100))}
 		s.Units = []string{fullUnits[i%len(fullUnits)]}
 		samples = append(samples, s)

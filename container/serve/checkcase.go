@@ -18,10 +18,11 @@ func checkSamples(lm *loadedModel, req *request) error {
 				return fmt.Errorf("%s: %v; expected a finite number of magnitude at most 1e9", req.field(i, "pre."+lm.layout.Analytes[a]), s.Pre[a])
 			}
 		}
-		dim := max(lm.layout.EmbeddingDim, 1)
-		for k, v := range s.Embeddings {
-			if !inBound(v) {
-				return fmt.Errorf("%s: %v; expected a finite number of magnitude at most 1e9", req.field(i, fmt.Sprintf("prescriptions[%d].embedding[%d]", k/dim, k%dim)), v)
+		for r, row := range s.Embeddings {
+			for k, v := range row {
+				if !inBound(v) {
+					return fmt.Errorf("%s: %v; expected a finite number of magnitude at most 1e9", req.field(i, fmt.Sprintf("prescriptions[%d].embedding[%d]", r, k)), v)
+				}
 			}
 		}
 		for j, d := range s.Doses {

@@ -44,10 +44,12 @@ func largestInput(lm *loadedModel, req *request, i int) (field string, val float
 	for j, d := range s.Doses {
 		consider(d, 2, j)
 	}
-	for j, e := range s.Embeddings {
-		consider(e, 3, j)
-	}
 	dim := max(1, lm.layout.EmbeddingDim)
+	for r, row := range s.Embeddings {
+		for k, e := range row {
+			consider(e, 3, r*dim+k)
+		}
+	}
 	switch kind {
 	case 1:
 		return "pre." + lm.layout.Analytes[at], val, true

@@ -42,12 +42,14 @@ func tinySamples(n, dim int, seed uint64) []pipeline.Sample {
 			s.PostObserved = append(s.PostObserved, r.Float64() > 0.3)
 		}
 		for k := 0; k < 1+r.IntN(3); k++ {
-			for d := 0; d < dim; d++ {
-				s.Embeddings = append(s.Embeddings, float32(r.NormFloat64()))
+			row := make([]float32, dim)
+			for d := range row {
+				row[d] = float32(r.NormFloat64())
 			}
+			s.Embeddings = append(s.Embeddings, row)
 			s.Doses = append(s.Doses, float32(r.IntN(500)))
 			s.Units = append(s.Units, tinyUnits[r.IntN(len(tinyUnits))])
-			s.Post[0] += s.Embeddings[len(s.Embeddings)-dim] * 0.01
+			s.Post[0] += row[0] * 0.01
 		}
 		out[i] = s
 	}
@@ -138,13 +140,13 @@ func TestRealModelRoundTrips(t *testing.T) {
 
 			// drug names go through the built-in text embedder
 			named := cases[0]
-			named.Embeddings = append(pipeline.EmbedText("Vasopressin", 8), cases[0].Embeddings[8:]...)
+			named.Embeddings = append([][]float32{pipeline.EmbedText("Vasopressin", 8)}, cases[0].Embeddings[1:]...)
 			wantNamed, err := m.Predict([]pipeline.Sample{named})
 			if err != nil {
 				t.Fatal(err)
 			}
 			body := jsonCases(t, []pipeline.Sample{named})
-			body = bytes.Replace(body, []byte(embeddingJSON(named.Embeddings[:8])), []byte(`"drug":"Vasopressin"`), 1)
+			body = bytes.Replace(body, []byte(embeddingJSON(named.Embeddings[0])), []byte(`"drug":"Vasopressin"`), 1)
 			a = post(t, ts.url, "application/json", body)
 			if a.status != http.StatusOK {
 				t.Fatalf("named status %d: %s", a.status, a.body)
@@ -338,7 +340,6 @@ func jsonCases(t testing.TB, samples []pipeline.Sample) []byte {
 			fmt.Fprintf(&sb, "%q:%s", name, f32(s.Pre[a]))
 		}
 		sb.WriteString(`},"prescriptions":[`)
-		dim := len(s.Embeddings) / max(1, s.NumRx())
 		for k, d := range s.Doses {
 			if k > 0 {
 				sb.WriteByte(',')
@@ -347,7 +348,7 @@ func jsonCases(t testing.TB, samples []pipeline.Sample) []byte {
 			if !math.IsNaN(float64(d)) {
 				dose = f32(d)
 			}
-			fmt.Fprintf(&sb, `{%s,"dose":%s,"unit":%q}`, embeddingJSON(s.Embeddings[k*dim:(k+1)*dim]), dose, s.Units[k])
+			fmt.Fprintf(&sb, `{%s,"dose":%s,"unit":%q}`, embeddingJSON(s.Embeddings[k]), dose, s.Units[k])
 		}
 		sb.WriteString(`]}`)
 	}
@@ -380,7 +381,7 @@ func csvCases(samples []pipeline.Sample, dim int) []byte {
 				}
 				b.WriteString("," + v)
 			}
-			for _, e := range s.Embeddings[k*dim : (k+1)*dim] {
+			for _, e := range s.Embeddings[k] {
 				b.WriteString("," + f32(e))
 			}
 			b.WriteByte('\n')

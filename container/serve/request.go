@@ -163,7 +163,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 		}
 	}
 	dim := lm.layout.EmbeddingDim
-	s.Embeddings = make([]float32, 0, len(c.Prescriptions)*dim)
+	s.Embeddings = make([][]float32, 0, len(c.Prescriptions))
 	for j := range c.Prescriptions {
 		rx := &c.Prescriptions[j]
 		rpath := at(path, fmt.Sprintf("prescriptions[%d]", j))
@@ -205,7 +205,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 		if err != nil {
 			return fmt.Errorf("%s.unit: %w", rpath, err)
 		}
-		s.Embeddings = append(s.Embeddings, emb...)
+		s.Embeddings = append(s.Embeddings, emb)
 		s.Doses = append(s.Doses, dose)
 		s.Units = append(s.Units, unit)
 	}

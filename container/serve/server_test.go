@@ -99,9 +99,9 @@ func TestJSONRoundTrip(t *testing.T) {
 	vaso := pipeline.EmbedText("Vasopressin", 4)
 	full := []pipeline.Sample{
 		{Subject: "patient-1", Pre: []float32{7.3, 63, -1}, PreObserved: []bool{true, true, true},
-			Embeddings: []float32{0.5, -0.25, 1e-3, 2, 1, 0, 0, -1}, Doses: []float32{60, 100}, Units: []string{"mg", "UNIT"}},
+			Embeddings: pipeline.EmbeddingRows([]float32{0.5, -0.25, 1e-3, 2, 1, 0, 0, -1}, 4), Doses: []float32{60, 100}, Units: []string{"mg", "UNIT"}},
 		{Subject: "patient-2", Pre: []float32{0, 0, 0}, PreObserved: []bool{false, false, false},
-			Embeddings: vaso, Doses: []float32{nan}, Units: []string{"7"}},
+			Embeddings: pipeline.EmbeddingRows(vaso, 4), Doses: []float32{nan}, Units: []string{"7"}},
 		{Subject: "", Pre: []float32{0, 0, 0}, PreObserved: []bool{false, false, false}},
 	}
 	tests := []struct {
@@ -176,16 +176,16 @@ func TestCSVRoundTrip(t *testing.T) {
 			[]pipeline.Sample{
 				// -1 is the final table's missing code, for blood values and doses alike
 				{Subject: "10013", Start: "2125-10-05", Pre: []float32{7.3, 63, 0}, PreObserved: []bool{true, true, false},
-					Embeddings: []float32{0.5, -0.25, 0.001, 2, 1, 0, 0, -1}, Doses: []float32{60, nan}, Units: []string{"7", "7"}},
+					Embeddings: pipeline.EmbeddingRows([]float32{0.5, -0.25, 0.001, 2, 1, 0, 0, -1}, 4), Doses: []float32{60, nan}, Units: []string{"7", "7"}},
 				{Subject: "10014", Start: "2130-01-02", Pre: []float32{0, 40, -3.5}, PreObserved: []bool{false, true, true},
-					Embeddings: []float32{0.1, 0.2, 0.3, 0.4}, Doses: []float32{2.5}, Units: []string{"mg"}},
+					Embeddings: pipeline.EmbeddingRows([]float32{0.1, 0.2, 0.3, 0.4}, 4), Doses: []float32{2.5}, Units: []string{"mg"}},
 			}},
 		{"raw table with drug names", "raw.csv",
 			[][2]string{{"10013", "2125-10-05"}},
 			[]pipeline.Sample{
 				// raw tables write missing as empty, so -1.0 is a real base excess
 				{Subject: "10013", Start: "2125-10-05", Pre: []float32{7.3, 0, -1}, PreObserved: []bool{true, false, true},
-					Embeddings: append(append([]float32{}, phenyl...), vaso...), Doses: []float32{487.5, nan}, Units: []string{"mg", "UNIT"}},
+					Embeddings: pipeline.EmbeddingRows(append(append([]float32{}, phenyl...), vaso...), 4), Doses: []float32{487.5, nan}, Units: []string{"mg", "UNIT"}},
 			}},
 	}
 	for _, tc := range tests {
@@ -240,9 +240,9 @@ func TestJSONLines(t *testing.T) {
 	}
 	nan := float32(math.NaN())
 	want := []pipeline.Sample{
-		{Pre: []float32{7.3, 0, 0}, PreObserved: []bool{true, false, false}, Embeddings: []float32{1, 0.5, 0.25, 0}, Doses: []float32{60}, Units: []string{"mg"}},
+		{Pre: []float32{7.3, 0, 0}, PreObserved: []bool{true, false, false}, Embeddings: pipeline.EmbeddingRows([]float32{1, 0.5, 0.25, 0}, 4), Doses: []float32{60}, Units: []string{"mg"}},
 		{Pre: []float32{0, 0, 0}, PreObserved: []bool{false, false, false}},
-		{Pre: []float32{0, 40, 0}, PreObserved: []bool{false, true, false}, Embeddings: pipeline.EmbedText("Vasopressin", 4), Doses: []float32{nan}, Units: []string{"7"}},
+		{Pre: []float32{0, 40, 0}, PreObserved: []bool{false, true, false}, Embeddings: pipeline.EmbeddingRows(pipeline.EmbedText("Vasopressin", 4), 4), Doses: []float32{nan}, Units: []string{"7"}},
 	}
 	lines := strings.Split(strings.TrimSuffix(string(a.body), "\n"), "\n")
 	if len(lines) != len(want) {
@@ -465,7 +465,7 @@ func TestConcurrentRequests(t *testing.T) {
 					continue
 				}
 				want := m.compute([]pipeline.Sample{{Pre: []float32{ph, 0, 0}, PreObserved: []bool{true, false, false},
-					Embeddings: []float32{1, 0.5, 0.25, 0}, Doses: []float32{dose}, Units: []string{"mg"}}})
+					Embeddings: pipeline.EmbeddingRows([]float32{1, 0.5, 0.25, 0}, 4), Doses: []float32{dose}, Units: []string{"mg"}}})
 				r := decodeJSON(t, a.body)
 				if r.Predictions[0].ID != fmt.Sprintf("w%d-%d", w, i) {
 					errs <- fmt.Errorf("answer for %s came back to w%d-%d", r.Predictions[0].ID, w, i)

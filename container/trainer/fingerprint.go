@@ -46,7 +46,9 @@ func dataFingerprint(sets ...[]pipeline.Sample) string {
 			bools(s.PreObserved)
 			f32(s.Post)
 			bools(s.PostObserved)
-			f32(s.Embeddings)
+			for _, e := range s.Embeddings {
+				f32(e)
+			}
 			f32(s.Doses)
 			for _, u := range s.Units {
 				str(u)

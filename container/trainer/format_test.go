@@ -42,7 +42,7 @@ func (dirFormat) Read(_ context.Context, inputs []string, _ pipeline.ReadOptions
 			}
 			ds.Samples = append(ds.Samples, pipeline.Sample{Subject: sub, Start: "2020-01-01",
 				Pre: []float32{pre}, PreObserved: []bool{true}, Post: []float32{post}, PostObserved: []bool{true},
-				Embeddings: []float32{1, 0}, Doses: []float32{1}, Units: []string{"mg"}})
+				Embeddings: [][]float32{{1, 0}}, Doses: []float32{1}, Units: []string{"mg"}})
 		}
 		ds.Sources = append(ds.Sources, pipeline.Source{Path: filepath.Join(in, "samples.txt"), Rows: len(ds.Samples)})
 	}

@@ -102,7 +102,7 @@ func BenchmarkCVReal(b *testing.B) {
 func TestLimitForArchitectureAsTrainer(t *testing.T) {
 	smp := pipeline.Sample{Subject: "a", Start: "2020-01-01", Pre: []float32{1}, PreObserved: []bool{true}, Post: []float32{1}, PostObserved: []bool{true}}
 	for range 8 {
-		smp.Embeddings = append(smp.Embeddings, 0, 1)
+		smp.Embeddings = append(smp.Embeddings, []float32{0, 1})
 		smp.Doses = append(smp.Doses, 1)
 		smp.Units = append(smp.Units, "mg")
 	}

@@ -40,13 +40,14 @@ func cvParallel(asked, folds, cores int, perFold, limit int64) (par int, note st
 func gibs(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
 
 // cvFoldBytes estimates one fold's memory: its network in training and its share
-// of the samples (a scaled copy of each).
+// of the samples (a scaled copy of each: its values and two features per prescription
+// row; the embeddings themselves are shared rows, not copied).
 func cvFoldBytes(cfg model.Config, batchSize int, samples []pipeline.Sample) (int64, error) {
 	rows, values := 0, int64(0)
 	for i := range samples {
 		s := &samples[i]
 		rows = max(rows, s.NumRx())
-		values += int64(len(s.Pre)*3 + len(s.Embeddings) + len(s.Doses))
+		values += int64(len(s.Pre)*3 + 2*s.NumRx())
 	}
 	net, err := model.EstimateTrainBytes(cfg, batchSize, rows)
 	return net + 4*values, err

@@ -26,9 +26,9 @@ func savedModel(t *testing.T) string {
 	layout := pipeline.Layout{Analytes: []string{"ph", "lactate"}, EmbeddingDim: 4, BlockRows: 20, BlockFeatures: 6}
 	samples := []pipeline.Sample{
 		{Pre: []float32{7.3, 2}, PreObserved: []bool{true, true}, Post: []float32{7.4, 1.5}, PostObserved: []bool{true, true},
-			Embeddings: []float32{1, 2, 3, 4}, Doses: []float32{10}, Units: []string{"mg"}},
+			Embeddings: pipeline.EmbeddingRows([]float32{1, 2, 3, 4}, 4), Doses: []float32{10}, Units: []string{"mg"}},
 		{Pre: []float32{7.1, 4}, PreObserved: []bool{true, true}, Post: []float32{7.2, 3}, PostObserved: []bool{true, false},
-			Embeddings: []float32{4, 3, 2, 1}, Doses: []float32{100}, Units: []string{"UNIT"}},
+			Embeddings: pipeline.EmbeddingRows([]float32{4, 3, 2, 1}, 4), Doses: []float32{100}, Units: []string{"UNIT"}},
 	}
 	sc, err := pipeline.FitScaler(samples, layout)
 	if err != nil {

@@ -89,7 +89,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			rd.pr.CrossAdmissionGroups++
 		}
 		n := int(g.hi - g.lo)
-		smp.Embeddings = make([]float32, 0, n*dim)
+		smp.Embeddings = make([][]float32, 0, n)
 		smp.Doses = make([]float32, 0, n)
 		smp.Units = make([]string, 0, n)
 		smp.Drugs = make([]string, 0, n)
@@ -98,7 +98,7 @@ func (rd *reader) build(slots []slot) (*pipeline.Dataset, *pipeline.Report, erro
 			if err != nil {
 				return nil, nil, err
 			}
-			smp.Embeddings = append(smp.Embeddings, e...)
+			smp.Embeddings = append(smp.Embeddings, e) // one shared row per drug
 			smp.Doses = append(smp.Doses, r.dose)
 			smp.Units = append(smp.Units, rd.rx.units[r.unit])
 			smp.Drugs = append(smp.Drugs, rd.rx.drugs[r.drug])

@@ -76,7 +76,7 @@ func TestSynthKClEffect(t *testing.T) {
 		}
 		has := false
 		for r := 0; r < s.NumRx(); r++ {
-			e := s.Embeddings[r*ds.Layout.EmbeddingDim : (r+1)*ds.Layout.EmbeddingDim]
+			e := s.Embeddings[r]
 			if slices.Equal(e, kcl) || slices.Equal(e, kclPO) {
 				has = true
 			}
