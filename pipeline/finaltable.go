@@ -154,7 +154,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 		i = len(rd.samples)
 		rd.index[key] = i
 		rd.samples = append(rd.samples, Sample{
-			Subject: strings.Clone(subject), Start: start,
+			Subject: strings.Clone(subject), Start: rd.intern(start), // dates repeat across subjects
 			Pre: sc.pre, PreObserved: sc.preObs, Post: sc.post, PostObserved: sc.postObs,
 		})
 		rd.inconsistent = append(rd.inconsistent, false)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -14,7 +15,8 @@ const (
 // LimitRows applies the overflow policy to groups with more than max prescription rows
 // (max 0 = unlimited; policy "" = truncate). affected is the number of groups changed.
 // Split parts keep the subject and get the start "<start>#<k>" (k from 1), so they stay
-// in the same split and remain distinguishable. Input samples are not modified.
+// in the same split and remain distinguishable. Input samples are not modified; when no
+// group is over max, out is samples itself (no copy of a million samples).
 func LimitRows(samples []Sample, max int, policy string) (out []Sample, affected int, err error) {
 	if policy == "" {
 		policy = PolicyTruncate
@@ -24,6 +26,9 @@ func LimitRows(samples []Sample, max int, policy string) (out []Sample, affected
 	}
 	if max < 0 {
 		return nil, 0, fmt.Errorf("max prescriptions %d: expected 0 (unlimited) or more", max)
+	}
+	if !slices.ContainsFunc(samples, func(s Sample) bool { return max > 0 && s.NumRx() > max }) {
+		return samples, 0, nil
 	}
 	out = make([]Sample, 0, len(samples))
 	for _, s := range samples {

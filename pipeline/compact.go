@@ -1,0 +1,52 @@
+package pipeline
+
+// compactChunk is how many samples compactSamples moves at a time: the old slices of a
+// chunk become garbage before the next chunk's slabs are allocated, so compacting costs
+// a chunk's worth of memory at once, not a second copy of the dataset.
+const compactChunk = 4096
+
+// compactSamples moves the samples' value slices into slabs of exactly the size needed,
+// one slab per element type and chunk of samples. Readers allocate each slice on its own
+// and grow the prescription slices row by row (append doubles their capacity), which at
+// a million samples costs about as much again as the values themselves. Every sample's
+// slices keep their own capacity limit, so an append to one copies instead of writing
+// into its neighbour's values; nil slices stay nil.
+func compactSamples(ss []Sample) {
+	for lo := 0; lo < len(ss); lo += compactChunk {
+		part := ss[lo:min(lo+compactChunk, len(ss))]
+		var nf, nb, nr, nd int
+		for i := range part {
+			s := &part[i]
+			nf += len(s.Pre) + len(s.Post) + len(s.Doses)
+			nb += len(s.PreObserved) + len(s.PostObserved)
+			nr += len(s.Embeddings) + len(s.Units)
+			nd += len(s.Drugs)
+		}
+		f := make([]float32, 0, nf)
+		b := make([]bool, 0, nb)
+		e := make([][]float32, 0, nr)
+		u := make([]string, 0, nr+nd)
+		for i := range part {
+			s := &part[i]
+			s.Pre, f = carve(f, s.Pre)
+			s.Post, f = carve(f, s.Post)
+			s.Doses, f = carve(f, s.Doses)
+			s.PreObserved, b = carve(b, s.PreObserved)
+			s.PostObserved, b = carve(b, s.PostObserved)
+			s.Embeddings, e = carve(e, s.Embeddings)
+			s.Units, u = carve(u, s.Units)
+			s.Drugs, u = carve(u, s.Drugs)
+		}
+	}
+}
+
+// carve appends v to slab (which has room: no reallocation) and returns the copy, its
+// capacity capped at its length, and the slab.
+func carve[T any](slab, v []T) (out, rest []T) {
+	if v == nil {
+		return nil, slab
+	}
+	n := len(slab)
+	slab = append(slab, v...)
+	return slab[n:len(slab):len(slab)], slab
+}
