@@ -37,7 +37,7 @@ const maxDrugCases = 2000
 
 // drugKey names a prescription row's drug: its name where the table gave one, else a short
 // fingerprint of its embedding (the same vector is the same drug).
-func drugKey(s *pipeline.Sample, i, dim int) string {
+func drugKey(s *pipeline.Sample, i int) string {
 	if i < len(s.Drugs) && s.Drugs[i] != "" {
 		return s.Drugs[i]
 	}
@@ -48,6 +48,30 @@ func drugKey(s *pipeline.Sample, i, dim int) string {
 		h.Write(b[:])
 	}
 	return "embedding " + hex.EncodeToString(h.Sum(nil)[:4])
+}
+
+// drugKeys is drugKey remembered per embedding row: readers share one row per distinct
+// embedding, so a million training rows hash a few hundred embeddings, not each row.
+type drugKeys map[rowID]string
+
+// rowID identifies an embedding row by where it starts and how long it is.
+type rowID struct {
+	at *float32
+	n  int
+}
+
+func (dk drugKeys) key(s *pipeline.Sample, i int) string {
+	e := s.Embeddings[i]
+	if (i < len(s.Drugs) && s.Drugs[i] != "") || len(e) == 0 {
+		return drugKey(s, i)
+	}
+	id := rowID{&e[0], len(e)}
+	k, ok := dk[id]
+	if !ok {
+		k = drugKey(s, i)
+		dk[id] = k
+	}
+	return k
 }
 
 // DrugEffects averages, for the top most frequent drugs in train, the effect the model
@@ -61,10 +85,11 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 		units map[string]int
 	}
 	byDrug := map[string]*stats{}
+	dk := drugKeys{}
 	for c := range train {
 		s := &train[c]
 		for i := 0; i < s.NumRx(); i++ {
-			k := drugKey(s, i, dim)
+			k := dk.key(s, i)
 			st := byDrug[k]
 			if st == nil {
 				st = &stats{units: map[string]int{}}
@@ -91,7 +116,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 			s := &heldOut[c]
 			heldKeys[c] = make([]string, s.NumRx())
 			for r := range heldKeys[c] {
-				heldKeys[c][r] = drugKey(s, r, dim)
+				heldKeys[c][r] = dk.key(s, r)
 			}
 		}
 		return heldKeys[c]

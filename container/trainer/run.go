@@ -100,6 +100,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.checkMemory(mcfg); err != nil {
 		return err
 	}
+	defer r.tuneGC()()
 	resume, err := r.loadCheckpoint(mcfg)
 	if err != nil {
 		return err
