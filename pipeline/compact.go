@@ -14,18 +14,18 @@ const compactChunk = 4096
 func compactSamples(ss []Sample) {
 	for lo := 0; lo < len(ss); lo += compactChunk {
 		part := ss[lo:min(lo+compactChunk, len(ss))]
-		var nf, nb, nr, nd int
+		var nf, nb, ne, nu int
 		for i := range part {
 			s := &part[i]
 			nf += len(s.Pre) + len(s.Post) + len(s.Doses)
 			nb += len(s.PreObserved) + len(s.PostObserved)
-			nr += len(s.Embeddings) + len(s.Units)
-			nd += len(s.Drugs)
+			ne += len(s.Embeddings)
+			nu += len(s.Units) + len(s.Drugs)
 		}
 		f := make([]float32, 0, nf)
 		b := make([]bool, 0, nb)
-		e := make([][]float32, 0, nr)
-		u := make([]string, 0, nr+nd)
+		e := make([][]float32, 0, ne)
+		u := make([]string, 0, nu)
 		for i := range part {
 			s := &part[i]
 			s.Pre, f = carve(f, s.Pre)

@@ -28,6 +28,17 @@ fi
 out=$work/run-$(basename "$trainer")-$subjects
 rm -rf "$out"
 start=$(date +%s.%N)
+# RSS of the trainer every 2 s, to see which phase the peak is in
+(
+	while sleep 2; do
+		for pid in $(pgrep -f "^$trainer" || true); do
+			printf '%8.1f %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN {print a - b}')" \
+				"$(grep -E 'VmRSS' /proc/"$pid"/status 2>/dev/null | tr -s ' \t' ' ')"
+		done
+	done
+) >"$out.rss" &
+sampler=$!
+trap 'kill $sampler 2>/dev/null' EXIT
 # every output line gets its second from the start, so the phases can be read off
 /usr/bin/time -v -o "$out.time" "$launcher" local --trainer "$trainer" --train "$data" --output "$out" \
 	--env BLUEBLOOD_MAX_ROWS=50000000 \
@@ -38,4 +49,4 @@ start=$(date +%s.%N)
 	done >"$out.log"
 grep -E 'Maximum resident|Elapsed' "$out.time"
 kb=$(awk '/Maximum resident/ {print $NF}' "$out.time")
-echo "peak RSS: $((kb / 1024)) MiB ($kb kB); log with seconds from the start: $out.log"
+echo "peak RSS: $((kb / 1024)) MiB ($kb kB); log with seconds from the start: $out.log; RSS every 2 s: $out.rss"
