@@ -40,6 +40,18 @@ func compactSamples(ss []Sample) {
 	}
 }
 
+// compactBefore compacts, chunk by chunk, the samples well before sample i, which a
+// final-table reader is about to start: the reader's memory then stays near the compact
+// size instead of growing to twice it before finish compacts. A later row of a compacted
+// sample (its group's rows not adjacent in the file) still joins it: appending to a
+// capped slice copies it.
+func (rd *tableReader) compactBefore(i int) {
+	for i > rd.compacted+compactChunk {
+		compactSamples(rd.samples[rd.compacted : rd.compacted+compactChunk])
+		rd.compacted += compactChunk
+	}
+}
+
 // carve appends v to slab (which has room: no reallocation) and returns the copy, its
 // capacity capped at its length, and the slab.
 func carve[T any](slab, v []T) (out, rest []T) {

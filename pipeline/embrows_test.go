@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -106,4 +108,36 @@ func TestLimitRowsKeepsSamplesWhenNoneOver(t *testing.T) {
 	if err != nil || n != 0 || &out[0] != &in[0] {
 		t.Fatalf("LimitRows under the cap copied or changed the samples: %v %d", err, n)
 	}
+}
+
+// TestCompactionKeepsLateRows: a group whose rows are not adjacent gets its late row even
+// after the reader compacted it (more than compactChunk groups later), and its
+// neighbours in the slab are untouched.
+func TestCompactionKeepsLateRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("subject_id,prescription_start,prescription_dose_val_rx,prescription_dose_unit_rx,pre_ph,post_ph,P0,P1\n")
+	groups := compactChunk + 50
+	for g := 0; g < groups; g++ {
+		fmt.Fprintf(&b, "%d,2125-10-05T00:00:00,%d,mg,7.3,7.4,%d,1\n", g, g, g%7)
+	}
+	b.WriteString("0,2125-10-05T09:00:00,99,ml,7.3,7.4,5,1\n") // group 0's second row, last
+	path := filepath.Join(t.TempDir(), "late.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := readOne(t, ReadOptions{}, path)
+	if len(ds.Samples) != groups {
+		t.Fatalf("%d samples, want %d", len(ds.Samples), groups)
+	}
+	s0 := ds.Samples[0]
+	if s0.NumRx() != 2 || s0.Doses[1] != 99 || s0.Units[1] != "ml" || s0.Embeddings[1][0] != 5 || len(s0.Embeddings) != 2 {
+		t.Fatalf("group 0 %v %v %v", s0.Doses, s0.Units, s0.Embeddings)
+	}
+	for g := 1; g < groups; g++ {
+		s := ds.Samples[g]
+		if s.NumRx() != 1 || s.Doses[0] != float32(g) || s.Units[0] != "mg" || s.Embeddings[0][0] != float32(g%7) {
+			t.Fatalf("group %d changed: %v %v %v", g, s.Doses, s.Units, s.Embeddings)
+		}
+	}
+	checkShared(t, ds.Samples)
 }

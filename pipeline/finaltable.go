@@ -152,6 +152,7 @@ func (rd *tableReader) finalRow(s *schema, p *rowParser, rowNum int) *RowError {
 	}
 	if !ok {
 		i = len(rd.samples)
+		rd.compactBefore(i)
 		rd.index[key] = i
 		rd.samples = append(rd.samples, Sample{
 			Subject: strings.Clone(subject), Start: rd.intern(start), // dates repeat across subjects

@@ -34,7 +34,11 @@ func (rd *tableReader) finish() (*Dataset, *Report, error) {
 	if len(rd.samples) == 0 {
 		return nil, nil, fmt.Errorf("no samples left: all %d groups have a test more than %g hours from the prescription (max gap)", rd.rep.Gaps.DroppedOverMax, rd.opt.MaxGapHours)
 	}
-	compactSamples(rd.samples)
+	if len(rd.samples) == groups {
+		compactSamples(rd.samples[rd.compacted:])
+	} else {
+		compactSamples(rd.samples) // the max gap dropped samples: indices moved
+	}
 	rd.rep.fillStats(rd.samples, rd.layout.Analytes)
 	ds := &Dataset{Layout: rd.layout, Samples: rd.samples, Sources: rd.sources, Kind: rd.firstKind}
 	if rd.headerOK {

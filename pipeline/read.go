@@ -186,6 +186,7 @@ type tableReader struct {
 	prevCells []string
 	embBuf    []float32
 	embs      embeddingSet // every row's embedding, shared per distinct value
+	compacted int          // samples before this index are compacted (compact.go)
 	blood     []bloodRow
 	sources   []Source
 	contents  sameContent       // decompressed content of each table read (see sameContent)

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"bytes"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -25,8 +26,8 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
-// TestTuneGCRestores: the settings hold for the run and are put back after it; GOGC in
-// the environment is left alone.
+// TestTuneGCRestores: the tuner re-arms after every collection for the run, the settings
+// are put back after it, and GOGC in the environment is left alone.
 func TestTuneGCRestores(t *testing.T) {
 	var log bytes.Buffer
 	env := map[string]string{}
@@ -36,30 +37,61 @@ func TestTuneGCRestores(t *testing.T) {
 	defer debug.SetGCPercent(before)
 	beforeLimit := debug.SetMemoryLimit(-1)
 
-	restore := r.tuneGC()
-	if p := debug.SetGCPercent(-1); p != 100 { // a test binary's live heap is small
+	tuner, restore := r.tuneGC()
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	waitFor(t, func() bool { return tuner.adjusted.Load() >= 2 }, "the tuner to run after collections")
+	if p := debug.SetGCPercent(100); p != 100 { // a test binary's live heap is small
 		t.Errorf("GOGC during the run %d, want 100", p)
 	}
-	debug.SetGCPercent(100)
 	job := int64(8 << 30)
 	if l, want := debug.SetMemoryLimit(-1), int64(float64(job)*gcLimitShare); l != want {
 		t.Errorf("memory limit %d, want %d", l, want)
+	}
+	r.logLive(tuner)
+	if !strings.Contains(log.String(), "live after reading the data; GOGC=100") {
+		t.Errorf("log %q", log.String())
 	}
 	restore()
 	if p := debug.SetGCPercent(77); p != 77 || debug.SetMemoryLimit(-1) != beforeLimit {
 		t.Errorf("after the run GOGC %d, limit not restored", p)
 	}
-	if !strings.Contains(log.String(), "live after reading the data; GOGC=100") {
-		t.Errorf("log %q", log.String())
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond) // a pending finalizer would run now
+	n := tuner.adjusted.Load()
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	if tuner.adjusted.Load() != n {
+		t.Error("the tuner still runs after the run")
+	}
+	if p := debug.SetGCPercent(77); p != 77 {
+		t.Errorf("a stopped tuner changed GOGC to %d", p)
 	}
 
 	env["GOGC"] = "30"
 	log.Reset()
-	r.tuneGC()()
+	tuner, restore = r.tuneGC()
+	if tuner != nil {
+		t.Error("a tuner with GOGC set in the environment")
+	}
+	r.logLive(tuner)
+	restore()
 	if p := debug.SetGCPercent(77); p != 77 {
 		t.Errorf("GOGC from the environment was overridden: %d", p)
 	}
 	if !strings.Contains(log.String(), "GOGC from the environment") {
 		t.Errorf("log %q", log.String())
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -90,6 +90,8 @@ type run struct {
 
 func (r *run) execute(ctx context.Context) error {
 	r.log.printf("blueblood trainer starting; root %s", r.p.Root)
+	gc, restoreGC := r.tuneGC()
+	defer restoreGC()
 	if err := r.readInputs(ctx); err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.checkMemory(mcfg); err != nil {
 		return err
 	}
-	defer r.tuneGC()()
+	r.logLive(gc)
 	resume, err := r.loadCheckpoint(mcfg)
 	if err != nil {
 		return err
