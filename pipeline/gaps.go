@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"time"
@@ -31,19 +32,19 @@ type Quantile struct {
 }
 
 // groupGap is one final-table group's gaps in hours (NaN when a time is missing or not
-// a time) and its post test's identity.
+// a time) and its post test's identity: a 64-bit hash of (subject, post chart time), not
+// the text, as a reader keeps one per group (a million at MIMIC scale) only to count
+// how many groups share a test. set is false for groups noteGap never saw.
 type groupGap struct {
 	pre, post float64
-	postTest  string
+	postTest  uint64
+	set       bool
 }
 
 // noteGap records the chart-time gaps of a new group whose first row is p.
 func (rd *tableReader) noteGap(s *schema, p *rowParser, i int, subject string, start time.Time) {
 	if s.preChart < 0 && s.postChart < 0 {
 		return
-	}
-	if rd.gaps == nil {
-		rd.gaps = map[int]groupGap{}
 	}
 	hours := func(col int, after bool) float64 {
 		if col < 0 {
@@ -58,12 +59,23 @@ func (rd *tableReader) noteGap(s *schema, p *rowParser, i int, subject string, s
 		}
 		return start.Sub(t).Hours()
 	}
-	g := groupGap{pre: hours(s.preChart, false), post: hours(s.postChart, true)}
+	g := groupGap{pre: hours(s.preChart, false), post: hours(s.postChart, true), set: true}
 	if !math.IsNaN(g.post) {
-		g.postTest = subject + "\x00" + p.f(s.postChart)
+		var h maphash.Hash
+		h.SetSeed(gapSeed)
+		h.WriteString(subject)
+		h.WriteByte(0)
+		h.WriteString(p.f(s.postChart))
+		g.postTest = h.Sum64()
 	}
-	rd.gaps[i] = g
+	for len(rd.gaps) < i {
+		rd.gaps = append(rd.gaps, groupGap{})
+	}
+	rd.gaps = append(rd.gaps[:i], g)
 }
+
+// gapSeed seeds the post-test hashes: one seed for the process, so equal tests hash equal.
+var gapSeed = maphash.MakeSeed()
 
 // applyGaps fills the report's gap figures and drops the groups whose pre or post test
 // lies more than MaxGapHours from the prescription.
@@ -73,9 +85,12 @@ func (rd *tableReader) applyGaps() {
 	}
 	gr := &GapReport{MaxGapHours: rd.opt.MaxGapHours}
 	var pre, post []float64
-	perTest := map[string]int{}
+	perTest := map[uint64]int{}
 	for _, g := range rd.gaps {
-		if g.postTest != "" {
+		if !g.set {
+			continue
+		}
+		if !math.IsNaN(g.post) {
 			perTest[g.postTest]++
 			gr.MaxGroupsPerPostTest = max(gr.MaxGroupsPerPostTest, perTest[g.postTest])
 		}
@@ -92,7 +107,7 @@ func (rd *tableReader) applyGaps() {
 	if limit := rd.opt.MaxGapHours; limit > 0 {
 		kept := rd.samples[:0]
 		for i, s := range rd.samples {
-			if g, ok := rd.gaps[i]; ok && (g.pre > limit || g.post > limit) {
+			if i < len(rd.gaps) && rd.gaps[i].set && (rd.gaps[i].pre > limit || rd.gaps[i].post > limit) {
 				gr.DroppedOverMax++
 				continue
 			}

@@ -199,7 +199,7 @@ type tableReader struct {
 	anFrom    string            // the table the analytes came from
 	// per analyte: what finish needs to decide what -1.0 meant (minusone.go)
 	minusOne []minusOneTally
-	gaps     map[int]groupGap // per sample index, final tables with chart times
+	gaps     []groupGap // per sample index, final tables with chart times
 }
 
 func newTableReader(ctx context.Context, opt ReadOptions) *tableReader {
