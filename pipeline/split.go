@@ -94,6 +94,21 @@ func SplitBySubject(samples []Sample, fractions [3]float64, seed int64) (train, 
 	for i, s := range subjects {
 		which[s] = part[i]
 	}
+	// sized exactly first: grown by append, a million samples' parts would each be
+	// copied several times over
+	var n [3]int
+	for i := range samples {
+		n[min(which[samples[i].Subject], 2)]++
+	}
+	if n[0] > 0 {
+		train = make([]Sample, 0, n[0])
+	}
+	if n[1] > 0 {
+		validation = make([]Sample, 0, n[1])
+	}
+	if n[2] > 0 {
+		test = make([]Sample, 0, n[2])
+	}
 	for _, smp := range samples {
 		switch which[smp.Subject] {
 		case 0:
