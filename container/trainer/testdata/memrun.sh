@@ -6,6 +6,9 @@
 #
 #   container/trainer/testdata/memrun.sh SUBJECTS WORKDIR [TRAINER [LAUNCHER]]
 #
+# With MAX_MIB set it exits 1 when the peak RSS is at or above it (the target:
+# MAX_MIB=2000 with SUBJECTS=250000).
+#
 # TRAINER and LAUNCHER default to binaries built from this checkout into WORKDIR.
 # Run it with nice on a shared machine; 10^6 samples take about 9 GB of CSV (1.3 GB gzip'd).
 set -euo pipefail
@@ -50,3 +53,7 @@ trap 'kill $sampler 2>/dev/null' EXIT
 grep -E 'Maximum resident|Elapsed' "$out.time"
 kb=$(awk '/Maximum resident/ {print $NF}' "$out.time")
 echo "peak RSS: $((kb / 1024)) MiB ($kb kB); log with seconds from the start: $out.log; RSS every 2 s: $out.rss"
+if [[ -n ${MAX_MIB:-} ]] && ((kb / 1024 >= MAX_MIB)); then
+	echo "FAIL: peak RSS $((kb / 1024)) MiB is not under $MAX_MIB MiB" >&2
+	exit 1
+fi
