@@ -17,6 +17,7 @@ type scaled struct {
 	postMask []float32 // 1 where the target was observed, else 0
 	rx       []float32 // n rows of RxFeatures scaled prescription features
 	n        int       // prescription rows
+	drugs    []int32   // each row's index in Config.Drugs, -1 for others; nil: none
 }
 
 // graphKey identifies one compiled graph: graphs are built once per batch shape and reused.
@@ -258,6 +259,19 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		h = must(G.HadamardProd(h, input("drop", b, u)))
 	}
 	pred := biased(must(G.Mul(h, outW)), outB)
+	if cfg.linear() {
+		// the linear base: a constant of this graph (not in ng.params), so the optimiser
+		// never moves it; its tensor is a view of the flat buffer like a parameter's
+		s := spec["lin_w"]
+		var t *tensor.Dense
+		if dt == tensor.Float64 {
+			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(ng.params64[s.Off:s.Off+s.size()]))
+		} else {
+			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(params[s.Off:s.Off+s.size()]))
+		}
+		lin := G.NewMatrix(g, dt, G.WithShape(s.Rows, s.Cols), G.WithName("lin_w"), G.WithValue(t))
+		pred = must(G.Add(pred, must(G.Mul(input("lx", b, s.Rows), lin))))
+	}
 	if cfg.residual() {
 		// residual head: pv is the scaled pre value where observed and 0 elsewhere, so
 		// the output is a change where pre was seen and a plain prediction where not
@@ -452,6 +466,12 @@ func (ng *netGraph) fillWeighted(cfg Config, batch []*scaled, drop []float32, in
 					de[c] = row[dim] * v // scaled dose × embedding
 				}
 			}
+		}
+	}
+	if lx := ng.in["lx"]; lx != nil {
+		w := len(lx) / ng.batch
+		for bi, s := range batch {
+			linearFeatures(cfg, s, lx[bi*w:(bi+1)*w])
 		}
 	}
 	if y != nil {

@@ -19,6 +19,7 @@ type Model struct {
 	specs   []paramSpec
 	params  []float32 // flat; every float32 graph's parameter tensors are views of it
 	hparams map[string]string
+	drugIdx map[string]int // cfg.Drugs' indexes
 
 	mu   sync.Mutex
 	pool map[graphKey][]*netGraph // idle evaluation graphs
@@ -38,8 +39,12 @@ func New(cfg Config, sc *pipeline.Scaler, seed int64) (*Model, error) {
 		return nil, fmt.Errorf("model: scaler does not fit the layout: %w", err)
 	}
 	specs := paramSpecs(cfg)
-	return &Model{cfg: cfg, sc: sc, specs: specs, params: initParams(cfg, specs, seed),
-		hparams: map[string]string{}, pool: map[graphKey][]*netGraph{}}, nil
+	m := &Model{cfg: cfg, sc: sc, specs: specs, params: initParams(cfg, specs, seed),
+		hparams: map[string]string{}, pool: map[graphKey][]*netGraph{}, drugIdx: map[string]int{}}
+	for i, d := range cfg.Drugs {
+		m.drugIdx[d] = i
+	}
+	return m, nil
 }
 
 // Config returns the model's configuration.
@@ -92,7 +97,8 @@ func (m *Model) scaleSample(idx int, s *pipeline.Sample, withTarget bool) (*scal
 	if m.cfg.Architecture == ArchSeed && n > l.BlockRows {
 		return nil, fmt.Errorf("model: %s has %d prescription rows; the seed architecture takes at most %d (apply the overflow policy first)", name(), n, l.BlockRows)
 	}
-	out := &scaled{pre: make([]float32, a), preObs: make([]float32, a), post: make([]float32, a), postMask: make([]float32, a), n: n}
+	out := &scaled{pre: make([]float32, a), preObs: make([]float32, a), post: make([]float32, a), postMask: make([]float32, a), n: n,
+		drugs: m.drugIDs(s)}
 	for j := 0; j < a; j++ {
 		if !s.PreObserved[j] {
 			continue
