@@ -107,8 +107,8 @@ type CVResult struct {
 	Slices     []SliceSummary   `json:"slices,omitempty"`
 	PerFold    []FoldResult     `json:"per_fold"`
 	// Chosen counts, per candidate, the folds nested selection trained it in.
-	Chosen map[string]int `json:"chosen,omitempty"`
-	Seconds    float64          `json:"seconds"`
+	Chosen  map[string]int `json:"chosen,omitempty"`
+	Seconds float64        `json:"seconds"`
 }
 
 // CVScorer describes the one score every method gets.

@@ -48,7 +48,7 @@ type SliceSummary struct {
 	// and the drug), over ObservedGroups groups; nil when the fit is singular. It is an
 	// association, not a causal effect: a drug given to sicker patients carries their course.
 	ObservedEffect *float64 `json:"observed_effect,omitempty"`
-	ObservedGroups int     `json:"observed_groups"`
+	ObservedGroups int      `json:"observed_groups"`
 }
 
 // checkSlices resolves each slice's analyte against the layout and names it as the

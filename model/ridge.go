@@ -29,8 +29,8 @@ type Ridge struct {
 	sc        *pipeline.Scaler
 	layout    pipeline.Layout
 	drugs     *ridgeDrugs // learned drugs: their row counts are features after the rest
-	trainMean []float32      // original units
-	Penalty   float64        // the chosen penalty
+	trainMean []float32   // original units
+	Penalty   float64     // the chosen penalty
 	beta      [][]float64
 	intercept []float64
 }

@@ -66,7 +66,7 @@ type History struct {
 	LinearPenalty float64 `json:"linear_penalty,omitempty"`
 	// LinearKept holds, per analyte, whether the linear base stayed (keepLinearBase).
 	LinearKept []bool `json:"linear_kept,omitempty"`
-	Stopped       string  `json:"stopped"` // "completed", "early-stopped", "interrupted" or "failed"
+	Stopped    string `json:"stopped"` // "completed", "early-stopped", "interrupted" or "failed"
 }
 
 // Stop reasons in History.Stopped.
