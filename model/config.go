@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
 )
@@ -14,6 +16,15 @@ const (
 	ArchSeed           = "seed"
 )
 
+// Linear bases accepted in Config.LinearBase.
+const (
+	LinearRidge = "ridge"
+	LinearNone  = "none"
+)
+
+// LinearBases lists them (for the hyperparameter's spec).
+var LinearBases = []string{LinearRidge, LinearNone}
+
 // Config selects and sizes the network. It is saved with the model.
 type Config struct {
 	Architecture string          `json:"architecture"` // "pooled-residual" (default) or "seed"
@@ -21,11 +32,27 @@ type Config struct {
 	EncoderUnits int             `json:"encoder_units"`
 	DropoutRate  float64         `json:"dropout_rate"`
 	Layout       pipeline.Layout `json:"layout"`
+	// LinearBase adds a linear base to the pooled-residual network's output: a ridge
+	// regression of the change on the ridge baseline's features (and the learned drugs'
+	// row counts), fitted in closed form on the training split when training starts,
+	// kept for the analytes whose validation error it lowers, and fixed after that, so
+	// the network learns only what the linear fit misses.
+	LinearBase string `json:"linear_base,omitempty"` // LinearRidge or LinearNone ("" = none)
+	// LearnedDrugs is how many of the training data's most frequent drugs get an effect of
+	// their own in the linear base (DrugVocabulary fills Drugs with them); 0: none.
+	LearnedDrugs int `json:"learned_drugs,omitempty"`
+	// Drugs names those drugs as Sample.Drugs names a row's drug: each row of one adds the
+	// drug's coefficients to the predicted change, so a frequent drug's effect needs no
+	// detour through its name's text embedding. Filled from the training data.
+	Drugs []string `json:"drugs,omitempty"`
 
 	// ablation flips the residual head relative to the architecture's default (pooled:
 	// on, seed: off); used only by the results table's ablation rows, never saved
 	ablation bool
 }
+
+// linear reports whether the network has the linear base.
+func (c Config) linear() bool { return c.LinearBase == LinearRidge }
 
 // residual reports whether the network adds the pre value to its output.
 func (c Config) residual() bool { return (c.Architecture != ArchSeed) != c.ablation }
@@ -58,6 +85,18 @@ func (c Config) Validate() error {
 	}
 	if math.IsNaN(c.DropoutRate) || c.DropoutRate < 0 || c.DropoutRate >= 1 {
 		return fmt.Errorf("model config: dropout_rate=%v: expected a number in [0, 1)", c.DropoutRate)
+	}
+	if c.LearnedDrugs < 0 || c.LearnedDrugs > MaxDrugs {
+		return fmt.Errorf("model config: learned_drugs=%d: expected an integer in [0, %d]", c.LearnedDrugs, MaxDrugs)
+	}
+	switch {
+	case c.LinearBase != "" && !slices.Contains(LinearBases, c.LinearBase):
+		return fmt.Errorf("model config: linear_base %q: expected one of %s", c.LinearBase, strings.Join(LinearBases, ", "))
+	case c.linear() && c.Architecture == ArchSeed:
+		return errors.New("model config: linear_base: the seed architecture has no linear base (use none)")
+	}
+	if err := validateDrugs(c.Drugs, c.linear()); err != nil {
+		return err
 	}
 	return validateLayout(c.Layout, c.Architecture)
 }
@@ -102,6 +141,7 @@ type paramSpec struct {
 	fanIn  int    // Glorot initialisation bounds
 	fanOut int
 	bias   bool
+	frozen bool // set when training starts (the linear base), never by the optimiser
 }
 
 func (p paramSpec) size() int { return p.Rows * p.Cols }
@@ -138,6 +178,11 @@ func paramSpecs(cfg Config) []paramSpec {
 		add("lstm_b", 4, u, true)
 		add("out_w", u, a, false)
 		add("out_b", 1, a, true)
+		if cfg.linear() {
+			// last, so a model without it keeps its offsets; the intercept is its last row
+			add("lin_w", ridgeWidth(l, len(cfg.Drugs))+1, a, false)
+			ps[len(ps)-1].frozen = true
+		}
 	}
 	for i := range ps {
 		switch ps[i].Name {

@@ -38,6 +38,11 @@ type CVOptions struct {
 	Train    TrainOptions
 	// Slices are scored on every fold's test cases beside the whole (SliceSummary).
 	Slices []Slice
+	// Candidates, when given, are the settings nested selection chooses from for each
+	// fold: each is scored by an inner cross-validation of InnerFolds folds on the fold's
+	// training subjects only, and the fold trains the best (Config and Train are unused).
+	Candidates []Candidate
+	InnerFolds int
 	// OnFold is called (from one goroutine at a time) as each fold finishes.
 	OnFold func(FoldResult)
 }
@@ -59,6 +64,10 @@ type FoldResult struct {
 	ThinAnalytes      []string           `json:"thin_analytes,omitempty"`
 	Seconds           float64            `json:"seconds"`
 	Slices            []SliceResult      `json:"slices,omitempty"`
+	// Chosen names the candidate nested selection trained, InnerRMSE each candidate's
+	// mean RMSE over the inner folds (empty without candidates).
+	Chosen    string             `json:"chosen,omitempty"`
+	InnerRMSE map[string]float64 `json:"inner_rmse,omitempty"`
 
 	bySubject map[string][]subjectSE // method -> per test subject
 	analytes  analyteErrors
@@ -97,7 +106,9 @@ type CVResult struct {
 	PerAnalyte []AnalyteSummary `json:"per_analyte"`
 	Slices     []SliceSummary   `json:"slices,omitempty"`
 	PerFold    []FoldResult     `json:"per_fold"`
-	Seconds    float64          `json:"seconds"`
+	// Chosen counts, per candidate, the folds nested selection trained it in.
+	Chosen  map[string]int `json:"chosen,omitempty"`
+	Seconds float64        `json:"seconds"`
 }
 
 // CVScorer describes the one score every method gets.
@@ -117,8 +128,8 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	if err != nil {
 		return nil, fmt.Errorf("cross-validation: %w", err)
 	}
-	if err := opt.Config.withDefaults().Validate(); err != nil {
-		return nil, err
+	if err := checkCandidates(&opt); err != nil {
+		return nil, fmt.Errorf("cross-validation: %w", err)
 	}
 	opt.Slices = slices.Clone(opt.Slices)
 	sliceIdx, err := checkSlices(opt.Slices, opt.Config.Layout)
@@ -183,6 +194,14 @@ func CrossValidate(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	res.Methods = summarise(results, opt.Seed)
 	res.PerAnalyte = summariseAnalytes(results, opt.Config.Layout.Analytes)
 	res.Slices = summariseSlices(results)
+	for _, f := range results {
+		if f.Chosen != "" {
+			if res.Chosen == nil {
+				res.Chosen = map[string]int{}
+			}
+			res.Chosen[f.Chosen]++
+		}
+	}
 	res.Seconds = time.Since(started).Seconds()
 	return res, nil
 }
@@ -194,25 +213,18 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	started := time.Now()
 	l := opt.Config.Layout
 	seed := opt.Seed
-	train, val, _ := pipeline.SplitBySubject(outer, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, seed)
-	if len(val) == 0 || len(train) == 0 {
-		return nil, fmt.Errorf("%d training subjects cannot make an inner validation split", pipeline.CountSubjects(outer))
-	}
-	sc, err := pipeline.FitScaler(train, l)
+	chosen, inner, err := selectCandidate(ctx, outer, opt)
 	if err != nil {
 		return nil, err
 	}
-	m, err := New(opt.Config, sc, seed)
+	if chosen != nil {
+		opt.Config, opt.Train = chosen.Config, chosen.Train
+	}
+	m, train, val, hist, err := fitOnSubjects(ctx, outer, opt)
 	if err != nil {
 		return nil, err
 	}
-	topt := opt.Train
-	topt.Seed = seed
-	topt.OnEpoch, topt.OnCheckpoint, topt.Resume = nil, nil, nil
-	hist, err := m.Train(ctx, train, val, topt)
-	if err != nil {
-		return nil, err
-	}
+	sc := m.sc
 	ridge, err := FitRidge(train, sc, l, seed)
 	if err != nil {
 		return nil, err
@@ -231,7 +243,10 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	r := &FoldResult{Fold: f + 1, TrainSamples: len(train), ValidationSamples: len(val), TestSamples: len(test),
 		TestSubjects: pipeline.CountSubjects(test), RMSE: map[string]float64{}, BestEpoch: hist.BestEpoch,
 		EpochsRun: len(hist.Epochs), Shrink: hist.Shrink, RidgePenalty: ridge.Penalty, ThinAnalytes: sc.Thin,
-		bySubject: map[string][]subjectSE{}}
+		bySubject: map[string][]subjectSE{}, InnerRMSE: inner}
+	if chosen != nil {
+		r.Chosen = chosen.Name
+	}
 	for _, name := range cvMethods {
 		per, rmse, n := scoreBySubject(sc, test, preds[name])
 		r.bySubject[name], r.RMSE[name], r.Targets = per, rmse, n
@@ -249,6 +264,32 @@ func runFold(ctx context.Context, f int, outer, test []pipeline.Sample, opt CVOp
 	}
 	r.Seconds = time.Since(started).Seconds()
 	return r, nil
+}
+
+// fitOnSubjects trains opt's network on the samples of some subjects the way the trainer
+// does: a validation split by subject for early stopping (ValidationFraction, seed
+// opt.Seed), the scaler fitted on the rest.
+func fitOnSubjects(ctx context.Context, samples []pipeline.Sample, opt CVOptions) (*Model, []pipeline.Sample, []pipeline.Sample, *History, error) {
+	train, val, _ := pipeline.SplitBySubject(samples, [3]float64{1 - opt.ValidationFraction, opt.ValidationFraction, 0}, opt.Seed)
+	if len(val) == 0 || len(train) == 0 {
+		return nil, nil, nil, nil, fmt.Errorf("%d training subjects cannot make an inner validation split", pipeline.CountSubjects(samples))
+	}
+	sc, err := pipeline.FitScaler(train, opt.Config.Layout)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	m, err := New(DrugVocabulary(opt.Config, train), sc, opt.Seed)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	topt := opt.Train
+	topt.Seed = opt.Seed
+	topt.OnEpoch, topt.OnCheckpoint, topt.Resume = nil, nil, nil
+	hist, err := m.Train(ctx, train, val, topt)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return m, train, val, hist, nil
 }
 
 // scoreBySubject is the one scorer: squared errors in standard units over observed post

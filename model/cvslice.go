@@ -28,6 +28,8 @@ type SliceResult struct {
 	// EffectSum sums the predicted change over the Cases; EffectPositive counts rises.
 	EffectSum      float64 `json:"effect_sum"`
 	EffectPositive int     `json:"effect_positive"`
+
+	assoc preAdjusted // every test group with the analyte's pre and post values
 }
 
 // SliceSummary is one slice over all folds.
@@ -40,6 +42,13 @@ type SliceSummary struct {
 	// EffectPositiveShare the share of cases where it is a rise.
 	EffectMean          float64 `json:"effect_mean"`
 	EffectPositiveShare float64 `json:"effect_positive_share"`
+	// ObservedEffect is what the data says beside it: the difference in the observed
+	// change between the test groups with the drug and those without, at equal pre
+	// value (the drug's coefficient in a least-squares fit of the change on the pre value
+	// and the drug), over ObservedGroups groups; nil when the fit is singular. It is an
+	// association, not a causal effect: a drug given to sicker patients carries their course.
+	ObservedEffect *float64 `json:"observed_effect,omitempty"`
+	ObservedGroups int      `json:"observed_groups"`
 }
 
 // checkSlices resolves each slice's analyte against the layout and names it as the
@@ -86,6 +95,9 @@ func scoreSlices(m *Model, test []pipeline.Sample, preds map[string][][]float32,
 		for i := range test {
 			c := &test[i]
 			rows := hasDrug(c, s.Drug)
+			if c.PreObserved[j] && c.PostObserved[j] {
+				r.assoc.add(float64(c.Pre[j]), len(rows) > 0, float64(c.Post[j]-c.Pre[j]))
+			}
 			if len(rows) == 0 {
 				continue
 			}
@@ -131,8 +143,10 @@ func summariseSlices(folds []FoldResult) []SliceSummary {
 		sum := SliceSummary{Slice: folds[0].Slices[k].Slice, MAE: map[string]float64{}}
 		var effect float64
 		pos := 0
+		var assoc preAdjusted
 		for _, f := range folds {
 			r := f.Slices[k]
+			assoc.merge(&r.assoc)
 			sum.Cases += r.Cases
 			sum.Targets += r.Targets
 			for name, e := range r.AbsErr {
@@ -144,6 +158,10 @@ func summariseSlices(folds []FoldResult) []SliceSummary {
 		for name := range sum.MAE {
 			sum.MAE[name] /= float64(max(sum.Targets, 1))
 		}
+		if v := assoc.drugCoefficient(); !math.IsNaN(v) {
+			sum.ObservedEffect = &v
+		}
+		sum.ObservedGroups = int(assoc.xx[0])
 		if sum.Cases > 0 {
 			sum.EffectMean = effect / float64(sum.Cases)
 			sum.EffectPositiveShare = float64(pos) / float64(sum.Cases)

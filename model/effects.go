@@ -98,16 +98,13 @@ func withoutRows(s *pipeline.Sample, rows []int, dim int) pipeline.Sample {
 	out.Embeddings = slices.Clone(s.Embeddings)
 	out.Doses = slices.Clone(s.Doses)
 	out.Units = slices.Clone(s.Units)
-	drugs := len(s.Drugs) == len(s.Doses)
-	if drugs {
-		out.Drugs = slices.Clone(s.Drugs)
-	}
+	out.Drugs = slices.Clone(s.Drugs) // may stop short of the last rows (unnamed)
 	for k := len(rows) - 1; k >= 0; k-- {
 		i := rows[k]
 		out.Embeddings = slices.Delete(out.Embeddings, i, i+1)
 		out.Doses = slices.Delete(out.Doses, i, i+1)
 		out.Units = slices.Delete(out.Units, i, i+1)
-		if drugs {
+		if i < len(out.Drugs) {
 			out.Drugs = slices.Delete(out.Drugs, i, i+1)
 		}
 	}

@@ -21,6 +21,8 @@ type scaled struct {
 	emb [][]float32
 	du  []float32
 	n   int // prescription rows
+	// drugs is each row's index in Config.Drugs, -1 for others; nil: none
+	drugs []int32
 
 	buf []float32 // backs pre, preObs, post, postMask and du (see scaleInto)
 }
@@ -271,6 +273,19 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		h = must(G.HadamardProd(h, input("drop", b, u)))
 	}
 	pred := biased(must(G.Mul(h, outW)), outB)
+	if cfg.linear() {
+		// the linear base: a constant of this graph (not in ng.params), so the optimiser
+		// never moves it; its tensor is a view of the flat buffer like a parameter's
+		s := spec["lin_w"]
+		var t *tensor.Dense
+		if dt == tensor.Float64 {
+			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(ng.params64[s.Off:s.Off+s.size()]))
+		} else {
+			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(params[s.Off:s.Off+s.size()]))
+		}
+		lin := G.NewMatrix(g, dt, G.WithShape(s.Rows, s.Cols), G.WithName("lin_w"), G.WithValue(t))
+		pred = must(G.Add(pred, must(G.Mul(input("lx", b, s.Rows), lin))))
+	}
 	if cfg.residual() {
 		// residual head: pv is the scaled pre value where observed and 0 elsewhere, so
 		// the output is a change where pre was seen and a plain prediction where not
@@ -465,6 +480,12 @@ func (ng *netGraph) fillWeighted(cfg Config, batch []*scaled, drop []float32, in
 					de[c] = row[dim] * v // scaled dose × embedding
 				}
 			}
+		}
+	}
+	if lx := ng.in["lx"]; lx != nil {
+		w := len(lx) / ng.batch
+		for bi, s := range batch {
+			linearFeatures(cfg, s, lx[bi*w:(bi+1)*w])
 		}
 	}
 	if y != nil {

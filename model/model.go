@@ -19,6 +19,7 @@ type Model struct {
 	specs   []paramSpec
 	params  []float32 // flat; every float32 graph's parameter tensors are views of it
 	hparams map[string]string
+	drugIdx map[string]int // cfg.Drugs' indexes
 
 	mu   sync.Mutex
 	pool map[graphKey][]*netGraph // idle evaluation graphs
@@ -38,8 +39,12 @@ func New(cfg Config, sc *pipeline.Scaler, seed int64) (*Model, error) {
 		return nil, fmt.Errorf("model: scaler does not fit the layout: %w", err)
 	}
 	specs := paramSpecs(cfg)
-	return &Model{cfg: cfg, sc: sc, specs: specs, params: initParams(cfg, specs, seed),
-		hparams: map[string]string{}, pool: map[graphKey][]*netGraph{}}, nil
+	m := &Model{cfg: cfg, sc: sc, specs: specs, params: initParams(cfg, specs, seed),
+		hparams: map[string]string{}, pool: map[graphKey][]*netGraph{}, drugIdx: map[string]int{}}
+	for i, d := range cfg.Drugs {
+		m.drugIdx[d] = i
+	}
+	return m, nil
 }
 
 // Config returns the model's configuration.
@@ -120,6 +125,7 @@ func (m *Model) scaleInto(out *scaled, idx int, s *pipeline.Sample, withTarget b
 	out.pre, out.preObs = buf[0:a:a], buf[a:2*a:2*a]
 	out.post, out.postMask = buf[2*a:3*a:3*a], buf[3*a:4*a:4*a]
 	out.du, out.emb, out.n = buf[4*a:], s.Embeddings, n
+	out.drugs = m.drugIDs(s)
 	for j := 0; j < a; j++ {
 		if !s.PreObserved[j] {
 			continue

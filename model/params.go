@@ -18,7 +18,7 @@ func initParams(cfg Config, specs []paramSpec, seed int64) []float32 {
 	u := cfg.LSTMUnits
 	for _, s := range specs {
 		seg := p[s.Off : s.Off+s.size()]
-		if s.Name == "out_w" {
+		if s.Name == "out_w" || s.frozen {
 			continue
 		}
 		if s.bias {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
 	"gonum.org/v1/gonum/blas"
@@ -27,21 +28,29 @@ var ridgePenalties = []float64{0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 1e4, 3e4
 type Ridge struct {
 	sc        *pipeline.Scaler
 	layout    pipeline.Layout
-	trainMean []float32 // original units
-	Penalty   float64   // the chosen penalty
+	drugs     *ridgeDrugs // learned drugs: their row counts are features after the rest
+	trainMean []float32   // original units
+	Penalty   float64     // the chosen penalty
 	beta      [][]float64
 	intercept []float64
 }
 
 // ridgeFeatures returns sample s's features; row is scratch of Layout.RxFeatures() values.
-func ridgeFeatures(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, row []float32) []float64 {
-	out := make([]float64, 2*len(l.Analytes)+2*l.EmbeddingDim)
-	ridgeFeaturesInto(sc, l, s, row, out)
+func ridgeFeatures(sc *pipeline.Scaler, l pipeline.Layout, drugs *ridgeDrugs, s *pipeline.Sample, row []float32) []float64 {
+	out := make([]float64, ridgeWidth(l, drugs.len()))
+	ridgeFeaturesInto(sc, l, drugs, s, row, out)
 	return out
 }
 
-// ridgeFeaturesInto writes sample s's features into out (zeroed here).
-func ridgeFeaturesInto(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sample, row []float32, out []float64) {
+// ridgeWidth is the number of ridge features: pre values, their flags, the two embedding
+// sums and one row count per learned drug.
+func ridgeWidth(l pipeline.Layout, drugs int) int {
+	return 2*len(l.Analytes) + 2*l.EmbeddingDim + drugs
+}
+
+// ridgeFeaturesInto writes sample s's features into out (zeroed here). The network's
+// linear base computes the same features from a scaled sample (linearFeatures).
+func ridgeFeaturesInto(sc *pipeline.Scaler, l pipeline.Layout, drugs *ridgeDrugs, s *pipeline.Sample, row []float32, out []float64) {
 	a, dim := len(l.Analytes), l.EmbeddingDim
 	clear(out)
 	for j := 0; j < a; j++ {
@@ -58,6 +67,13 @@ func ridgeFeaturesInto(sc *pipeline.Scaler, l pipeline.Layout, s *pipeline.Sampl
 			out[2*a+dim+e] += float64(row[e]) * dose
 		}
 	}
+	if drugs != nil {
+		for _, d := range s.Drugs {
+			if k, ok := drugs.idx[strings.TrimSpace(d)]; ok {
+				out[2*a+2*dim+k] += drugs.scale[k]
+			}
+		}
+	}
 }
 
 // ridgeChunk is how many samples' features exist at a time: the fit streams the training
@@ -69,6 +85,56 @@ const ridgeChunk = 512
 // folds (up to 5, by subject, from seed) choose the penalty from ridgePenalties. Memory is
 // O(analytes × folds × p²) whatever the number of samples.
 func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, seed int64) (*Ridge, error) {
+	return fitRidge(train, sc, l, nil, seed)
+}
+
+// ridgeDrugs are the drugs whose row counts are ridge features, each count divided by its
+// standard deviation over the training samples: one penalty for all features shrinks
+// every feature alike only when they vary alike, and a drug in 6% of groups varies far
+// less than a standardised pre value.
+type ridgeDrugs struct {
+	idx   map[string]int
+	scale []float64 // 1 / the count's standard deviation (1 where it does not vary)
+}
+
+func newRidgeDrugs(idx map[string]int, train []pipeline.Sample) *ridgeDrugs {
+	if len(idx) == 0 {
+		return nil
+	}
+	sum, sq := make([]float64, len(idx)), make([]float64, len(idx))
+	counts := make([]float64, len(idx))
+	for i := range train {
+		clear(counts)
+		for _, d := range train[i].Drugs {
+			if k, ok := idx[strings.TrimSpace(d)]; ok {
+				counts[k]++
+			}
+		}
+		for k, c := range counts {
+			sum[k] += c
+			sq[k] += c * c
+		}
+	}
+	rd := &ridgeDrugs{idx: idx, scale: make([]float64, len(idx))}
+	n := float64(max(len(train), 1))
+	for k := range rd.scale {
+		rd.scale[k] = 1
+		if v := sq[k]/n - (sum[k]/n)*(sum[k]/n); v > 1e-12 {
+			rd.scale[k] = 1 / math.Sqrt(v)
+		}
+	}
+	return rd
+}
+
+func (d *ridgeDrugs) len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.idx)
+}
+
+// fitRidge is FitRidge with the row counts of drugs as extra features.
+func fitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, drugs *ridgeDrugs, seed int64) (*Ridge, error) {
 	if len(train) == 0 {
 		return nil, errors.New("ridge: no training samples")
 	}
@@ -89,7 +155,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 	} else {
 		k = 1
 	}
-	st := newRidgeSums(train, fold, k, sc, l)
+	st := newRidgeSums(train, fold, k, sc, l, drugs)
 	if err := st.accumulate(); err != nil {
 		return nil, fmt.Errorf("ridge: %w", err)
 	}
@@ -106,7 +172,7 @@ func FitRidge(train []pipeline.Sample, sc *pipeline.Scaler, l pipeline.Layout, s
 			}
 		}
 	}
-	r := &Ridge{sc: sc, layout: l, trainMean: TrainMean(train, a), Penalty: best,
+	r := &Ridge{sc: sc, layout: l, drugs: drugs, trainMean: TrainMean(train, a), Penalty: best,
 		beta: make([][]float64, a), intercept: make([]float64, a)}
 	for j := 0; j < a; j++ {
 		total := newXYSums(st.p)
@@ -125,6 +191,7 @@ type ridgeSums struct {
 	k, p  int
 	sc    *pipeline.Scaler
 	l     pipeline.Layout
+	drugs *ridgeDrugs
 	sums  [][]*xySums // [analyte][fold]
 }
 
@@ -156,9 +223,9 @@ func (s *xySums) add(o *xySums) {
 	}
 }
 
-func newRidgeSums(train []pipeline.Sample, fold []int, k int, sc *pipeline.Scaler, l pipeline.Layout) *ridgeSums {
+func newRidgeSums(train []pipeline.Sample, fold []int, k int, sc *pipeline.Scaler, l pipeline.Layout, drugs *ridgeDrugs) *ridgeSums {
 	a := len(l.Analytes)
-	st := &ridgeSums{train: train, fold: fold, k: k, p: 2*a + 2*l.EmbeddingDim, sc: sc, l: l, sums: make([][]*xySums, a)}
+	st := &ridgeSums{train: train, fold: fold, k: k, p: ridgeWidth(l, drugs.len()), sc: sc, l: l, drugs: drugs, sums: make([][]*xySums, a)}
 	for j := range st.sums {
 		st.sums[j] = make([]*xySums, k)
 		for f := range st.sums[j] {
@@ -176,7 +243,7 @@ func (st *ridgeSums) chunks(fn func(lo, hi int, feats []float64) error) error {
 	for lo := 0; lo < len(st.train); lo += ridgeChunk {
 		hi := min(lo+ridgeChunk, len(st.train))
 		for i := lo; i < hi; i++ {
-			ridgeFeaturesInto(st.sc, st.l, &st.train[i], row, feats[(i-lo)*st.p:(i-lo+1)*st.p])
+			ridgeFeaturesInto(st.sc, st.l, st.drugs, &st.train[i], row, feats[(i-lo)*st.p:(i-lo+1)*st.p])
 		}
 		if err := fn(lo, hi, feats); err != nil {
 			return err
@@ -416,7 +483,7 @@ func (r *Ridge) Predict(samples []pipeline.Sample) [][]float32 {
 	row := make([]float32, r.layout.RxFeatures())
 	out := make([][]float32, len(samples))
 	for i := range samples {
-		p := r.predictScaled(&samples[i], ridgeFeatures(r.sc, r.layout, &samples[i], row))
+		p := r.predictScaled(&samples[i], ridgeFeatures(r.sc, r.layout, r.drugs, &samples[i], row))
 		out[i] = make([]float32, len(p))
 		for j, v := range p {
 			out[i][j] = r.sc.UnscaleAnalyte(j, float32(v))

@@ -75,7 +75,7 @@ func refRidgeMatrix(samples []pipeline.Sample, sc *pipeline.Scaler, l pipeline.L
 	row := make([]float32, l.RxFeatures())
 	out := make([][]float64, len(samples))
 	for i := range samples {
-		out[i] = ridgeFeatures(sc, l, &samples[i], row)
+		out[i] = ridgeFeatures(sc, l, nil, &samples[i], row)
 	}
 	return out
 }

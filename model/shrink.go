@@ -2,10 +2,12 @@ package model
 
 import "github.com/blueblood/blueblood/pipeline"
 
-// shrinkToBaseline scales each analyte's learned output, column j of out_w and out_b, by
+// shrinkToBaseline scales each analyte's learned output, column j of out_w, out_b and
+// drug_w, by
 // the factor in [0, 1] that minimises the validation squared error of
 // baseline + factor * (prediction - baseline). The baseline is the untrained network's
-// prediction: the scaled pre value where it was observed, 0 (the training mean) where not.
+// prediction: the scaled pre value where it was observed, 0 (the training mean) where not,
+// plus the linear base where the network has one.
 // On small data a trained epoch can beat the untrained one on validation through a few
 // analytes while its change for the others does not carry over; a factor per analyte keeps
 // only the change validation supports, and the model file keeps its format.
@@ -26,13 +28,14 @@ func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64
 	if err := m.predictScaled(vs, pred); err != nil {
 		return nil, err
 	}
+	bases := m.baselines(vs)
 	num, den := make([]float64, a), make([]float64, a)
 	for i, s := range vs {
 		for j := 0; j < a; j++ {
 			if s.postMask[j] == 0 {
 				continue
 			}
-			base := float64(s.pre[j]) // 0 where pre is missing
+			base := bases[i*a+j]
 			d := float64(pred[i*a+j]) - base
 			num[j] += d * (float64(s.post[j]) - base)
 			den[j] += d * d
@@ -44,26 +47,22 @@ func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64
 			factors[j] = min(max(num[j]/den[j], 0), 1)
 		}
 	}
-	gains := m.subjectGains(vs, val, pred, factors)
+	gains := m.subjectGains(vs, val, pred, bases, factors)
 	for j, g := range gains {
 		if !holdsWithoutAnyOne(g) {
 			factors[j] = 0
 		}
 	}
-	var w, b paramSpec
+	// every weight that reaches the output directly: column j of each is analyte j's
 	for _, s := range m.specs {
-		switch s.Name {
-		case "out_w":
-			w = s
-		case "out_b":
-			b = s
+		if s.Name != "out_w" && s.Name != "out_b" && s.Name != "drug_w" {
+			continue
 		}
-	}
-	for j, f := range factors {
-		for r := 0; r < w.Rows; r++ {
-			m.params[w.Off+r*w.Cols+j] *= float32(f)
+		for j, f := range factors {
+			for r := 0; r < s.Rows; r++ {
+				m.params[s.Off+r*s.Cols+j] *= float32(f)
+			}
 		}
-		m.params[b.Off+j] *= float32(f)
 	}
 	return factors, nil
 }
@@ -71,7 +70,7 @@ func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64
 // subjectGains returns, per analyte and per validation subject (in order of first
 // appearance, so the sums are deterministic), how much the shrunk change lowers the
 // squared error against the baseline. Analytes the scorer leaves out gain nothing.
-func (m *Model) subjectGains(vs []*scaled, val []pipeline.Sample, pred []float32, factors []float64) [][]float64 {
+func (m *Model) subjectGains(vs []*scaled, val []pipeline.Sample, pred []float32, bases, factors []float64) [][]float64 {
 	a := len(factors)
 	index := map[string]int{}
 	for i := range val {
@@ -89,7 +88,7 @@ func (m *Model) subjectGains(vs []*scaled, val []pipeline.Sample, pred []float32
 			if s.postMask[j] == 0 || !scorable(m.sc, j) {
 				continue
 			}
-			base, y := float64(s.pre[j]), float64(s.post[j])
+			base, y := bases[i*a+j], float64(s.post[j])
 			p := base + factors[j]*(float64(pred[i*a+j])-base)
 			gains[j][k] += (base-y)*(base-y) - (p-y)*(p-y)
 		}
@@ -110,4 +109,25 @@ func holdsWithoutAnyOne(gains []float64) bool {
 		}
 	}
 	return len(gains) > 0
+}
+
+// baselines returns the untrained network's scaled prediction for each sample and analyte
+// (row-major): the pre value (0 where missing) plus the linear base.
+func (m *Model) baselines(vs []*scaled) []float64 {
+	a := len(m.cfg.Layout.Analytes)
+	out := make([]float64, len(vs)*a)
+	var x []float32
+	if spec, ok := m.spec("lin_w"); ok {
+		x = make([]float32, spec.Rows)
+	}
+	for i, s := range vs {
+		lin := m.linearBase(s, x)
+		for j := 0; j < a; j++ {
+			out[i*a+j] = float64(s.pre[j])
+			if lin != nil {
+				out[i*a+j] += lin[j]
+			}
+		}
+	}
+	return out
 }

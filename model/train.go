@@ -61,7 +61,12 @@ type History struct {
 	// pre); nil when the untrained weights won or nothing ran.
 	Shrink    []float64 `json:"shrink,omitempty"`
 	BestEpoch int       `json:"best_epoch"` // 1-based; 0 when no epoch beat the untrained weights
-	Stopped   string    `json:"stopped"`    // "completed", "early-stopped", "interrupted" or "failed"
+	// LinearPenalty is the ridge penalty of the linear base (Config.LinearBase), chosen
+	// over inner folds of the training samples; 0 without one or on resume.
+	LinearPenalty float64 `json:"linear_penalty,omitempty"`
+	// LinearKept holds, per analyte, whether the linear base stayed (keepLinearBase).
+	LinearKept []bool `json:"linear_kept,omitempty"`
+	Stopped    string `json:"stopped"` // "completed", "early-stopped", "interrupted" or "failed"
 }
 
 // Stop reasons in History.Stopped.
@@ -180,6 +185,11 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 	}
 
 	if opt.Resume == nil {
+		// the linear base is fitted once, before any epoch; a resumed run restores it
+		if st.hist.LinearPenalty, err = m.fitLinearBase(ctx, train, opt.Seed); err != nil {
+			return nil, err
+		}
+		st.hist.LinearKept = m.keepLinearBase(vs, val)
 		// epoch 0: the untrained weights (the baseline, see initParams) compete too
 		vl, vrmse, vmae, err := m.scaledLoss(vs)
 		if err != nil {
@@ -287,7 +297,7 @@ func (m *Model) Train(ctx context.Context, train, val []pipeline.Sample, opt Tra
 func addWeightDecay(specs []paramSpec, p, g []float32, d float32, lo, hi int) {
 	for _, s := range specs {
 		from, to := max(lo, s.Off), min(hi, s.Off+s.size())
-		if s.bias || from >= to {
+		if s.bias || s.frozen || from >= to {
 			continue
 		}
 		ps, gs := p[from:to], g[from:to]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,5 +126,21 @@ func TestExplainReadsEveryContentType(t *testing.T) {
 	}
 	if _, err := serve.Explain(context.Background(), loaded, "text/csv", []byte("subject_id\n1\n"), 1); err == nil {
 		t.Error("a body without prescriptions was explained")
+	}
+}
+
+// TestJSONDrugNamesReachTheModel: a JSON row's drug name reaches the model with the row
+// (trimmed), as the CSV readers name rows: a model with learned drugs finds them by name.
+func TestJSONDrugNamesReachTheModel(t *testing.T) {
+	fake := newFake()
+	ts := startLoaded(t, fake)
+	a := post(t, ts.url, "application/json", []byte(`{"pre": {}, "prescriptions": [`+
+		`{"drug": " Potassium Chloride (PO) ", "dose": 20, "unit": "mg"}, {"drug": "Insulin", "dose": 4, "unit": "mg"}]}`))
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	seen := fake.lastSeen()
+	if len(seen) != 1 || !slices.Equal(seen[0].Drugs, []string{"Potassium Chloride (PO)", "Insulin"}) {
+		t.Fatalf("the model saw drugs %q, want both rows named", seen[0].Drugs)
 	}
 }

@@ -168,6 +168,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 		rx := &c.Prescriptions[j]
 		rpath := at(path, fmt.Sprintf("prescriptions[%d]", j))
 		var emb []float32
+		name := "" // the drug's name where the row gives one: learned drugs are found by it
 		switch {
 		case rx.Drug != nil && rx.Embedding != nil:
 			return fmt.Errorf("%s: both drug and embedding given; expected one of them", rpath)
@@ -181,7 +182,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 			}
 			emb = rx.Embedding
 		case rx.Drug != nil:
-			name := strings.TrimSpace(*rx.Drug)
+			name = strings.TrimSpace(*rx.Drug)
 			if name == "" {
 				return fmt.Errorf("%s.drug: empty; expected a drug name", rpath)
 			}
@@ -208,6 +209,7 @@ func buildSample(c *caseT, path string, lm *loadedModel, s *pipeline.Sample) err
 		s.Embeddings = append(s.Embeddings, emb)
 		s.Doses = append(s.Doses, dose)
 		s.Units = append(s.Units, unit)
+		s.Drugs = append(s.Drugs, name)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/blueblood/blueblood/container/hparams"
 	"github.com/blueblood/blueblood/model"
@@ -119,6 +120,8 @@ func checkpointMatches(ck *model.Checkpoint, cfg model.Config, hp map[string]str
 		return fmt.Errorf("encoder_units=%d; the checkpoint has %d", cfg.EncoderUnits, c.EncoderUnits)
 	case c.DropoutRate != cfg.DropoutRate:
 		return fmt.Errorf("dropout_rate=%g; the checkpoint has %g", cfg.DropoutRate, c.DropoutRate)
+	case !slices.Equal(c.Drugs, cfg.Drugs):
+		return fmt.Errorf("the training data's %d learned drugs differ from the checkpoint's %d", len(cfg.Drugs), len(c.Drugs))
 	}
 	// Any setting that shapes the training trajectory must match, or the "resumed" model
 	// would silently belong to another run. epochs may grow (train longer) and

@@ -119,6 +119,10 @@ type Summary struct {
 	// Shrink maps each analyte to the factor in [0, 1] its learned change was scaled by
 	// after training; 0 means it predicts post = pre. Absent when no trained epoch was kept.
 	Shrink map[string]float64 `json:"shrink,omitempty"`
+	// LinearBase maps each analyte to whether the linear base (linear_base=ridge) stayed
+	// for it, LinearPenalty the ridge penalty it was fitted with. Absent without one.
+	LinearBase    map[string]bool `json:"linear_base,omitempty"`
+	LinearPenalty float64         `json:"linear_penalty,omitempty"`
 
 	// Scores is Evaluation flattened for report.md.
 	Scores map[string][]ScoreRow `json:"-"`

@@ -30,6 +30,9 @@ func renderReport(w io.Writer, s *Summary, readReport string) {
 	if s.keptUntrained() {
 		pf(" On validation no epoch beat the untrained network, which predicts post = pre (the training mean where pre is missing), so its weights are the model.")
 	}
+	if len(s.LinearBase) > 0 {
+		pf(" %s", linearSentence(s.LinearBase, s.LinearPenalty))
+	}
 	if len(s.Shrink) > 0 {
 		pf(" %s", shrinkSentence(s.Shrink))
 	}
@@ -165,4 +168,20 @@ func shrinkSentence(shrink map[string]float64) string {
 	}
 	return fmt.Sprintf("After training, %d of %d analytes keep their learned change, scaled by the factor that fits validation best; these predict post = pre because their change %s: %s.",
 		len(shrink)-len(dropped), len(shrink), why, strings.Join(dropped, ", "))
+}
+
+// linearSentence says for which analytes the linear base stayed (model.Config.LinearBase).
+func linearSentence(kept map[string]bool, penalty float64) string {
+	var on []string
+	for name, k := range kept {
+		if k {
+			on = append(on, name)
+		}
+	}
+	sort.Strings(on)
+	if len(on) == 0 {
+		return "The linear base (a ridge regression of the change) lowered no analyte's validation error with any one validation subject left out, so the network starts from post = pre everywhere."
+	}
+	return fmt.Sprintf("The linear base (a ridge regression of the change, penalty %g, fitted on the training split) stays for %d of %d analytes, where it lowers the validation error with any one validation subject left out: %s.",
+		penalty, len(on), len(kept), strings.Join(on, ", "))
 }

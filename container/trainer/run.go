@@ -187,6 +187,7 @@ func (r *run) newModel() (*model.Model, model.Config, error) {
 	r.summary.Data.Thin, r.summary.Data.ThinRule = scaler.Thin, pipeline.ThinRule
 	mcfg := r.hp.Config
 	mcfg.Layout = r.layout
+	mcfg = model.DrugVocabulary(mcfg, r.train)
 	m, err := model.New(mcfg, scaler, r.hp.Seed)
 	if err != nil {
 		return nil, mcfg, err

@@ -65,6 +65,12 @@ func (r *run) finishSummary(h *model.History, resume *model.Checkpoint, stopped 
 				s.Shrink[s.Data.Analytes[j]] = f
 			}
 		}
+		if len(h.LinearKept) == len(s.Data.Analytes) {
+			s.LinearBase, s.LinearPenalty = make(map[string]bool, len(h.LinearKept)), h.LinearPenalty
+			for j, k := range h.LinearKept {
+				s.LinearBase[s.Data.Analytes[j]] = k
+			}
+		}
 		if h.Stopped == model.StopEarly {
 			s.Status = StatusEarlyStop
 		}

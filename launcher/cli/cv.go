@@ -31,6 +31,8 @@ type cvCmd struct {
 	parallel int
 	slices   sliceFlag
 	hp       hpValues
+	cands    listFlag
+	inner    int
 }
 
 func newCV(e *Env, fs *flag.FlagSet) unit {
@@ -41,6 +43,8 @@ func newCV(e *Env, fs *flag.FlagSet) unit {
 	fs.StringVar(&c.output, "output", "cv", "folder that receives "+cvJSONFile+" and "+cvChartFile)
 	fs.IntVar(&c.parallel, "parallel", 0, "folds trained at once (0 = one per CPU core; capped by the cores and the memory)")
 	fs.Var(&c.slices, "slice", "also score the groups with a drug on the analyte it targets: DRUG=ANALYTE, or a drug alone for Potassium Chloride, Insulin, Magnesium Sulfate, Calcium Gluconate (repeatable)")
+	fs.Var(&c.cands, "candidate", "nested selection: a setting each fold may train, `KEY=VALUE,...` over the --hp values (repeatable; each fold trains the one with the lowest RMSE over --inner-folds folds of its own training subjects)")
+	fs.IntVar(&c.inner, "inner-folds", 3, "with --candidate: the inner folds that choose each fold's setting")
 	c.hp.register(fs)
 	mc, _ := hparams.Lookup("missing_code") // as launcher prepare has it
 	c.hp.flag(fs, mc)
@@ -105,9 +109,23 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	}
 	cfg := hp.Config
 	cfg.Layout = ds.Layout
+	cands, err := cvCandidates(c.cands, values, ds.Layout)
+	if err != nil {
+		return err
+	}
+	if len(cands) > 0 && (c.inner < 2 || c.inner > 20) {
+		return usagef("--inner-folds %d: expected an integer in [2, 20]", c.inner)
+	}
 	perFold, err := cvFoldBytes(cfg, hp.BatchSize, samples)
 	if err != nil {
 		return err
+	}
+	for _, cand := range cands { // a fold trains one candidate at a time
+		b, err := cvFoldBytes(cand.Config, cand.Train.BatchSize, samples)
+		if err != nil {
+			return fmt.Errorf("candidate %s: %w", cand.Name, err)
+		}
+		perFold = max(perFold, b)
 	}
 	par, note, err := cvParallel(c.parallel, c.folds, cvCores(), perFold, cvMemory())
 	if err != nil {
@@ -121,8 +139,11 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 		len(samples), pipeline.CountSubjects(samples), c.folds, c.seed, hp.Architecture, hp.Epochs)
 	res, err := model.CrossValidate(ctx, samples, model.CVOptions{
 		Folds: c.folds, Seed: c.seed, ValidationFraction: hp.ValidationFraction, Parallel: par,
-		Config: cfg, Train: hp.TrainOptions, Slices: c.slices,
+		Config: cfg, Train: hp.TrainOptions, Slices: c.slices, Candidates: cands, InnerFolds: c.inner,
 		OnFold: func(f model.FoldResult) {
+			if f.Chosen != "" {
+				fmt.Fprintf(out, "fold %d: nested selection chose %s (inner RMSE %s)\n", f.Fold, f.Chosen, innerScores(cands, f.InnerRMSE))
+			}
 			best := fmt.Sprintf("best epoch %d of %d", f.BestEpoch, f.EpochsRun)
 			if f.BestEpoch == 0 {
 				best = fmt.Sprintf("no epoch of %d beat the untrained network (post = pre)", f.EpochsRun)
@@ -153,6 +174,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	writeCVTable(out, res)
 	writeAnalyteTable(out, res)
 	writeSliceTable(out, res)
+	writeChosen(out, res, cands)
 	fmt.Fprintf(out, "\n%s, %s written to %s (%.1f s)\n", cvJSONFile, cvChartFile, c.output, res.Seconds)
 	return nil
 }

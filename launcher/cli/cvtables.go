@@ -46,14 +46,19 @@ func writeSliceTable(w io.Writer, res *model.CVResult) {
 	if len(res.Slices) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nDrug slices: the test groups with the drug, scored on its analyte (MAE in original units); the model's predicted change with the drug's rows against without them\n\n")
-	fmt.Fprintf(w, "| drug | analyte | groups | targets | model | ridge | post_equals_pre | model / post_equals_pre | predicted change | rises |\n|---|---|---:|---:|---|---|---|---:|---|---:|\n")
+	fmt.Fprintf(w, "\nDrug slices: the test groups with the drug, scored on its analyte (MAE in original units); the model's predicted change with the drug's rows against without them; and what the data shows: the observed change with the drug minus without it at equal pre value, over all test groups with both values (an association, not a causal effect)\n\n")
+	fmt.Fprintf(w, "| drug | analyte | groups | targets | model | ridge | post_equals_pre | model / post_equals_pre | predicted change | rises | observed, at equal pre |\n|---|---|---:|---:|---|---|---|---:|---|---:|---|\n")
 	for _, s := range res.Slices {
 		ratio := ""
 		if p := s.MAE[model.MethodPersistence]; p > 0 {
 			ratio = fmt.Sprintf("%.3f", s.MAE[model.MethodModel]/p)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.3g | %.3g | %.3g | %s | %+.3g | %.0f%% |\n", s.Drug, s.Analyte, s.Cases, s.Targets,
-			s.MAE[model.MethodModel], s.MAE[model.MethodRidge], s.MAE[model.MethodPersistence], ratio, s.EffectMean, 100*s.EffectPositiveShare)
+		observed := "n/a"
+		if s.ObservedEffect != nil {
+			observed = fmt.Sprintf("%+.3g", *s.ObservedEffect)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.3g | %.3g | %.3g | %s | %+.3g | %.0f%% | %s (%d groups) |\n", s.Drug, s.Analyte, s.Cases, s.Targets,
+			s.MAE[model.MethodModel], s.MAE[model.MethodRidge], s.MAE[model.MethodPersistence], ratio, s.EffectMean, 100*s.EffectPositiveShare,
+			observed, s.ObservedGroups)
 	}
 }
