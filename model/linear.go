@@ -111,16 +111,7 @@ func (m *Model) keepLinearBase(vs []*scaled, val []pipeline.Sample) []bool {
 		return nil
 	}
 	a := spec.Cols
-	index := map[string]int{}
-	for i := range val {
-		if _, ok := index[val[i].Subject]; !ok {
-			index[val[i].Subject] = len(index)
-		}
-	}
-	gains := make([][]float64, a)
-	for j := range gains {
-		gains[j] = make([]float64, len(index))
-	}
+	index, gains := subjectTable(val, a)
 	x := make([]float32, spec.Rows)
 	for i, s := range vs {
 		lin := m.linearBase(s, x)

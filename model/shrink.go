@@ -72,16 +72,7 @@ func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64
 // squared error against the baseline. Analytes the scorer leaves out gain nothing.
 func (m *Model) subjectGains(vs []*scaled, val []pipeline.Sample, pred []float32, bases, factors []float64) [][]float64 {
 	a := len(factors)
-	index := map[string]int{}
-	for i := range val {
-		if _, ok := index[val[i].Subject]; !ok {
-			index[val[i].Subject] = len(index)
-		}
-	}
-	gains := make([][]float64, a)
-	for j := range gains {
-		gains[j] = make([]float64, len(index))
-	}
+	index, gains := subjectTable(val, a)
 	for i, s := range vs {
 		k := index[val[i].Subject]
 		for j := 0; j < a; j++ {
@@ -130,4 +121,20 @@ func (m *Model) baselines(vs []*scaled) []float64 {
 		}
 	}
 	return out
+}
+
+// subjectTable numbers the validation subjects in order of first appearance (so sums over
+// them are deterministic) and returns a zeroed gain per analyte and subject.
+func subjectTable(val []pipeline.Sample, analytes int) (map[string]int, [][]float64) {
+	index := map[string]int{}
+	for i := range val {
+		if _, ok := index[val[i].Subject]; !ok {
+			index[val[i].Subject] = len(index)
+		}
+	}
+	gains := make([][]float64, analytes)
+	for j := range gains {
+		gains[j] = make([]float64, len(index))
+	}
+	return index, gains
 }

@@ -202,11 +202,18 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	for _, run := range []struct {
 		arch, name string
 		decay      float64
-	}{{ArchPooledResidual, ArchPooledResidual, 0}, {ArchSeed, ArchSeed, 0}, {ArchPooledResidual, "pooled-residual+weight-decay", 0.01}} {
+		linear     string
+	}{{ArchPooledResidual, ArchPooledResidual, 0, ""}, {ArchSeed, ArchSeed, 0, ""}, {ArchPooledResidual, "pooled-residual+weight-decay", 0.01, ""},
+		{ArchPooledResidual, "pooled-residual+linear-base", 0, LinearRidge}} {
 		arch := run.arch
+		config := func() Config {
+			c := f.config(arch)
+			c.LinearBase = run.linear // fitted at the start; a resumed run restores it
+			return c
+		}
 		opt := trainOpts(4)
 		opt.WeightDecay = run.decay
-		ref := mustNew(t, f.config(arch), f, 1)
+		ref := mustNew(t, config(), f, 1)
 		refH, err := ref.Train(context.Background(), f.train, f.val, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -230,7 +237,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 					}
 					return ck.Save(path)
 				}
-				m1 := mustNew(t, f.config(arch), f, 1)
+				m1 := mustNew(t, config(), f, 1)
 				h1, err := m1.Train(ctx, f.train, f.val, iopt)
 				if !errors.Is(err, ErrInterrupted) {
 					t.Fatalf("interrupted run returned %v, expected ErrInterrupted", err)
@@ -246,7 +253,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 					t.Fatalf("checkpoint at epoch %d batch %d with order %v; expected %d, %d, %v", ck.Epoch, ck.Batch, len(ck.Perm) > 0, c.wantEpoch, c.wantBatch, c.wantPerm)
 				}
 				resume := func(ck *Checkpoint, what string) {
-					m2 := mustNew(t, f.config(arch), f, 99) // another init: the checkpoint must overwrite it
+					m2 := mustNew(t, config(), f, 99) // another init: the checkpoint must overwrite it
 					ropt := opt
 					ropt.Resume = ck
 					h2, err := m2.Train(context.Background(), f.train, f.val, ropt)
@@ -272,7 +279,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 				bad := opt
 				bad.Resume = ck
 				bad.BatchSize = 8
-				if _, err := mustNew(t, f.config(arch), f, 1).Train(context.Background(), f.train, f.val, bad); err == nil || !strings.Contains(err.Error(), "batch_size") {
+				if _, err := mustNew(t, config(), f, 1).Train(context.Background(), f.train, f.val, bad); err == nil || !strings.Contains(err.Error(), "batch_size") {
 					t.Errorf("resume with another batch size: %v", err)
 				}
 			})
