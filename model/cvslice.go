@@ -86,7 +86,6 @@ func hasDrug(s *pipeline.Sample, drug string) []int {
 // scoreSlices scores each slice on one fold's test cases; preds are every method's
 // predictions for test.
 func scoreSlices(m *Model, test []pipeline.Sample, preds map[string][][]float32, sl []Slice, idx []int) ([]SliceResult, error) {
-	dim := m.cfg.Layout.EmbeddingDim
 	out := make([]SliceResult, len(sl))
 	for k, s := range sl {
 		j := idx[k]
@@ -109,7 +108,7 @@ func scoreSlices(m *Model, test []pipeline.Sample, preds map[string][][]float32,
 				}
 			}
 			with = append(with, *c)
-			without = append(without, withoutRows(c, rows, dim))
+			without = append(without, withoutRows(c, rows))
 		}
 		if len(with) > 0 {
 			pw, err := m.Predict(with)

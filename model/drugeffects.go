@@ -78,7 +78,6 @@ func (dk drugKeys) key(s *pipeline.Sample, i int) string {
 // predicts their rows have in heldOut (each case counted once per drug, at the drug's
 // first row). Drugs with no held-out case are left out.
 func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEffect, error) {
-	dim := m.cfg.Layout.EmbeddingDim
 	type stats struct {
 		rows  int
 		doses []float64
@@ -142,7 +141,7 @@ func DrugEffects(m *Model, train, heldOut []pipeline.Sample, top int) ([]DrugEff
 			if i < 0 {
 				continue
 			}
-			variants = append(variants, *s, withoutRow(s, i, dim))
+			variants = append(variants, *s, withoutRow(s, i))
 			if e.MeanTypical != nil {
 				variants = append(variants, withDose(s, i, float32(e.TypicalDose)))
 			}

@@ -49,7 +49,7 @@ func (m *Model) Effects(cases []pipeline.Sample, doseScale float64) ([]CaseEffec
 		}
 		variants = append(variants, *s)
 		for i := 0; i < n; i++ {
-			variants = append(variants, withoutRow(s, i, m.cfg.Layout.EmbeddingDim))
+			variants = append(variants, withoutRow(s, i))
 		}
 		if scale {
 			for i := 0; i < n; i++ {
@@ -88,12 +88,12 @@ func (m *Model) Effects(cases []pipeline.Sample, doseScale float64) ([]CaseEffec
 
 // withoutRow is s without prescription row i. A case with one row becomes a case with
 // none: the network pools over no rows, which is its answer to "no prescription".
-func withoutRow(s *pipeline.Sample, i, dim int) pipeline.Sample {
-	return withoutRows(s, []int{i}, dim)
+func withoutRow(s *pipeline.Sample, i int) pipeline.Sample {
+	return withoutRows(s, []int{i})
 }
 
 // withoutRows is s without the given rows (in increasing order); s is not changed.
-func withoutRows(s *pipeline.Sample, rows []int, dim int) pipeline.Sample {
+func withoutRows(s *pipeline.Sample, rows []int) pipeline.Sample {
 	out := *s
 	out.Embeddings = slices.Clone(s.Embeddings)
 	out.Doses = slices.Clone(s.Doses)

@@ -23,7 +23,6 @@ func TestEffectsAreThePredictionsOfEachVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dim := f.spec.embDim
 	for c := range cases {
 		s := &cases[c]
 		want, err := m.Predict([]pipeline.Sample{*s})
@@ -34,7 +33,7 @@ func TestEffectsAreThePredictionsOfEachVariant(t *testing.T) {
 			t.Fatalf("case %d: with %v, want %v", c, got[c].With, want[0])
 		}
 		for i := 0; i < s.NumRx(); i++ {
-			w, err := m.Predict([]pipeline.Sample{withoutRow(s, i, dim)})
+			w, err := m.Predict([]pipeline.Sample{withoutRow(s, i)})
 			if err != nil {
 				t.Fatal(err)
 			}
