@@ -25,6 +25,15 @@ const (
 // LinearBases lists them (for the hyperparameter's spec).
 var LinearBases = []string{LinearRidge, LinearNone}
 
+// Dose scales accepted in Config.DoseScaleBy.
+const (
+	DoseScaleByAll  = "all"
+	DoseScaleByUnit = "unit"
+)
+
+// DoseScaleBys lists them (for the hyperparameter's spec).
+var DoseScaleBys = []string{DoseScaleByAll, DoseScaleByUnit}
+
 // Config selects and sizes the network. It is saved with the model.
 type Config struct {
 	Architecture string          `json:"architecture"` // "pooled-residual" (default) or "seed"
@@ -45,6 +54,9 @@ type Config struct {
 	// drug's coefficients to the predicted change, so a frequent drug's effect needs no
 	// detour through its name's text embedding. Filled from the training data.
 	Drugs []string `json:"drugs,omitempty"`
+	// DoseScaleBy is how FitScaler scales doses: DoseScaleByAll (one log-dose scale for every
+	// dose; "" too) or DoseScaleByUnit (each frequent unit its own, pipeline.FitUnitDoses).
+	DoseScaleBy string `json:"dose_scale_by,omitempty"`
 
 	// ablation flips the residual head relative to the architecture's default (pooled:
 	// on, seed: off); used only by the results table's ablation rows, never saved
@@ -94,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model config: linear_base %q: expected one of %s", c.LinearBase, strings.Join(LinearBases, ", "))
 	case c.linear() && c.Architecture == ArchSeed:
 		return errors.New("model config: linear_base: the seed architecture has no linear base (use none)")
+	case c.DoseScaleBy != "" && !slices.Contains(DoseScaleBys, c.DoseScaleBy):
+		return fmt.Errorf("model config: dose_scale_by %q: expected one of %s", c.DoseScaleBy, strings.Join(DoseScaleBys, ", "))
 	}
 	if err := validateDrugs(c.Drugs, c.linear()); err != nil {
 		return err
@@ -203,4 +217,17 @@ func paramSpecs(cfg Config) []paramSpec {
 func paramCount(ps []paramSpec) int {
 	last := ps[len(ps)-1]
 	return last.Off + last.size()
+}
+
+// FitScaler fits the scaler cfg asks for on the training samples: the trainer and
+// cross-validation scale data through this one function.
+func FitScaler(cfg Config, train []pipeline.Sample) (*pipeline.Scaler, error) {
+	sc, err := pipeline.FitScaler(train, cfg.Layout)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DoseScaleBy == DoseScaleByUnit {
+		sc.FitUnitDoses(train)
+	}
+	return sc, nil
 }

@@ -274,7 +274,7 @@ func fitOnSubjects(ctx context.Context, samples []pipeline.Sample, opt CVOptions
 	if len(val) == 0 || len(train) == 0 {
 		return nil, nil, nil, nil, fmt.Errorf("%d training subjects cannot make an inner validation split", pipeline.CountSubjects(samples))
 	}
-	sc, err := pipeline.FitScaler(train, opt.Config.Layout)
+	sc, err := FitScaler(opt.Config, train)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -112,5 +113,39 @@ func TestLinearBaseDroppedWhereItHurts(t *testing.T) {
 		if w[r*a+1] != 0 {
 			t.Fatal("the wild base was not zeroed")
 		}
+	}
+}
+
+// TestFitScalerDoseScale: dose_scale_by=unit gives frequent units their own dose scale, the
+// default does not, and a model keeps its scaler's unit scales through Save and Load.
+func TestFitScalerDoseScale(t *testing.T) {
+	f := newFixture(t, defaultSynth(), 200, 0, 0)
+	cfg := f.config(ArchPooledResidual)
+	sc, err := FitScaler(cfg, f.train)
+	if err != nil || len(sc.UnitDoses) != 0 {
+		t.Fatalf("default: %d unit scales, %v", len(sc.UnitDoses), err)
+	}
+	cfg.DoseScaleBy = DoseScaleByUnit
+	if sc, err = FitScaler(cfg, f.train); err != nil || len(sc.UnitDoses) == 0 {
+		t.Fatalf("dose_scale_by=unit: %d unit scales, %v", len(sc.UnitDoses), err)
+	}
+	m, err := New(cfg, sc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.Scaler().UnitDoses, sc.UnitDoses) || back.Config().DoseScaleBy != DoseScaleByUnit {
+		t.Fatalf("loaded: unit scales %v, dose_scale_by %q", back.Scaler().UnitDoses, back.Config().DoseScaleBy)
+	}
+	cfg.DoseScaleBy = "per-drug"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "dose_scale_by") {
+		t.Errorf("dose_scale_by per-drug: %v", err)
 	}
 }

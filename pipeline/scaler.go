@@ -35,6 +35,9 @@ type Scaler struct {
 	// Units is the sorted unit vocabulary; unit Units[i] has code i+1 and code 0 is
 	// reserved for units not seen in training (including an empty unit).
 	Units []string `json:"units"`
+	// UnitDoses, sorted by unit, scale the doses of those units instead of DoseMean and
+	// DoseStd (FitUnitDoses); empty unless the run asked for it.
+	UnitDoses []DoseScale `json:"unit_doses,omitempty"`
 }
 
 // MinScaleCount is the fewest training values (pre and post together) an analyte's
@@ -145,12 +148,14 @@ func (s *Scaler) UnscaleAnalyte(j int, v float32) float32 {
 	return float32(float64(v)*s.Std[j] + s.Mean[j])
 }
 
-// ScaleDose standardises a dose; a missing dose (NaN) becomes 0, the training mean.
-func (s *Scaler) ScaleDose(d float32) float32 {
+// ScaleDose standardises a dose of unit (with the unit's own scale where it has one); a
+// missing dose (NaN) becomes 0, the training mean.
+func (s *Scaler) ScaleDose(d float32, unit string) float32 {
 	if math.IsNaN(float64(d)) {
 		return 0
 	}
-	return float32((doseTransform(d) - s.DoseMean) / s.DoseStd)
+	mean, std := s.doseScale(unit)
+	return float32((doseTransform(d) - mean) / std)
 }
 
 // UnitCode is the unit's vocabulary code: 1..len(Units), or 0 for an unseen unit.
@@ -191,13 +196,21 @@ func (s *Scaler) RxRow(smp *Sample, i int, dst []float32) {
 // RxDoseUnit is prescription row i's scaled dose (0 if missing) and unit feature: RxRow's
 // last two values, for callers that keep the embedding row itself (shared) instead of a copy.
 func (s *Scaler) RxDoseUnit(smp *Sample, i int) (dose, unit float32) {
-	return s.ScaleDose(smp.Doses[i]), s.UnitFeature(smp.Units[i])
+	return s.ScaleDose(smp.Doses[i], smp.Units[i]), s.UnitFeature(smp.Units[i])
 }
 
 // Check verifies that the scaler fits a layout.
 func (s *Scaler) Check(l Layout) error {
-	if s.Version != ScalerVersion {
-		return fmt.Errorf("scaler version %d: expected %d", s.Version, ScalerVersion)
+	switch {
+	case s.Version == ScalerVersion && len(s.UnitDoses) == 0:
+	case s.Version == scalerUnitDosesVersion && len(s.UnitDoses) > 0:
+	default:
+		return fmt.Errorf("scaler version %d with %d unit dose scales: expected version %d without them or %d with them", s.Version, len(s.UnitDoses), ScalerVersion, scalerUnitDosesVersion)
+	}
+	for i, u := range s.UnitDoses {
+		if u.Unit == "" || (i > 0 && s.UnitDoses[i-1].Unit >= u.Unit) || !(u.Std > 0) || math.IsInf(u.Std, 0) || math.IsNaN(u.Mean) || math.IsInf(u.Mean, 0) {
+			return fmt.Errorf("scaler unit dose scale %d (%q): expected distinct units in order, a finite mean and a positive std", i, u.Unit)
+		}
 	}
 	if !slices.Equal(s.Analytes, l.Analytes) {
 		return fmt.Errorf("scaler analytes %v differ from layout analytes %v", s.Analytes, l.Analytes)

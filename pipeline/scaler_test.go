@@ -91,7 +91,7 @@ func TestScalerRxRowAndJSON(t *testing.T) {
 	if err := back.Check(l); err != nil {
 		t.Fatal(err)
 	}
-	if back.UnitCode("mg") != sc.UnitCode("mg") || back.ScaleDose(5) != sc.ScaleDose(5) || back.ScaleAnalyte(0, 3) != sc.ScaleAnalyte(0, 3) {
+	if back.UnitCode("mg") != sc.UnitCode("mg") || back.ScaleDose(5, "mg") != sc.ScaleDose(5, "mg") || back.ScaleAnalyte(0, 3) != sc.ScaleAnalyte(0, 3) {
 		t.Fatal("json round trip changed the scaler")
 	}
 	defer func() {

@@ -79,6 +79,8 @@ var Specs = withAliases([]Spec{
 		Doc: "pooled-residual: shared prescription encoder + residual head; seed: the original flatten-per-step network"},
 	{Name: "linear_base", Field: "LinearBase", Kind: Enum, Default: "none", Values: []string{"ridge", "none"},
 		Doc: "pooled-residual: ridge adds a ridge regression of the change (the ridge baseline's features plus learned_drugs), fitted on the training split before the first epoch, kept for the analytes whose validation error it lowers and then fixed, so the network learns what it misses; none: no linear base"},
+	{Name: "dose_scale_by", Field: "DoseScaleBy", Kind: Enum, Default: "all", Values: []string{"all", "unit"},
+		Doc: "how doses are standardised (of sign(d)·log1p(|d|)): all = one scale for every dose; unit = each unit with at least " + strconv.Itoa(pipeline.MinUnitDoses) + " training doses its own, so a dose reads as high or low for its unit (other units keep the overall scale)"},
 	{Name: "learned_drugs", Field: "LearnedDrugs", Kind: Int, Default: "0", Min: 0, Max: 4096,
 		Doc: "with linear_base=ridge: the drugs given to the most training subjects (at least 10 each) that get a coefficient of their own per analyte, by name, beside their text embedding; 0 = none"},
 	{Name: "encoder_units", Field: "EncoderUnits", Kind: Int, Default: "64", Min: 1, Max: 4096,

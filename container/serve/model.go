@@ -48,7 +48,7 @@ func (t *trained) CheckInput(s *pipeline.Sample) error {
 		}
 	}
 	for k, d := range s.Doses {
-		if v := sc.ScaleDose(d); math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if v := sc.ScaleDose(d, s.Units[k]); math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("prescription %d dose: %v is too far outside the training range to scale", k, d)
 		}
 	}

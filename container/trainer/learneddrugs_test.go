@@ -25,6 +25,10 @@ func TestLinearBaseSpecsMatchModel(t *testing.T) {
 	if !slices.Equal(lb.Values, model.LinearBases) {
 		t.Errorf("linear_base values %q, the model's %q", lb.Values, model.LinearBases)
 	}
+	ds, _ := hparams.Lookup("dose_scale_by")
+	if !slices.Equal(ds.Values, model.DoseScaleBys) || ds.Default != model.DoseScaleByAll {
+		t.Errorf("dose_scale_by values %q (default %s), the model's %q", ds.Values, ds.Default, model.DoseScaleBys)
+	}
 }
 
 // TestTrainLinearBase: a run with linear_base=ridge and learned drugs on a native MIMIC

@@ -180,13 +180,13 @@ func (r *run) readInputs(ctx context.Context) error {
 
 // newModel fits the scaler on the training split and builds the untrained network.
 func (r *run) newModel() (*model.Model, model.Config, error) {
-	scaler, err := pipeline.FitScaler(r.train, r.layout)
+	mcfg := r.hp.Config
+	mcfg.Layout = r.layout
+	scaler, err := model.FitScaler(mcfg, r.train)
 	if err != nil {
 		return nil, model.Config{}, fmt.Errorf("channel train: %w", err)
 	}
 	r.summary.Data.Thin, r.summary.Data.ThinRule = scaler.Thin, pipeline.ThinRule
-	mcfg := r.hp.Config
-	mcfg.Layout = r.layout
 	mcfg = model.DrugVocabulary(mcfg, r.train)
 	m, err := model.New(mcfg, scaler, r.hp.Seed)
 	if err != nil {
