@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/blueblood/blueblood/pipeline"
@@ -74,7 +73,7 @@ func selectCandidate(ctx context.Context, outer []pipeline.Sample, opt CVOptions
 			}
 			_, r, n := scoreBySubject(m.sc, test, pred)
 			if n == 0 {
-				return nil, nil, fmt.Errorf("candidate %s, inner fold %d: %w", c.Name, k+1, errors.New("no observed post values to score"))
+				return nil, nil, fmt.Errorf("candidate %s, inner fold %d: no observed post values to score", c.Name, k+1)
 			}
 			sum += r
 		}

@@ -82,11 +82,7 @@ func (m *Model) drugIDs(s *pipeline.Sample) []int32 {
 		return nil
 	}
 	var ids []int32
-	for i, d := range s.Drugs {
-		k, ok := m.drugIdx[strings.TrimSpace(d)]
-		if !ok {
-			continue
-		}
+	forLearnedDrugs(m.drugIdx, s, func(i, k int) {
 		if ids == nil {
 			ids = make([]int32, s.NumRx())
 			for j := range ids {
@@ -94,6 +90,16 @@ func (m *Model) drugIDs(s *pipeline.Sample) []int32 {
 			}
 		}
 		ids[i] = int32(k)
-	}
+	})
 	return ids
+}
+
+// forLearnedDrugs calls fn with each row of s whose drug is in idx (by its trimmed name,
+// as DrugVocabulary counted it) and the drug's index.
+func forLearnedDrugs(idx map[string]int, s *pipeline.Sample, fn func(row, k int)) {
+	for i, d := range s.Drugs {
+		if k, ok := idx[strings.TrimSpace(d)]; ok {
+			fn(i, k)
+		}
+	}
 }

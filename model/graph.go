@@ -159,8 +159,9 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 	// other in the flat buffer. Other biases are added as ones[B,1]·b[1,N], a rank-1
 	// product, which is cheaper in gorgonia than a broadcasting add.
 	ng.flat = params
-	// stride > cols: the leading cols columns of a matrix stride wide, in a buffer of its own
-	strided := func(name string, rows, cols, stride, off int) *G.Node {
+	// view is a rows x cols node over the flat buffer at off (stride == cols), or, for the
+	// leading cols columns of a matrix stride wide, over a buffer of its own (stride > cols)
+	view := func(name string, rows, cols, stride, off int) *G.Node {
 		var t *tensor.Dense
 		switch {
 		case dt == tensor.Float64 && stride == cols:
@@ -172,7 +173,11 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 		default:
 			t = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(make([]float32, rows*cols)))
 		}
-		n := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName(name), G.WithValue(t))
+		return G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName(name), G.WithValue(t))
+	}
+	// strided is view for a parameter: the optimiser's blocks and gradients follow it
+	strided := func(name string, rows, cols, stride, off int) *G.Node {
+		n := view(name, rows, cols, stride, off)
 		ng.params = append(ng.params, n)
 		ng.blocks = append(ng.blocks, paramBlock{off: off, rows: rows, cols: cols, stride: stride})
 		return n
@@ -274,16 +279,10 @@ func buildGraph(cfg Config, specs []paramSpec, params []float32, key graphKey, d
 	}
 	pred := biased(must(G.Mul(h, outW)), outB)
 	if cfg.linear() {
-		// the linear base: a constant of this graph (not in ng.params), so the optimiser
-		// never moves it; its tensor is a view of the flat buffer like a parameter's
+		// the linear base: a view of the flat buffer like a parameter's, but not in
+		// ng.params, so no gradient reaches it and the optimiser never moves it
 		s := spec["lin_w"]
-		var t *tensor.Dense
-		if dt == tensor.Float64 {
-			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(ng.params64[s.Off:s.Off+s.size()]))
-		} else {
-			t = tensor.New(tensor.WithShape(s.Rows, s.Cols), tensor.WithBacking(params[s.Off:s.Off+s.size()]))
-		}
-		lin := G.NewMatrix(g, dt, G.WithShape(s.Rows, s.Cols), G.WithName("lin_w"), G.WithValue(t))
+		lin := view("lin_w", s.Rows, s.Cols, s.Cols, s.Off)
 		pred = must(G.Add(pred, must(G.Mul(input("lx", b, s.Rows), lin))))
 	}
 	if cfg.residual() {

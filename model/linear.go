@@ -68,28 +68,6 @@ func (m *Model) fitLinearBase(ctx context.Context, train []pipeline.Sample, seed
 	return r.Penalty, nil
 }
 
-// linearBase returns the linear base's scaled prediction for each analyte of s (nil
-// without one).
-func (m *Model) linearBase(s *scaled, x []float32) []float64 {
-	spec, ok := m.spec("lin_w")
-	if !ok {
-		return nil
-	}
-	linearFeatures(m.cfg, s, x[:spec.Rows])
-	a := spec.Cols
-	out := make([]float64, a)
-	w := m.params[spec.Off : spec.Off+spec.size()]
-	for c, v := range x[:spec.Rows] {
-		if v == 0 {
-			continue
-		}
-		for j := 0; j < a; j++ {
-			out[j] += float64(v) * float64(w[c*a+j])
-		}
-	}
-	return out
-}
-
 // spec returns the parameter block named name.
 func (m *Model) spec(name string) (paramSpec, bool) {
 	for _, s := range m.specs {
@@ -112,16 +90,15 @@ func (m *Model) keepLinearBase(vs []*scaled, val []pipeline.Sample) []bool {
 	}
 	a := spec.Cols
 	index, gains := subjectTable(val, a)
-	x := make([]float32, spec.Rows)
+	withBase := m.baselines(vs)
 	for i, s := range vs {
-		lin := m.linearBase(s, x)
 		k := index[val[i].Subject]
 		for j := 0; j < a; j++ {
 			if s.postMask[j] == 0 || !scorable(m.sc, j) {
 				continue
 			}
-			base, y := float64(s.pre[j]), float64(s.post[j])
-			gains[j][k] += (base-y)*(base-y) - (base+lin[j]-y)*(base+lin[j]-y)
+			pre, b, y := float64(s.pre[j]), withBase[i*a+j], float64(s.post[j])
+			gains[j][k] += (pre-y)*(pre-y) - (b-y)*(b-y)
 		}
 	}
 	kept := make([]bool, a)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/blueblood/blueblood/pipeline"
 	"gonum.org/v1/gonum/blas"
@@ -68,11 +67,7 @@ func ridgeFeaturesInto(sc *pipeline.Scaler, l pipeline.Layout, drugs *ridgeDrugs
 		}
 	}
 	if drugs != nil {
-		for _, d := range s.Drugs {
-			if k, ok := drugs.idx[strings.TrimSpace(d)]; ok {
-				out[2*a+2*dim+k] += drugs.scale[k]
-			}
-		}
+		forLearnedDrugs(drugs.idx, s, func(_, k int) { out[2*a+2*dim+k] += drugs.scale[k] })
 	}
 }
 
@@ -105,11 +100,7 @@ func newRidgeDrugs(idx map[string]int, train []pipeline.Sample) *ridgeDrugs {
 	counts := make([]float64, len(idx))
 	for i := range train {
 		clear(counts)
-		for _, d := range train[i].Drugs {
-			if k, ok := idx[strings.TrimSpace(d)]; ok {
-				counts[k]++
-			}
-		}
+		forLearnedDrugs(idx, &train[i], func(_, k int) { counts[k]++ })
 		for k, c := range counts {
 			sum[k] += c
 			sq[k] += c * c

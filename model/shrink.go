@@ -2,8 +2,7 @@ package model
 
 import "github.com/blueblood/blueblood/pipeline"
 
-// shrinkToBaseline scales each analyte's learned output, column j of out_w, out_b and
-// drug_w, by
+// shrinkToBaseline scales each analyte's learned output, column j of out_w and out_b, by
 // the factor in [0, 1] that minimises the validation squared error of
 // baseline + factor * (prediction - baseline). The baseline is the untrained network's
 // prediction: the scaled pre value where it was observed, 0 (the training mean) where not,
@@ -53,9 +52,8 @@ func (m *Model) shrinkToBaseline(vs []*scaled, val []pipeline.Sample) ([]float64
 			factors[j] = 0
 		}
 	}
-	// every weight that reaches the output directly: column j of each is analyte j's
 	for _, s := range m.specs {
-		if s.Name != "out_w" && s.Name != "out_b" && s.Name != "drug_w" {
+		if s.Name != "out_w" && s.Name != "out_b" {
 			continue
 		}
 		for j, f := range factors {
@@ -107,17 +105,28 @@ func holdsWithoutAnyOne(gains []float64) bool {
 func (m *Model) baselines(vs []*scaled) []float64 {
 	a := len(m.cfg.Layout.Analytes)
 	out := make([]float64, len(vs)*a)
+	spec, linear := m.spec("lin_w")
 	var x []float32
-	if spec, ok := m.spec("lin_w"); ok {
-		x = make([]float32, spec.Rows)
+	var w []float32
+	if linear {
+		x, w = make([]float32, spec.Rows), m.params[spec.Off:spec.Off+spec.size()]
 	}
+	lin := make([]float64, a)
 	for i, s := range vs {
-		lin := m.linearBase(s, x)
-		for j := 0; j < a; j++ {
-			out[i*a+j] = float64(s.pre[j])
-			if lin != nil {
-				out[i*a+j] += lin[j]
+		clear(lin)
+		if linear {
+			linearFeatures(m.cfg, s, x)
+			for c, v := range x {
+				if v == 0 {
+					continue
+				}
+				for j := range lin {
+					lin[j] += float64(v) * float64(w[c*a+j])
+				}
 			}
+		}
+		for j := 0; j < a; j++ {
+			out[i*a+j] = float64(s.pre[j]) + lin[j]
 		}
 	}
 	return out

@@ -69,7 +69,7 @@ func (c *cvCmd) Exec(ctx context.Context, args []string) error {
 	if c.parallel < 0 || c.parallel > maxCVParallel {
 		return usagef("--parallel %d: expected 0 (one per core) to %d", c.parallel, maxCVParallel)
 	}
-	for _, name := range []string{"folds", "fold", "test_fraction"} {
+	for _, name := range cvOwnSplits {
 		if _, set := c.hp.values[name]; set {
 			return usagef("--hp %s: cv makes its own folds and test splits; use --folds", name)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/blueblood/blueblood/container/hparams"
@@ -11,6 +12,9 @@ import (
 	"github.com/blueblood/blueblood/model"
 	"github.com/blueblood/blueblood/pipeline"
 )
+
+// cvOwnSplits are the hyperparameters cv decides itself: its folds are the test splits.
+var cvOwnSplits = []string{"folds", "fold", "test_fraction"}
 
 // cvCandidates turns each --candidate KEY=VALUE,... into the network settings it means
 // on top of the --hp values base. A candidate may change how the network is built and
@@ -28,7 +32,7 @@ func cvCandidates(raw []string, base map[string]string, l pipeline.Layout) ([]mo
 				return nil, usagef("--candidate %q: expected KEY=VALUE items separated by commas", r)
 			case !known:
 				return nil, usagef("--candidate %q: unknown hyperparameter %q", r, k)
-			case spec.Data || k == "seed" || k == "folds" || k == "fold" || k == "test_fraction":
+			case spec.Data || k == "seed" || slices.Contains(cvOwnSplits, k):
 				return nil, usagef("--candidate %q: %s is the same for every candidate; set it with --hp", r, k)
 			}
 			plain, err := spec.Check(v)
